@@ -1,0 +1,357 @@
+"""The catalog: one frozen `Endpoint` per Clio index the pipeline syncs.
+
+Everything that needs to know an endpoint's shape reads it from here: the dlt source
+(paths, `fields`, limits, column types), the webhook applier (model -> table, which
+fields a delivery carries) and the SQL staging models (raw column names).
+
+Field lists are the scalar fields of the spec's `*_base` schema (Clio OpenAPI
+2026-04-08) plus the ids and names of the nested relations the reports need, one level
+deep as Clio allows. Raw tables keep Clio's names; nested objects flatten the dlt way
+(`client{id,name}` -> `client__id`, `client__name`), and lists become child tables
+(`bills.matters` -> `bills__matters`) carrying their parent's id as `<parent>_id`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ColumnType = Literal["money", "timestamp", "date", "bigint", "double", "bool", "text"]
+
+API_VERSION = "4.0.13"  # the spec's default minor version, pinned on every request
+
+
+@dataclass(frozen=True)
+class Child:
+    """A list-valued field synced as its own table, e.g. `bills.matters` -> `bills__matters`."""
+
+    field: str
+    subfields: tuple[str, ...]
+    parent_key: str  # column in the child table holding the parent's id, e.g. `bill_id`
+    types: dict[str, ColumnType] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """How to walk one Clio index and how its rows are typed."""
+
+    table: str  # raw table in schema `clio`, named as the endpoint
+    path: str  # relative to `{base}/api/v4`
+    scalars: tuple[str, ...]  # top-level scalar fields
+    nested: dict[str, tuple[str, ...]] = field(default_factory=dict)  # relation -> subfields
+    children: tuple[Child, ...] = ()
+    types: dict[str, ColumnType] = field(default_factory=dict)  # non-text columns
+    limit: int = 200  # the endpoint's maximum page size
+    takes_order: bool = True  # `line_items` and `interest_charges` accept no `order`
+    incremental: bool = True  # takes `updated_since`
+    extra_states: tuple[str, ...] = ()  # state filters walked besides the plain index
+    webhook_model: str | None = None  # Clio webhook model name, where one exists
+
+    @property
+    def fields(self) -> str:
+        """The `fields` query value: `id,etag,...,client{id,name},matters{id,...}`."""
+        parts = list(self.scalars)
+        parts += [f"{rel}{{{','.join(sub)}}}" for rel, sub in self.nested.items()]
+        parts += [f"{c.field}{{{','.join(c.subfields)}}}" for c in self.children]
+        return ",".join(parts)
+
+    @property
+    def columns(self) -> dict[str, ColumnType]:
+        """Every column of the raw table (children excluded) with its type; text by default."""
+        cols: dict[str, ColumnType] = {}
+        for name in self.scalars:
+            cols[name] = self.types.get(name, "text")
+        for rel, subs in self.nested.items():
+            for sub in subs:
+                col = f"{rel}__{sub}"
+                cols[col] = self.types.get(col, "bigint" if sub == "id" else "text")
+        return cols
+
+
+MONEY, TS, DATE, INT, DBL, BOOL = "money", "timestamp", "date", "bigint", "double", "bool"
+
+
+def _types(**kinds: str) -> dict[str, ColumnType]:
+    """`_types(money="total paid", date="issued_at")` -> {"total": "money", ...}."""
+    return {name: kind for kind, names in kinds.items() for name in names.split()}  # type: ignore[misc]
+
+
+_STAMPS = "created_at updated_at"
+
+BILLS = Endpoint(
+    table="bills",
+    path="bills.json",
+    scalars=(
+        "id", "etag", "number", "issued_at", "created_at", "due_at", "tax_rate",
+        "secondary_tax_rate", "updated_at", "subject", "purchase_order", "type", "memo",
+        "start_at", "end_at", "balance", "state", "kind", "total", "paid", "paid_at",
+        "pending", "due", "discount_services_only", "can_update", "credits_issued", "shared",
+        "last_sent_at", "services_secondary_tax", "services_sub_total", "services_tax",
+        "services_taxable_sub_total", "services_secondary_taxable_sub_total",
+        "taxable_sub_total", "secondary_taxable_sub_total", "sub_total", "tax_sum",
+        "secondary_tax_sum", "total_tax",
+    ),
+    nested={
+        "client": ("id", "name"),
+        "user": ("id", "name"),
+        "currency": ("id", "code"),
+    },
+    children=(
+        Child("matters", ("id", "display_number"), "bill_id", {"id": "bigint"}),
+        Child(
+            "balances",
+            ("id", "type", "amount", "interest_amount", "due"),
+            "bill_id",
+            {"id": "bigint", "amount": "money", "interest_amount": "money", "due": "money"},
+        ),
+    ),
+    types=_types(
+        bigint="id services_taxable_sub_total services_secondary_taxable_sub_total "
+        "taxable_sub_total secondary_taxable_sub_total",
+        money="balance total paid pending due credits_issued services_secondary_tax "
+        "services_sub_total services_tax sub_total tax_sum secondary_tax_sum total_tax",
+        double="tax_rate secondary_tax_rate",
+        date="issued_at due_at start_at end_at",
+        timestamp=f"{_STAMPS} paid_at last_sent_at",
+        bool="can_update shared",
+    ),
+    # Whether Clio's plain index lists deleted and void bills is not documented, so they
+    # are asked for explicitly (CLIO_API.md, "Deletions"); the merge makes overlap harmless.
+    extra_states=("deleted", "void"),
+    webhook_model="bill",
+)
+
+LINE_ITEMS = Endpoint(
+    table="line_items",
+    path="line_items.json",
+    scalars=(
+        "id", "etag", "type", "description", "date", "price", "taxable", "kind", "note",
+        "secondary_taxable", "total", "tax", "secondary_tax", "sub_total", "quantity",
+        "group_ordering", "created_at", "updated_at",
+    ),
+    nested={"bill": ("id",), "matter": ("id",), "activity": ("id",), "user": ("id",)},
+    types=_types(
+        bigint="id group_ordering",
+        money="price total tax secondary_tax sub_total",
+        double="quantity",
+        date="date",
+        timestamp=_STAMPS,
+        bool="taxable secondary_taxable",
+    ),
+    takes_order=False,
+)
+
+ACTIVITIES = Endpoint(
+    table="activities",
+    path="activities.json",
+    scalars=(
+        "id", "etag", "type", "date", "quantity_in_hours", "rounded_quantity_in_hours",
+        "quantity", "rounded_quantity", "quantity_redacted", "price", "note", "flat_rate",
+        "billed", "on_bill", "total", "contingency_fee", "created_at", "updated_at",
+        "reference", "non_billable", "non_billable_total", "no_charge", "tax_setting",
+    ),
+    nested={"matter": ("id", "display_number"), "user": ("id", "name"), "bill": ("id",)},
+    types=_types(
+        bigint="id",
+        money="price total non_billable_total",
+        double="quantity_in_hours rounded_quantity_in_hours quantity rounded_quantity",
+        date="date",
+        timestamp=_STAMPS,
+        bool="quantity_redacted flat_rate billed on_bill contingency_fee non_billable no_charge",
+    ),
+    webhook_model="activity",
+)
+
+MATTERS = Endpoint(
+    table="matters",
+    path="matters.json",
+    scalars=(
+        "id", "etag", "number", "display_number", "custom_number", "description", "status",
+        "location", "client_reference", "client_id", "billable", "maildrop_address",
+        "billing_method", "open_date", "close_date", "pending_date", "created_at",
+        "updated_at", "shared", "has_tasks", "last_activity_date", "matter_stage_updated_at",
+    ),
+    nested={
+        "client": ("id", "name"),
+        "practice_area": ("id", "name"),
+        "responsible_attorney": ("id", "name"),
+        "originating_attorney": ("id", "name"),
+        "responsible_staff": ("id", "name"),
+    },
+    types=_types(
+        bigint="id number client_id",
+        date="open_date close_date pending_date last_activity_date",
+        timestamp=f"{_STAMPS} matter_stage_updated_at",
+        bool="billable shared has_tasks",
+    ),
+    webhook_model="matter",
+)
+
+CONTACTS = Endpoint(
+    table="contacts",
+    path="contacts.json",
+    scalars=(
+        "id", "etag", "name", "first_name", "middle_name", "last_name", "date_of_birth",
+        "type", "created_at", "updated_at", "prefix", "title", "initials",
+        "clio_connect_email", "locked_clio_connect_email", "client_connect_user_id",
+        "primary_email_address", "secondary_email_address", "primary_phone_number",
+        "secondary_phone_number", "ledes_client_id", "has_clio_for_clients_permission",
+        "is_client", "is_clio_for_client_user", "is_co_counsel", "is_bill_recipient",
+        "sales_tax_number",
+    ),
+    nested={"company": ("id", "name")},
+    types=_types(
+        bigint="id client_connect_user_id",
+        date="date_of_birth",
+        timestamp=_STAMPS,
+        bool="locked_clio_connect_email has_clio_for_clients_permission is_client "
+        "is_clio_for_client_user is_co_counsel is_bill_recipient",
+    ),
+    webhook_model="contact",
+)
+
+USERS = Endpoint(
+    table="users",
+    path="users.json",
+    scalars=(
+        "id", "etag", "account_owner", "clio_connect", "court_rules_default_attendee",
+        "created_at", "default_calendar_id", "email", "enabled", "first_name", "initials",
+        "last_name", "name", "phone_number", "rate", "subscription_type", "time_zone",
+        "updated_at",
+    ),
+    types=_types(
+        bigint="id default_calendar_id",
+        money="rate",
+        timestamp=_STAMPS,
+        bool="account_owner clio_connect court_rules_default_attendee enabled",
+    ),
+    limit=2000,
+)
+
+ALLOCATIONS = Endpoint(
+    table="allocations",
+    path="allocations.json",
+    scalars=(
+        "id", "etag", "date", "amount", "interest", "voided_at", "created_at", "updated_at",
+        "description", "has_online_payment", "destroyable", "payment_type",
+    ),
+    nested={
+        "bill": ("id", "number"),
+        "matter": ("id",),
+        "contact": ("id", "name"),
+        "parent": ("id", "type"),
+        "destination_bank_account": ("id",),
+    },
+    types=_types(
+        bigint="id",
+        money="amount",
+        date="date",
+        timestamp=f"{_STAMPS} voided_at",
+        bool="interest has_online_payment destroyable",
+    ),
+)
+
+CREDIT_MEMOS = Endpoint(
+    table="credit_memos",
+    path="credit_memos.json",
+    scalars=(
+        "id", "etag", "date", "amount", "description", "discount", "voided_at", "created_at",
+        "updated_at",
+    ),
+    nested={"user": ("id",), "contact": ("id", "name")},
+    types=_types(
+        bigint="id", money="amount", date="date", timestamp=f"{_STAMPS} voided_at",
+        bool="discount",
+    ),
+)
+
+INTEREST_CHARGES = Endpoint(
+    table="interest_charges",
+    path="interest_charges.json",
+    scalars=("id", "etag", "date", "description", "total", "created_at", "updated_at"),
+    nested={"bill": ("id",)},
+    types=_types(bigint="id", money="total", date="date", timestamp=_STAMPS),
+    takes_order=False,
+)
+
+PRACTICE_AREAS = Endpoint(
+    table="practice_areas",
+    path="practice_areas.json",
+    scalars=("id", "etag", "created_at", "updated_at", "name", "category", "code"),
+    types=_types(bigint="id", timestamp=_STAMPS),
+)
+
+BANK_ACCOUNTS = Endpoint(
+    table="bank_accounts",
+    path="bank_accounts.json",
+    scalars=(
+        "id", "etag", "account_number", "balance", "bank_transactions_count",
+        "clio_payment_page_link", "clio_payment_page_qr_code", "clio_payments_enabled",
+        "controlled_account", "created_at", "currency", "currency_symbol", "currency_id",
+        "default_account", "domicile_branch", "general_ledger_number", "holder",
+        "institution", "name", "swift", "transit_number", "type", "updated_at",
+    ),
+    nested={"user": ("id",)},
+    types=_types(
+        bigint="id bank_transactions_count currency_id",
+        money="balance",
+        timestamp=_STAMPS,
+        bool="clio_payments_enabled controlled_account default_account",
+    ),
+)
+
+BANK_TRANSACTIONS = Endpoint(
+    table="bank_transactions",
+    path="bank_transactions.json",
+    scalars=(
+        "id", "etag", "type", "created_at", "updated_at", "bank_account_id", "source",
+        "confirmation", "date", "amount", "currency", "currency_id", "description",
+        "exchange_rate", "transaction_type", "funds_in", "funds_out",
+        "clio_payments_transaction", "current_account_balance", "read_only_confirmation",
+    ),
+    nested={"client": ("id",), "matter": ("id",), "bill": ("id",), "allocation": ("id",)},
+    types=_types(
+        bigint="id bank_account_id currency_id",
+        money="amount funds_in funds_out current_account_balance",
+        double="exchange_rate",
+        date="date",
+        timestamp=_STAMPS,
+        bool="clio_payments_transaction read_only_confirmation",
+    ),
+)
+
+TRUST_LINE_ITEMS = Endpoint(
+    table="trust_line_items",
+    path="trust_line_items.json",
+    scalars=("id", "etag", "date", "total", "note", "created_at", "updated_at"),
+    nested={"bill": ("id",), "matter": ("id",), "client": ("id",)},
+    types=_types(bigint="id", money="total", date="date", timestamp=_STAMPS),
+)
+
+OUTSTANDING_CLIENT_BALANCES = Endpoint(
+    table="outstanding_client_balances",
+    path="outstanding_client_balances.json",
+    scalars=(
+        "id", "etag", "last_payment_date", "last_shared_date", "newest_issued_bill_due_date",
+        "pending_payments_total", "reminders_enabled", "total_outstanding_balance",
+        "created_at", "updated_at",
+    ),
+    nested={"contact": ("id", "name"), "currency": ("id", "code")},
+    types=_types(
+        bigint="id",
+        money="pending_payments_total total_outstanding_balance",
+        date="last_payment_date last_shared_date newest_issued_bill_due_date",
+        timestamp=_STAMPS,
+        bool="reminders_enabled",
+    ),
+    takes_order=False,
+    incremental=False,  # no `updated_since`: replaced in full on every run
+)
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    BILLS, LINE_ITEMS, ACTIVITIES, MATTERS, CONTACTS, USERS, ALLOCATIONS, CREDIT_MEMOS,
+    INTEREST_CHARGES, PRACTICE_AREAS, BANK_ACCOUNTS, BANK_TRANSACTIONS, TRUST_LINE_ITEMS,
+    OUTSTANDING_CLIENT_BALANCES,
+)
+BY_TABLE: dict[str, Endpoint] = {e.table: e for e in ENDPOINTS}
+BY_WEBHOOK_MODEL: dict[str, Endpoint] = {e.webhook_model: e for e in ENDPOINTS if e.webhook_model}

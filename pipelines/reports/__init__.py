@@ -1,0 +1,1 @@
+"""SQL model runner, reconciliation checks and the `report` / `sql` commands."""

@@ -1,0 +1,1 @@
+"""Webhook receiver, durable inbox, applier and subscription lifecycle."""
