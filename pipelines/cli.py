@@ -18,6 +18,7 @@ from pipelines.errors import ClioSyncError
 
 AREAS = (
     "pipelines.clio.commands",
+    "pipelines.clio.auth_commands",
     "pipelines.reports.commands",
     "pipelines.webhooks.commands",
     "pipelines.sandbox.commands",
