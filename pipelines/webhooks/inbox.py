@@ -1,0 +1,131 @@
+"""The inbox: every verified delivery, appended durably, queued for the applier.
+
+Rows are never deleted and their raw body never changes (audit, replay). Only the queue
+columns move: `pending` -> `claimed` (by the applier, under the warehouse writer lock)
+-> `applied`. A repeat of a delivery already received, same (webhook, model, id, event,
+etag), is kept as `duplicate` and never queued. `replay` puts applied events back to
+`pending`; applying is idempotent, so that is always safe.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A verified delivery as the receiver hands it to the inbox."""
+
+    received_at: float
+    webhook_id: int
+    model: str
+    record_id: int
+    event: str
+    etag: str | None
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Event:
+    """A queued event as the applier claims it."""
+
+    seq: int
+    received_at: float
+    webhook_id: int
+    model: str
+    record_id: int
+    event: str
+    etag: str | None
+    body: bytes
+
+
+def append(conn: sqlite3.Connection, deliveries: Iterable[Delivery]) -> list[int]:
+    """Append deliveries in one fsynced transaction; returns their sequence numbers."""
+    seqs = []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for d in deliveries:
+            seqs.append(_append_one(conn, d))
+            conn.execute(
+                "UPDATE webhooks SET last_delivery_at = ? WHERE webhook_id = ?",
+                (d.received_at, d.webhook_id),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return seqs
+
+
+def _append_one(conn: sqlite3.Connection, d: Delivery) -> int:
+    values = (d.received_at, d.webhook_id, d.model, d.record_id, d.event, d.etag, d.body)
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO events (received_at, webhook_id, model, record_id, event, etag,"
+        " body, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+        values,
+    )
+    if cur.rowcount:
+        return int(cur.lastrowid or 0)
+    first = conn.execute(
+        "SELECT seq FROM events WHERE webhook_id = ? AND model = ? AND record_id = ?"
+        " AND event = ? AND coalesce(etag, '') = coalesce(?, '') AND duplicate_of IS NULL",
+        (d.webhook_id, d.model, d.record_id, d.event, d.etag),
+    ).fetchone()[0]
+    cur = conn.execute(
+        "INSERT INTO events (received_at, webhook_id, model, record_id, event, etag, body,"
+        " duplicate_of, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'duplicate')",
+        (*values, first),
+    )
+    return int(cur.lastrowid or 0)
+
+
+def release_claims(conn: sqlite3.Connection) -> int:
+    """Return events claimed by an applier that died to the queue; call under the writer lock."""
+    return conn.execute("UPDATE events SET state = 'pending' WHERE state = 'claimed'").rowcount
+
+
+def claim(conn: sqlite3.Connection, limit: int) -> list[Event]:
+    """Mark up to `limit` pending events, oldest first, as claimed and return them."""
+    rows = conn.execute(
+        "UPDATE events SET state = 'claimed', claimed_at = ? WHERE seq IN ("
+        " SELECT seq FROM events WHERE state = 'pending' ORDER BY seq LIMIT ?)"
+        " RETURNING seq, received_at, webhook_id, model, record_id, event, etag, body",
+        (time.time(), limit),
+    ).fetchall()
+    return sorted((Event(**dict(r)) for r in rows), key=lambda e: e.seq)
+
+
+def acknowledge(conn: sqlite3.Connection, outcomes: dict[int, str]) -> None:
+    """Mark claimed events applied, with what the applier did to each."""
+    now = time.time()
+    conn.execute("BEGIN IMMEDIATE")
+    conn.executemany(
+        "UPDATE events SET state = 'applied', applied_at = ?, outcome = ? WHERE seq = ?",
+        [(now, outcome, seq) for seq, outcome in outcomes.items()],
+    )
+    conn.execute("COMMIT")
+
+
+def replay(conn: sqlite3.Connection, since: float) -> int:
+    """Queue again every first-copy event received at or after `since` (unix seconds)."""
+    return conn.execute(
+        "UPDATE events SET state = 'pending', claimed_at = NULL WHERE received_at >= ?"
+        " AND duplicate_of IS NULL AND state = 'applied'",
+        (since,),
+    ).rowcount
+
+
+def counts(conn: sqlite3.Connection) -> dict[str, int]:
+    """Number of events per state."""
+    rows = conn.execute("SELECT state, count(*) AS n FROM events GROUP BY state").fetchall()
+    return {r["state"]: r["n"] for r in rows}
+
+
+def pending(conn: sqlite3.Connection) -> int:
+    """Events waiting for the applier (pending or orphaned claims)."""
+    return conn.execute(
+        "SELECT count(*) FROM events WHERE state IN ('pending', 'claimed')"
+    ).fetchone()[0]

@@ -1,0 +1,114 @@
+"""One thread that owns the inbox's write connection and commits in groups.
+
+Request handlers hand it work and await a future. Deliveries that arrive together are
+appended in one transaction, so one fsync covers many of them (group commit) and the
+event loop never blocks on the disk. A handler answers 200 only after its future
+resolves, that is after the commit holding its delivery has been fsynced.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from pipelines.webhooks import inbox, store
+
+MAX_GROUP = 256  # deliveries per transaction
+
+log = logging.getLogger(__name__)
+
+_Job = tuple[inbox.Delivery | Callable[[sqlite3.Connection], Any], Future]
+
+
+class InboxWriter:
+    """A daemon thread appending deliveries (and running other writes) in order."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        """Open the file in the writer thread and wait until it is usable."""
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+
+    def append(self, delivery: inbox.Delivery) -> Future:
+        """Queue a delivery; the future gives its sequence number once fsynced."""
+        return self._submit(delivery)
+
+    def call(self, write: Callable[[sqlite3.Connection], Any]) -> Future:
+        """Run `write(conn)` in the writer thread; the future gives its result."""
+        return self._submit(write)
+
+    def stop(self) -> None:
+        """Finish every queued job, then close the file."""
+        self._jobs.put(None)
+        self._thread.join()
+
+    def _submit(self, work: inbox.Delivery | Callable[[sqlite3.Connection], Any]) -> Future:
+        future: Future = Future()
+        self._jobs.put((work, future))
+        return future
+
+    def _run(self) -> None:
+        try:
+            conn = store.connect(self._path)
+        except BaseException as exc:
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            while self._serve_batch(conn):
+                pass
+        finally:
+            conn.close()
+
+    def _serve_batch(self, conn: sqlite3.Connection) -> bool:
+        """Take what is queued (blocking for the first job); False once told to stop."""
+        jobs = [self._jobs.get()]
+        while len(jobs) < MAX_GROUP:
+            try:
+                jobs.append(self._jobs.get_nowait())
+            except queue.Empty:
+                break
+        stopping = None in jobs
+        pending = [j for j in jobs if j is not None]
+        deliveries = [(w, f) for w, f in pending if isinstance(w, inbox.Delivery)]
+        if deliveries:
+            self._commit_group(conn, deliveries)
+        for work, future in pending:
+            if not isinstance(work, inbox.Delivery):
+                _resolve(future, work, conn)
+        return not stopping
+
+    @staticmethod
+    def _commit_group(conn: sqlite3.Connection, group: list[_Job]) -> None:
+        try:
+            seqs = inbox.append(conn, [d for d, _ in group])  # type: ignore[misc]
+        except Exception as exc:
+            log.error("could not append %d deliveries to the inbox: %s", len(group), exc)
+            for _, future in group:
+                future.set_exception(exc)
+            return
+        for (_, future), seq in zip(group, seqs, strict=True):
+            future.set_result(seq)
+
+
+def _resolve(future: Future, write: Callable[[sqlite3.Connection], Any],
+             conn: sqlite3.Connection) -> None:
+    try:
+        future.set_result(write(conn))
+    except Exception as exc:
+        future.set_exception(exc)
