@@ -1,0 +1,102 @@
+"""Reconciliation checks: SELECTs in `sql/checks/` that return the rows breaking a rule.
+
+Each file's first comment line says what must hold; an empty result means it does. A
+file may start with `-- requires: clio.<table>` to be skipped when that raw table has
+not been synced (Clio's own outstanding balances, for example). Run them after the
+models are built (`clio-sync models --check`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.errors import ClioSyncError
+from pipelines.reports.runner import SQL_DIR
+
+_REQUIRES = re.compile(r"^\s*--\s*requires:\s*clio\.(\w+)\s*$", re.MULTILINE)
+_RULE = re.compile(r"^\s*--\s*(?!requires:|params:)(.+)$", re.MULTILINE)
+SHOWN_ROWS = 10  # failing rows named in a message; the rest are counted
+
+
+class ChecksFailed(ClioSyncError):
+    """One or more reconciliation checks found rows breaking their rule."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check: the failing rows (as dicts), or why it was skipped."""
+
+    name: str
+    rule: str
+    columns: list[str] = field(default_factory=list)
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    skipped: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+    def describe(self) -> str:
+        """One paragraph: the rule and the first failing rows."""
+        if self.skipped:
+            return f"{self.name}: skipped ({self.skipped})"
+        if self.passed:
+            return f"{self.name}: ok"
+        shown = "; ".join(_row_text(row) for row in self.failures[:SHOWN_ROWS])
+        more = len(self.failures) - SHOWN_ROWS
+        tail = f"; and {more} more" if more > 0 else ""
+        return f"{self.name}: {len(self.failures)} row(s) break '{self.rule}': {shown}{tail}"
+
+
+def run_checks(con: duckdb.DuckDBPyConnection, sql_dir: Path | None = None) -> list[CheckResult]:
+    """Run every check of `sql_dir/checks` (default: the project's `sql/`), by file name."""
+    folder = (sql_dir or SQL_DIR) / "checks"
+    present = {
+        name.lower()
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'clio' and table_catalog = current_database()"
+        ).fetchall()
+    }
+    return [_run_one(con, path, present) for path in sorted(folder.glob("*.sql"))]
+
+
+def raise_for_failures(results: list[CheckResult]) -> None:
+    """Raise `ChecksFailed` naming every failing check and its first rows."""
+    failed = [r for r in results if not r.passed]
+    if failed:
+        details = " | ".join(r.describe() for r in failed)
+        raise ChecksFailed(
+            f"{len(failed)} reconciliation check(s) failed: {details}. The synced data "
+            "disagrees with itself or with Clio: run `clio-sync run` (and `clio-sync "
+            "reconcile`) to refresh it, then `clio-sync models --check` again; if it "
+            "persists, look at those rows in Clio."
+        )
+
+
+def _run_one(con: duckdb.DuckDBPyConnection, path: Path, present: set[str]) -> CheckResult:
+    sql = path.read_text()
+    rule_match = _RULE.search(sql)
+    rule = rule_match.group(1).strip() if rule_match else path.stem
+    missing = [t for t in _REQUIRES.findall(sql) if t.lower() not in present]
+    if missing:
+        return CheckResult(path.stem, rule, skipped=f"clio.{missing[0]} has not been synced")
+    try:
+        cursor = con.execute(sql)
+    except duckdb.Error as exc:
+        raise ClioSyncError(
+            f"The check {path.name} could not run: {' '.join(str(exc).split())} Build the "
+            "models first (`clio-sync models`), or fix that file."
+        ) from None
+    columns = [d[0] for d in cursor.description]
+    failures = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    return CheckResult(path.stem, rule, columns, failures)
+
+
+def _row_text(row: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in row.items())

@@ -1,0 +1,74 @@
+"""How the SQL models see the raw tables in schema `clio`.
+
+Staging models read `clio.<table>`. The runner swaps each such reference for a typed
+projection of the catalog's columns (`pipelines/clio/endpoints.py`), so a model always
+sees every column with its catalog type: a table not synced yet reads as empty, a column
+dlt never created (every value was null) reads as null, and a column typed differently
+is cast once, here.
+"""
+
+from __future__ import annotations
+
+from pipelines.clio.endpoints import ENDPOINTS, ColumnType
+
+DUCKDB_TYPES: dict[ColumnType, str] = {
+    "money": "DECIMAL(18, 2)",
+    "timestamp": "TIMESTAMPTZ",
+    "date": "DATE",
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+    "bool": "BOOLEAN",
+    "text": "VARCHAR",
+}
+
+
+def _catalog() -> dict[str, dict[str, str]]:
+    tables: dict[str, dict[str, str]] = {}
+    for endpoint in ENDPOINTS:
+        tables[endpoint.table] = {
+            name: DUCKDB_TYPES[kind] for name, kind in endpoint.columns.items()
+        }
+        for child in endpoint.children:
+            columns = {child.parent_key: "BIGINT"}
+            columns |= {sub: DUCKDB_TYPES[child.types.get(sub, "text")] for sub in child.subfields}
+            tables[f"{endpoint.table}__{child.field}"] = columns
+    return tables
+
+
+RAW_TABLES: dict[str, dict[str, str]] = _catalog()
+"""Raw table name -> column -> DuckDB type, for every table the catalog defines."""
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def raw_relation(table: str, present: dict[str, str] | None) -> str:
+    """A parenthesised SELECT standing in for `clio.<table>` in a model.
+
+    Args:
+        table: a raw table of the catalog.
+        present: the table's columns in the warehouse (name -> DuckDB type), or None when
+            the table does not exist.
+    """
+    wanted = RAW_TABLES[table]
+    if present is None:
+        columns = ", ".join(f"cast(null as {kind}) as {_quote(name)}" for name, kind in wanted.items())
+        return f"(select {columns} limit 0)"
+    present_lower = {name.lower(): name for name in present}
+    parts = []
+    for name, kind in wanted.items():
+        actual = present_lower.get(name.lower())
+        if actual is None:
+            parts.append(f"cast(null as {kind}) as {_quote(name)}")
+        elif _same_type(present[actual], kind):
+            parts.append(_quote(actual))
+        else:
+            parts.append(f"cast({_quote(actual)} as {kind}) as {_quote(name)}")
+    return f"(select {', '.join(parts)} from clio.{_quote(table)})"
+
+
+def _same_type(actual: str, wanted: str) -> bool:
+    normalise = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ", "DECIMAL(18,2)": "DECIMAL(18, 2)"}
+    actual = normalise.get(actual.upper(), actual.upper())
+    return actual == wanted

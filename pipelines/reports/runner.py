@@ -1,0 +1,197 @@
+"""Build the SQL models in `sql/` as views (and table macros) in DuckDB.
+
+Models are the files under `sql/staging`, `sql/intermediate` and `sql/reports`, one
+SELECT each, named after the view it defines (`sql/reports/paid_bills.sql` ->
+`reports.paid_bills`). The build order comes from the references in the SQL itself
+(`staging.x`, `intermediate.y`, `reports.z`), not from a hand-kept list. A file whose
+first lines hold `-- params: a, b` becomes a table macro `schema.name(a, b)`.
+
+Every build is one transaction of `create or replace`: a broken model raises
+`ModelBuildError` naming its file and DuckDB's message, and leaves the previous models
+as they were. Views whose file is gone are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+from pathlib import Path
+
+import duckdb
+
+from pipelines.errors import ClioSyncError
+from pipelines.reports.raw_tables import RAW_TABLES, raw_relation
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+LAYERS = ("staging", "intermediate", "reports")
+
+_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
+_MODEL_REF = re.compile(r"\b(staging|intermediate|reports)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
+_RAW_REF = re.compile(r"\bclio\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
+_PARAMS = re.compile(r"^\s*--\s*params:\s*(.+)$", re.MULTILINE)
+
+
+class ModelBuildError(ClioSyncError):
+    """A SQL model could not be built."""
+
+
+@dataclass(frozen=True)
+class Model:
+    """One SQL file: the view (or table macro) `schema.name` it defines."""
+
+    schema: str
+    name: str
+    path: Path
+    sql: str
+    params: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+    @property
+    def body(self) -> str:
+        """The SQL without comments, where references are looked for."""
+        return _COMMENT.sub(" ", self.sql)
+
+    @property
+    def refs(self) -> set[str]:
+        return {f"{s.lower()}.{n.lower()}" for s, n in _MODEL_REF.findall(self.body)}
+
+    @property
+    def raw_refs(self) -> set[str]:
+        return {name.lower() for name in _RAW_REF.findall(self.body)}
+
+
+def read_model(path: Path, schema: str) -> Model:
+    """Parse one model file (`-- params: a, b` in its header makes it a table macro)."""
+    sql = path.read_text().strip().rstrip(";")
+    params_line = _PARAMS.search(sql)
+    params = tuple(p.strip() for p in params_line.group(1).split(",")) if params_line else ()
+    return Model(schema=schema, name=path.stem, path=path, sql=sql, params=params)
+
+
+def discover_models(sql_dir: Path = SQL_DIR) -> list[Model]:
+    """Every model file under the layer folders of `sql_dir`, in no particular order."""
+    return [
+        read_model(path, layer)
+        for layer in LAYERS
+        for path in sorted((sql_dir / layer).glob("*.sql"))
+    ]
+
+
+def build_order(models: list[Model]) -> list[Model]:
+    """The models sorted so each comes after the models it references."""
+    by_key = {m.key: m for m in models}
+    graph = {m.key: {ref for ref in m.refs if ref in by_key and ref != m.key} for m in models}
+    try:
+        ordered = list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        cycle = " -> ".join(exc.args[1])
+        raise ModelBuildError(
+            f"The SQL models reference each other in a cycle ({cycle}). A model can only "
+            "select from models of its own or an earlier layer that do not select from it; "
+            "break the cycle in one of those files."
+        ) from None
+    return [by_key[key] for key in ordered]
+
+
+def build_models(con: duckdb.DuckDBPyConnection, sql_dir: Path | None = None) -> list[str]:
+    """Create or replace every model of `sql_dir` (default: the project's `sql/`).
+
+    Returns:
+        The models built, as `schema.name`, in build order.
+
+    Raises:
+        ModelBuildError: a model failed; its file and DuckDB's message are named, and
+            nothing was changed.
+    """
+    models = build_order(discover_models(sql_dir or SQL_DIR))
+    cur = con.cursor()  # its own transaction, whatever the caller's connection is doing
+    try:
+        cur.execute("begin transaction")
+        raw_columns = _raw_columns(cur)
+        for schema in LAYERS:
+            cur.execute(f"create schema if not exists {schema}")
+        _drop_stale(cur, {m.key for m in models})
+        for model in models:
+            _build(cur, model, raw_columns)
+        cur.execute("commit")
+    except BaseException:
+        cur.execute("rollback")
+        raise
+    finally:
+        cur.close()
+    return [m.key for m in models]
+
+
+def _build(cur: duckdb.DuckDBPyConnection, model: Model, raw: dict[str, dict[str, str]]) -> None:
+    sql = _RAW_REF.sub(lambda m: _raw_relation_for(m.group(1), raw, model), model.body)
+    if model.params:
+        ddl = f"create or replace macro {model.key}({', '.join(model.params)}) as table {sql}"
+    else:
+        ddl = f"create or replace view {model.key} as {sql}"
+    try:
+        cur.execute(ddl)
+    except duckdb.Error as exc:
+        raise ModelBuildError(
+            f"The SQL model {_display(model.path)} ({model.key}) did not build: "
+            f"{_first_lines(str(exc))} Fix that file and run `clio-sync models` again; "
+            "the models were left as they were before this build."
+        ) from None
+
+
+def _raw_relation_for(table: str, raw: dict[str, dict[str, str]], model: Model) -> str:
+    table = table.lower()
+    if table not in RAW_TABLES:
+        raise ModelBuildError(
+            f"The SQL model {_display(model.path)} reads clio.{table}, which is not a table "
+            "of the endpoint catalog (pipelines/clio/endpoints.py). Read one of its tables "
+            f"instead: {', '.join(sorted(RAW_TABLES))}."
+        )
+    return raw_relation(table, raw.get(table))
+
+
+def _raw_columns(cur: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    rows = cur.execute(
+        "select table_name, column_name, data_type from information_schema.columns "
+        "where table_schema = 'clio' and table_catalog = current_database()"
+    ).fetchall()
+    tables: dict[str, dict[str, str]] = {}
+    for table, column, kind in rows:
+        tables.setdefault(table.lower(), {})[column] = kind
+    return tables
+
+
+def _drop_stale(cur: duckdb.DuckDBPyConnection, keys: set[str]) -> None:
+    views = cur.execute(
+        "select schema_name, view_name from duckdb_views() "
+        "where database_name = current_database() and schema_name in ?",
+        [list(LAYERS)],
+    ).fetchall()
+    for schema, name in views:
+        if f"{schema}.{name}" not in keys:
+            cur.execute(f'drop view "{schema}"."{name}"')
+    macros = cur.execute(
+        "select distinct schema_name, function_name from duckdb_functions() "
+        "where database_name = current_database() and schema_name in ? "
+        "and function_type = 'table_macro'",
+        [list(LAYERS)],
+    ).fetchall()
+    for schema, name in macros:
+        if f"{schema}.{name}" not in keys:
+            cur.execute(f'drop macro table "{schema}"."{name}"')
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(SQL_DIR.parent))
+    except ValueError:
+        return str(path)
+
+
+def _first_lines(message: str, limit: int = 600) -> str:
+    text = " ".join(message.split())
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return text if text.endswith((".", "…")) else text + "."

@@ -1,0 +1,102 @@
+"""Report options: the firm's time zone, a pinned "today", and the aging basis.
+
+Read through dlt's config providers, so `REPORTS__TIMEZONE`, `REPORTS__TODAY` and
+`REPORTS__AGING_BASIS` (or a `[reports]` table in `.dlt/config.toml`) set them; command
+line options win. The SQL models read them from DuckDB session variables
+(`clio_sync_timezone`, `clio_sync_today`, `clio_sync_aging_basis`) that `apply_settings`
+sets on a connection, so the views stay plain SQL and any session can re-aim them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+
+from pipelines.errors import ConfigError
+
+AgingBasis = Literal["due_date", "issue_date"]
+AGING_BASES: tuple[str, ...] = ("due_date", "issue_date")
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """How the reports read "today" and age bills."""
+
+    timezone: str = "UTC"
+    today: date | None = None  # None: the current date in `timezone`
+    aging_basis: AgingBasis = "due_date"
+
+    def firm_today(self) -> date:
+        """The firm's date: the pinned day, else today in the firm's time zone."""
+        return self.today or datetime.now(ZoneInfo(self.timezone)).date()
+
+
+def load_report_settings(
+    today: str | date | None = None,
+    timezone: str | None = None,
+    aging_basis: str | None = None,
+) -> ReportSettings:
+    """Settings from the arguments, else dlt config (`reports.*`), else the defaults.
+
+    Raises:
+        ConfigError: an unknown time zone, a date not in YYYY-MM-DD form, or an aging
+            basis other than due_date / issue_date.
+    """
+    import dlt
+
+    timezone = timezone or dlt.config.get("reports.timezone") or "UTC"
+    today = today or dlt.config.get("reports.today")
+    basis = aging_basis or dlt.config.get("reports.aging_basis") or "due_date"
+    return ReportSettings(
+        timezone=_check_timezone(str(timezone)),
+        today=parse_date(today, "reports.today") if today else None,
+        aging_basis=_check_basis(str(basis)),
+    )
+
+
+def parse_date(value: str | date, name: str) -> date:
+    """A `YYYY-MM-DD` date, or ConfigError naming the setting."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ConfigError(
+            f"{name} is {value!r}, which is not a date. Give it as YYYY-MM-DD, for "
+            "example 2026-11-20."
+        ) from None
+
+
+def apply_settings(con: duckdb.DuckDBPyConnection, settings: ReportSettings) -> None:
+    """Set the session variables the SQL models read (works on read-only connections)."""
+    con.execute("set variable clio_sync_timezone = ?", [settings.timezone])
+    con.execute("set variable clio_sync_aging_basis = ?", [settings.aging_basis])
+    if settings.today is None:
+        con.execute("reset variable clio_sync_today")
+    else:
+        con.execute("set variable clio_sync_today = ?", [settings.today])
+
+
+def _check_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"reports.timezone is {name!r}, which is not a time zone. Set "
+            "REPORTS__TIMEZONE (or [reports] timezone in .dlt/config.toml) to an IANA "
+            "name such as America/New_York; the default is UTC."
+        ) from None
+    return name
+
+
+def _check_basis(basis: str) -> AgingBasis:
+    if basis not in AGING_BASES:
+        raise ConfigError(
+            f"reports.aging_basis is {basis!r}. Use due_date (the default: days past the "
+            "due date, as Clio's AR aging) or issue_date (days since the bill was issued)."
+        )
+    return basis  # type: ignore[return-value]

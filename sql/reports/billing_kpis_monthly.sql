@@ -1,0 +1,220 @@
+-- Billing KPIs per month and currency, from the first month a bill was issued to the
+-- firm's current month. Month-end figures of the current month are as of today.
+with
+
+approved_revenue_bills as (
+    select * from intermediate.approved_revenue_bills
+),
+
+valid_allocations as (
+    select * from intermediate.valid_allocations
+),
+
+paid_bills as (
+    select * from reports.paid_bills
+),
+
+firm_today as (
+    select * from intermediate.firm_today
+),
+
+issued_bills as (
+    select
+        approved_revenue_bills.bill_id,
+        approved_revenue_bills.currency,
+        approved_revenue_bills.issued_at,
+        approved_revenue_bills.due_at,
+        approved_revenue_bills.amount_due,
+        cast(date_trunc('month', approved_revenue_bills.issued_at) as date) as issued_month,
+        -- The first day a bill is more than 90 days past due, when that day has come.
+        case when approved_revenue_bills.due_at + 91 <= firm_today.today
+            then cast(date_trunc('month', approved_revenue_bills.due_at + 91) as date)
+        end as over_90_month,
+    from approved_revenue_bills
+    cross join firm_today
+    where approved_revenue_bills.issued_at <= firm_today.today
+),
+
+bill_allocations as (
+    select
+        issued_bills.currency,
+        issued_bills.issued_month,
+        issued_bills.over_90_month,
+        valid_allocations.payment_amount,
+        valid_allocations.credit_note_amount,
+        valid_allocations.amount,
+        cast(date_trunc('month', valid_allocations.allocation_date) as date) as allocation_month,
+    from valid_allocations
+    inner join issued_bills
+        on issued_bills.bill_id = valid_allocations.bill_id
+    cross join firm_today
+    where valid_allocations.allocation_date <= firm_today.today
+),
+
+months as (
+    select
+        issued_bills.currency,
+        cast(unnest(generate_series(
+            min(issued_bills.issued_month),
+            cast(date_trunc('month', firm_today.today) as date),
+            interval 1 month
+        )) as date) as month,
+        firm_today.today,
+    from issued_bills
+    cross join firm_today
+    group by issued_bills.currency, firm_today.today
+),
+
+month_ends as (
+    select
+        currency,
+        month,
+        least(last_day(month), today) as month_end_at,
+    from months
+),
+
+billed_by_month as (
+    select
+        currency,
+        issued_month as month,
+        sum(amount_due) as billed,
+        count(*) as count_bills_issued,
+    from issued_bills
+    group by all
+),
+
+allocated_by_month as (
+    select
+        currency,
+        allocation_month as month,
+        sum(payment_amount) as collected,
+        sum(credit_note_amount) as written_off,
+    from bill_allocations
+    group by all
+),
+
+-- A bill adds its amount due to AR in its issue month; an allocation takes its amount
+-- off in its own month (or the bill's issue month, if dated before it).
+ar_movements as (
+    select currency, issued_month as month, amount_due as amount,
+    from issued_bills
+    union all
+    select currency, greatest(allocation_month, issued_month) as month, -amount as amount,
+    from bill_allocations
+),
+
+ar_over_90_movements as (
+    select currency, over_90_month as month, amount_due as amount,
+    from issued_bills
+    where over_90_month is not null
+    union all
+    select currency, greatest(allocation_month, over_90_month) as month, -amount as amount,
+    from bill_allocations
+    where over_90_month is not null
+),
+
+ar_change_by_month as (
+    select currency, month, sum(amount) as ar_change,
+    from ar_movements
+    group by all
+),
+
+ar_over_90_change_by_month as (
+    select currency, month, sum(amount) as ar_over_90_change,
+    from ar_over_90_movements
+    group by all
+),
+
+billed_by_day as (
+    select currency, issued_at, sum(amount_due) as billed,
+    from issued_bills
+    group by all
+),
+
+billed_trailing_90_days as (
+    select
+        month_ends.currency,
+        month_ends.month,
+        sum(billed_by_day.billed) as billed_trailing_90_days,
+    from month_ends
+    inner join billed_by_day
+        on billed_by_day.currency is not distinct from month_ends.currency
+        and billed_by_day.issued_at between month_ends.month_end_at - 89 and month_ends.month_end_at
+    group by all
+),
+
+days_to_pay_by_month as (
+    select
+        paid_bills.currency,
+        cast(date_trunc('month', paid_bills.paid_at) as date) as month,
+        count(*) as count_bills_paid,
+        avg(paid_bills.days_to_pay) as avg_days_to_pay,
+        sum(paid_bills.days_to_pay * paid_bills.amount_due)
+            / nullif(sum(paid_bills.amount_due), 0) as weighted_days_to_pay,
+    from paid_bills
+    cross join firm_today
+    where paid_bills.paid_at <= firm_today.today
+    group by all
+),
+
+joined as (
+    select
+        month_ends.currency,
+        month_ends.month,
+        month_ends.month_end_at,
+        coalesce(billed_by_month.billed, 0) as billed,
+        coalesce(allocated_by_month.collected, 0) as collected,
+        coalesce(allocated_by_month.written_off, 0) as written_off,
+        coalesce(billed_by_month.count_bills_issued, 0) as count_bills_issued,
+        coalesce(days_to_pay_by_month.count_bills_paid, 0) as count_bills_paid,
+        sum(coalesce(ar_change_by_month.ar_change, 0)) over (
+            partition by month_ends.currency order by month_ends.month
+        ) as ar_at_month_end,
+        sum(coalesce(ar_over_90_change_by_month.ar_over_90_change, 0)) over (
+            partition by month_ends.currency order by month_ends.month
+        ) as ar_over_90_at_month_end,
+        coalesce(billed_trailing_90_days.billed_trailing_90_days, 0) as billed_trailing_90_days,
+        days_to_pay_by_month.avg_days_to_pay,
+        days_to_pay_by_month.weighted_days_to_pay,
+    from month_ends
+    left join billed_by_month
+        on billed_by_month.currency is not distinct from month_ends.currency
+        and billed_by_month.month = month_ends.month
+    left join allocated_by_month
+        on allocated_by_month.currency is not distinct from month_ends.currency
+        and allocated_by_month.month = month_ends.month
+    left join ar_change_by_month
+        on ar_change_by_month.currency is not distinct from month_ends.currency
+        and ar_change_by_month.month = month_ends.month
+    left join ar_over_90_change_by_month
+        on ar_over_90_change_by_month.currency is not distinct from month_ends.currency
+        and ar_over_90_change_by_month.month = month_ends.month
+    left join billed_trailing_90_days
+        on billed_trailing_90_days.currency is not distinct from month_ends.currency
+        and billed_trailing_90_days.month = month_ends.month
+    left join days_to_pay_by_month
+        on days_to_pay_by_month.currency is not distinct from month_ends.currency
+        and days_to_pay_by_month.month = month_ends.month
+),
+
+final as (
+    select
+        currency,
+        month,
+        month_end_at,
+        billed,
+        collected,
+        written_off,
+        round(collected / nullif(billed, 0), 4) as collection_rate,
+        ar_at_month_end,
+        ar_over_90_at_month_end,
+        billed_trailing_90_days,
+        round(ar_at_month_end / nullif(billed_trailing_90_days, 0) * 90, 1) as dso_days,
+        round(avg_days_to_pay, 1) as avg_days_to_pay,
+        round(weighted_days_to_pay, 1) as weighted_days_to_pay,
+        count_bills_issued,
+        count_bills_paid,
+    from joined
+)
+
+select * from final
