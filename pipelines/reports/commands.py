@@ -1,9 +1,155 @@
-"""`clio-sync` subcommands of this area (registered by `pipelines.cli`)."""
+"""`clio-sync models`, `clio-sync report` and `clio-sync sql` (registered by `pipelines.cli`)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this area's subcommands; each sets `handler` to a function of the parsed args."""
+    from pipelines.reports.output import FORMATS
+    from pipelines.reports.report import GROUPINGS, REPORTS
+
+    models = subparsers.add_parser(
+        "models",
+        help="build the SQL models (schema reports) and optionally run the checks",
+        description="Create or replace every view of sql/ in dependency order; with "
+        "--check, run the reconciliation checks and fail naming the rows that break them.",
+    )
+    _db_option(models)
+    models.add_argument("--check", action="store_true", help="run the reconciliation checks")
+    models.add_argument(
+        "--lock-timeout", type=float, default=None, metavar="SECONDS",
+        help="how long to wait for another writer (default: 600)",
+    )
+    _report_options(models)
+    models.set_defaults(handler=_models)
+
+    report = subparsers.add_parser(
+        "report",
+        help="print a report: " + ", ".join(REPORTS),
+        description="Print a report from the warehouse (read-only).",
+    )
+    report.add_argument("name", choices=REPORTS, metavar="REPORT", help=" | ".join(REPORTS))
+    report.add_argument(
+        "--as-of", metavar="DATE",
+        help="the firm's date to report at (YYYY-MM-DD); aging uses bills issued and "
+        "allocations dated by then",
+    )
+    report.add_argument("--by", choices=tuple(GROUPINGS), help="ar-aging/outstanding grouping")
+    report.add_argument("--format", choices=FORMATS, default="table")
+    _db_option(report)
+    _report_options(report)
+    report.set_defaults(handler=_report)
+
+    sql = subparsers.add_parser(
+        "sql",
+        help="run read-only SQL against the warehouse and print the result",
+        description="Run one SQL statement on a read-only connection. The views of the "
+        "schemas staging, intermediate and reports see the firm's today and time zone.",
+    )
+    sql.add_argument("query", help='the SQL, e.g. "select * from reports.outstanding_balances"')
+    sql.add_argument("--format", choices=FORMATS, default="table")
+    _db_option(sql)
+    _report_options(sql)
+    sql.set_defaults(handler=_sql)
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="PATH", help="DuckDB file (default: data/clio_sync.duckdb)")
+
+
+def _report_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timezone", metavar="ZONE",
+        help="the firm's time zone for 'today' (default: REPORTS__TIMEZONE, else UTC)",
+    )
+    parser.add_argument(
+        "--aging-basis", choices=("due_date", "issue_date"),
+        help="age bills by due date (default) or issue date (REPORTS__AGING_BASIS)",
+    )
+
+
+def _models(args: argparse.Namespace) -> int:
+    from rich.console import Console
+
+    from pipelines.reports.checks import raise_for_failures, run_checks
+    from pipelines.reports.runner import build_models
+    from pipelines.reports.settings import apply_settings, load_report_settings
+    from pipelines.warehouse import DEFAULT_LOCK_TIMEOUT, connect, resolve_db, writer_lock
+
+    db = resolve_db(args.db)
+    settings = load_report_settings(timezone=args.timezone, aging_basis=args.aging_basis)
+    timeout = args.lock_timeout if args.lock_timeout is not None else DEFAULT_LOCK_TIMEOUT
+    with writer_lock(db, "clio-sync models", timeout=timeout):
+        con = connect(db)
+        try:
+            built = build_models(con)
+            log.info("built %d models in %s", len(built), db)
+            if not args.check:
+                return 0
+            apply_settings(con, settings)
+            results = run_checks(con)
+        finally:
+            con.close()
+    console = Console()
+    for result in results:
+        style = "yellow" if result.skipped else "green" if result.passed else "red"
+        console.print(result.describe(), style=style, markup=False, highlight=False)
+    raise_for_failures(results)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pipelines.reports.output import write
+    from pipelines.reports.report import report_query, run_report
+    from pipelines.reports.settings import parse_date
+
+    as_of = parse_date(args.as_of, "--as-of") if args.as_of else None
+    query = report_query(args.name, by=args.by, as_of=as_of)
+    con = _open_read_only(args, today=as_of)
+    try:
+        result = run_report(con, query)
+    finally:
+        con.close()
+    write(result, args.format, title=query.title)
+    return 0
+
+
+def _sql(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from pipelines.errors import ClioSyncError
+    from pipelines.reports.output import Result, write
+
+    con = _open_read_only(args)
+    try:
+        try:
+            result = Result.fetch(con.execute(args.query))
+        except duckdb.Error as exc:
+            raise ClioSyncError(
+                f"DuckDB rejected the query: {' '.join(str(exc).split())} The warehouse is "
+                "opened read-only, so only reads run; the models are in the schemas "
+                "reports, intermediate and staging, the synced tables in clio."
+            ) from None
+    finally:
+        con.close()
+    write(result, args.format)
+    return 0
+
+
+def _open_read_only(args: argparse.Namespace, today: object = None):
+    from pipelines.reports.settings import apply_settings, load_report_settings
+    from pipelines.warehouse import connect, resolve_db
+
+    settings = load_report_settings(
+        today=today, timezone=args.timezone, aging_basis=args.aging_basis  # type: ignore[arg-type]
+    )
+    db: Path = resolve_db(args.db)
+    con = connect(db, read_only=True)
+    apply_settings(con, settings)
+    return con

@@ -1,0 +1,131 @@
+"""Print query results: a readable table (money with thousands separators, two
+decimals and its currency code), CSV, or JSON.
+
+CSV and JSON carry the raw values: money as plain decimals (`1234.50` in CSV, a JSON
+number in JSON, as Clio's own API does), dates as `YYYY-MM-DD`, nulls empty / `null`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import IO, Any, Literal
+
+import duckdb
+
+Format = Literal["table", "csv", "json"]
+FORMATS: tuple[str, ...] = ("table", "csv", "json")
+
+
+@dataclass(frozen=True)
+class Result:
+    """A query's columns, their DuckDB types and its rows."""
+
+    columns: list[str]
+    types: list[str]
+    rows: list[tuple[Any, ...]]
+
+    @classmethod
+    def fetch(cls, cursor: duckdb.DuckDBPyConnection) -> Result:
+        """Everything an executed cursor returned."""
+        description = cursor.description or []
+        return cls(
+            columns=[d[0] for d in description],
+            types=[str(d[1]) for d in description],
+            rows=cursor.fetchall(),
+        )
+
+    def is_money(self, index: int) -> bool:
+        return self.types[index].upper().startswith("DECIMAL")
+
+
+def format_money(value: Decimal | None, currency: str | None = None) -> str:
+    """`Decimal("-1234.5"), "USD"` -> `-1,234.50 USD`; None -> empty."""
+    if value is None:
+        return ""
+    text = f"{value:,.2f}"
+    return f"{text} {currency}" if currency else text
+
+
+def write(result: Result, fmt: Format, title: str | None = None, out: IO[str] | None = None) -> None:
+    """Print `result` to `out` (stdout) in the chosen format."""
+    out = out or sys.stdout
+    try:
+        _write(result, fmt, title, out)
+    except BrokenPipeError:  # `| head`: the reader has all it wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
+
+
+def _write(result: Result, fmt: Format, title: str | None, out: IO[str]) -> None:
+    if fmt == "csv":
+        _write_csv(result, out)
+    elif fmt == "json":
+        json.dump([dict(zip(result.columns, row, strict=True)) for row in result.rows], out,
+                  default=_json_value, indent=2)
+        out.write("\n")
+    else:
+        _write_table(result, title, out)
+
+
+def _write_csv(result: Result, out: IO[str]) -> None:
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(result.columns)
+    for row in result.rows:
+        writer.writerow(["" if v is None else _plain(v) for v in row])
+
+
+def _write_table(result: Result, title: str | None, out: IO[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, header_style="bold")
+    for i, name in enumerate(result.columns):
+        numeric = result.is_money(i) or _is_number_type(result.types[i])
+        table.add_column(name, justify="right" if numeric else "left", no_wrap=result.is_money(i))
+    currency_at = result.columns.index("currency") if "currency" in result.columns else None
+    cells = [
+        [_cell(result, i, v, row[currency_at] if currency_at is not None else None)
+         for i, v in enumerate(row)]
+        for row in result.rows
+    ]
+    for row_cells in cells:
+        table.add_row(*row_cells)
+    console = Console(file=out)
+    if not console.is_terminal:  # a file or pipe: never wrap, whatever the width
+        widths = [max([len(name)] + [len(r[i]) for r in cells]) for i, name in enumerate(result.columns)]
+        console = Console(file=out, width=max(80, sum(widths) + 3 * len(widths) + 1))
+    console.print(table)
+    console.print(f"{len(result.rows)} row(s)", style="dim")
+
+
+def _cell(result: Result, index: int, value: Any, currency: str | None) -> str:
+    if result.is_money(index) and isinstance(value, Decimal):
+        return format_money(value, currency)
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.1f}"
+    return _plain(value)
+
+
+def _is_number_type(kind: str) -> bool:
+    return kind.upper() in {"BIGINT", "INTEGER", "HUGEINT", "DOUBLE", "FLOAT", "SMALLINT", "UBIGINT"}
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
