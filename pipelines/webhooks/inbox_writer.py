@@ -29,8 +29,9 @@ _Job = tuple[inbox.Delivery | Callable[[sqlite3.Connection], Any], Future]
 class InboxWriter:
     """A daemon thread appending deliveries (and running other writes) in order."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, on_commit: Callable[[], None] | None = None) -> None:
         self._path = path
+        self._on_commit = on_commit  # e.g. wake the in-process applier
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
         self._ready = threading.Event()
@@ -93,8 +94,7 @@ class InboxWriter:
                 _resolve(future, work, conn)
         return not stopping
 
-    @staticmethod
-    def _commit_group(conn: sqlite3.Connection, group: list[_Job]) -> None:
+    def _commit_group(self, conn: sqlite3.Connection, group: list[_Job]) -> None:
         try:
             seqs = inbox.append(conn, [d for d, _ in group])  # type: ignore[misc]
         except Exception as exc:
@@ -104,6 +104,8 @@ class InboxWriter:
             return
         for (_, future), seq in zip(group, seqs, strict=True):
             future.set_result(seq)
+        if self._on_commit is not None:
+            self._on_commit()
 
 
 def _resolve(future: Future, write: Callable[[sqlite3.Connection], Any],

@@ -18,7 +18,7 @@ import json
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import TypedDict
 
@@ -48,18 +48,26 @@ class BodyTooLarge(Exception):
     """The request body exceeded the limit while streaming."""
 
 
-def build_app(inbox_file: Path, path: str = DEFAULT_PATH, max_body: int = MAX_BODY) -> Starlette:
-    """The receiver as an ASGI app appending to `inbox_file`."""
+def build_app(inbox_file: Path, path: str = DEFAULT_PATH, max_body: int = MAX_BODY,
+              on_commit: Callable[[], None] | None = None,
+              on_shutdown: Callable[[], None] | None = None) -> Starlette:
+    """The receiver as an ASGI app appending to `inbox_file`.
+
+    `on_commit` runs after each group of deliveries is durable (`serve` wakes its applier);
+    `on_shutdown` runs once the server has stopped taking requests, before the inbox closes.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
-        writer = InboxWriter(inbox_file)
+        writer = InboxWriter(inbox_file, on_commit)
         writer.start()
         reader = store.connect(inbox_file)
         log.info("receiving webhooks at %s/<token>, inbox %s", path.rstrip("/"), inbox_file)
         try:
             yield {"writer": writer, "reader": reader, "max_body": max_body}
         finally:
+            if on_shutdown is not None:
+                await asyncio.to_thread(on_shutdown)
             writer.stop()  # every accepted delivery is already committed; this drains the rest
             reader.close()
 
