@@ -1,5 +1,6 @@
 -- Approved revenue bills: awaiting payment (receivables) or paid. Drafts, bills
--- awaiting approval, void and deleted bills and trust requests are left out.
+-- awaiting approval, void and deleted bills and trust requests (`trust_kind`) are
+-- left out; every other kind is revenue, as in Clio's outstanding client balances.
 with
 
 bills as (
@@ -13,7 +14,7 @@ firm_today as (
 approved as (
     select * from bills
     where state in ('awaiting_payment', 'paid')
-        and kind = 'revenue_kind'
+        and kind is distinct from 'trust_kind'
 ),
 
 final as (

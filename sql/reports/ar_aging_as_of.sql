@@ -1,8 +1,9 @@
 -- params: as_of_date
 -- AR aging as it stood at the end of `as_of_date`: approved revenue bills issued on
 -- or before it, less the allocations dated on or before it that were not voided by
--- then, one row per bill with a non-zero balance. Bills are taken in their current
--- state: Clio keeps no state history, so a bill voided later is missing here.
+-- then, one row per bill with a non-zero balance. A paid bill leaves AR on the date of
+-- its last allocation (an overpayment's credit goes with it). Bills are taken in their
+-- current state: Clio keeps no state history, so a bill voided later is missing here.
 with
 
 approved_revenue_bills as (
@@ -11,6 +12,10 @@ approved_revenue_bills as (
 
 allocations as (
     select * from staging.allocations
+),
+
+bill_allocation_totals as (
+    select * from intermediate.bill_allocation_totals
 ),
 
 firm_today as (
@@ -29,7 +34,13 @@ issued as (
     select approved_revenue_bills.*,
     from approved_revenue_bills
     cross join as_of
+    left join bill_allocation_totals
+        on bill_allocation_totals.bill_id = approved_revenue_bills.bill_id
     where approved_revenue_bills.issued_at <= as_of.as_of_date
+        and not (
+            approved_revenue_bills.state = 'paid'
+            and bill_allocation_totals.last_allocation_date <= as_of.as_of_date
+        )
 ),
 
 allocated_by_then as (

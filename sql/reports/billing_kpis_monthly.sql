@@ -10,6 +10,10 @@ valid_allocations as (
     select * from intermediate.valid_allocations
 ),
 
+bill_allocation_totals as (
+    select * from intermediate.bill_allocation_totals
+),
+
 paid_bills as (
     select * from reports.paid_bills
 ),
@@ -26,12 +30,24 @@ issued_bills as (
         approved_revenue_bills.due_at,
         approved_revenue_bills.amount_due,
         cast(date_trunc('month', approved_revenue_bills.issued_at) as date) as issued_month,
+        -- A paid bill leaves AR with its last allocation, taking any credit balance
+        -- (an overpayment) with it.
+        case when approved_revenue_bills.state = 'paid'
+            and bill_allocation_totals.last_allocation_date <= firm_today.today
+            then greatest(
+                cast(date_trunc('month', bill_allocation_totals.last_allocation_date) as date),
+                cast(date_trunc('month', approved_revenue_bills.issued_at) as date)
+            )
+        end as settled_month,
+        approved_revenue_bills.balance,
         -- The first day a bill is more than 90 days past due, when that day has come.
         case when approved_revenue_bills.due_at + 91 <= firm_today.today
             then cast(date_trunc('month', approved_revenue_bills.due_at + 91) as date)
         end as over_90_month,
     from approved_revenue_bills
     cross join firm_today
+    left join bill_allocation_totals
+        on bill_allocation_totals.bill_id = approved_revenue_bills.bill_id
     where approved_revenue_bills.issued_at <= firm_today.today
 ),
 
@@ -94,13 +110,18 @@ allocated_by_month as (
 ),
 
 -- A bill adds its amount due to AR in its issue month; an allocation takes its amount
--- off in its own month (or the bill's issue month, if dated before it).
+-- off in its own month (or the bill's issue month, if dated before it); a paid bill's
+-- leftover balance (an overpayment's credit) goes when it is settled.
 ar_movements as (
     select currency, issued_month as month, amount_due as amount,
     from issued_bills
     union all
     select currency, greatest(allocation_month, issued_month) as month, -amount as amount,
     from bill_allocations
+    union all
+    select currency, settled_month as month, -balance as amount,
+    from issued_bills
+    where settled_month is not null and balance <> 0
 ),
 
 ar_over_90_movements as (
@@ -111,6 +132,10 @@ ar_over_90_movements as (
     select currency, greatest(allocation_month, over_90_month) as month, -amount as amount,
     from bill_allocations
     where over_90_month is not null
+    union all
+    select currency, greatest(settled_month, over_90_month) as month, -balance as amount,
+    from issued_bills
+    where over_90_month is not null and settled_month is not null and balance <> 0
 ),
 
 ar_change_by_month as (

@@ -36,13 +36,13 @@ class TestArAgingDetail:
             (1007, 302, "USD", 90, "61-90", D("800.00")),
             (1008, 303, "USD", 91, "91+", D("400.00")),
             (1009, 301, "USD", -30, "current", D("250.00")),  # not yet due
-            (1010, 303, "USD", 10, "1-30", D("-50.00")),  # overpaid: credit balance stays
+            (1010, 303, "USD", 10, "1-30", D("-50.00")),  # reduced after a payment: credit stays
             (1011, 304, "EUR", 50, "31-60", D("4000.00")),  # second currency
         ]
 
     def test_drafts_unapproved_void_deleted_and_trust_requests_are_not_receivables(self, con):
         bill_ids = {r[0] for r in rows(con, "select bill_id from reports.ar_aging_detail")}
-        assert bill_ids.isdisjoint({1016, 1017, 1018, 1019, 1020, 1021})
+        assert bill_ids.isdisjoint({1016, 1017, 1018, 1019, 1020, 1021, 1022})
 
     def test_bucket_columns_hold_the_row_balance_once(self, con):
         got = rows(
@@ -133,7 +133,7 @@ class TestOutstandingBalances:
         got = rows(con, "select * from reports.outstanding_balances order by client_id")
         assert got == [
             (101, "Acme LLP", "USD", D("4550.00"), D("3300.00"), date(2026, 8, 22), date(2026, 11, 5), 5),
-            (102, "Birch & Co", "USD", D("2550.50"), D("2550.50"), date(2026, 8, 21), date(2026, 11, 1), 5),
+            (102, "Birch & Co", "USD", D("2550.50"), D("2550.50"), date(2026, 8, 21), date(2026, 11, 12), 5),
             (103, "Cedar GmbH", "EUR", D("4000.00"), D("4000.00"), date(2026, 10, 1), date(2026, 10, 15), 1),
         ]
 
@@ -159,6 +159,9 @@ class TestPaidBills:
             # bounced (voided) earlier payment does not count
             (1015, 101, "USD", date(2026, 10, 1), date(2026, 10, 30), date(2026, 10, 30), 29, 0, True,
              D("900.00"), D("900.00"), D("0.00"), "payment"),
+            # overpaid by 50: paid, and out of AR with its credit balance
+            (1022, 102, "USD", date(2026, 10, 20), date(2026, 11, 19), date(2026, 11, 12), 23, 0, True,
+             D("200.00"), D("250.00"), D("0.00"), "payment"),
         ]
 
 
@@ -183,6 +186,7 @@ class TestCollections:
             (2009, date(2026, 7, 25), "credit_note", 1013, 101, "USD", D("500.00"), z, D("500.00")),
             (2010, date(2026, 8, 10), "credit_note", 1014, 102, "USD", D("600.00"), z, D("600.00")),
             (2012, date(2026, 10, 30), "payment", 1015, 101, "USD", D("900.00"), D("900.00"), z),
+            (2013, date(2026, 11, 12), "payment", 1022, 102, "USD", D("250.00"), D("250.00"), z),
         ]
 
 
@@ -200,9 +204,10 @@ class TestBillingKpisMonthly:
             ("USD", date(2026, 7, 1), date(2026, 7, 31), D("4900.00"), D("1000.00"), D("500.00"), D("4000.00"), z, D("5500.00")),
             ("USD", date(2026, 8, 1), date(2026, 8, 31), D("2300.00"), D("1000.00"), D("600.00"), D("4700.00"), z, D("7200.00")),
             ("USD", date(2026, 9, 1), date(2026, 9, 30), D("1900.50"), D("500.00"), z, D("6100.50"), z, D("7600.50")),
-            ("USD", date(2026, 10, 1), date(2026, 10, 31), D("2500.00"), D("1400.00"), z, D("7200.50"), z, D("6700.50")),
-            # the current month is measured as of today: only bill 1008 is over 90 days
-            ("USD", date(2026, 11, 1), date(2026, 11, 20), D("250.00"), D("350.00"), z, D("7100.50"), D("400.00"), D("4650.50")),
+            ("USD", date(2026, 10, 1), date(2026, 10, 31), D("2700.00"), D("1400.00"), z, D("7400.50"), z, D("6900.50")),
+            # the current month is measured as of today: only bill 1008 is over 90 days;
+            # the overpaid bill 1022 leaves AR with its 50 credit when it is paid
+            ("USD", date(2026, 11, 1), date(2026, 11, 20), D("250.00"), D("600.00"), z, D("7100.50"), D("400.00"), D("4850.50")),
             ("EUR", date(2026, 8, 1), date(2026, 8, 31), D("800.00"), z, z, D("800.00"), z, D("800.00")),
             ("EUR", date(2026, 9, 1), date(2026, 9, 30), D("5000.00"), D("800.00"), z, D("5000.00"), z, D("5800.00")),
             ("EUR", date(2026, 10, 1), date(2026, 10, 31), z, D("1000.00"), z, D("4000.00"), z, D("5000.00")),
@@ -220,8 +225,8 @@ class TestBillingKpisMonthly:
             ("USD", date(2026, 7, 1), 0.2041, 65.5, 19.0, 19.0),
             ("USD", date(2026, 8, 1), 0.4348, 58.8, 70.0, 70.0),
             ("USD", date(2026, 9, 1), 0.2631, 72.2, None, None),
-            ("USD", date(2026, 10, 1), 0.56, 96.7, 29.0, 29.0),
-            ("USD", date(2026, 11, 1), 1.4, 137.4, None, None),
+            ("USD", date(2026, 10, 1), 0.5185, 96.5, 29.0, 29.0),
+            ("USD", date(2026, 11, 1), 2.4, 131.7, 23.0, 23.0),
             ("EUR", date(2026, 8, 1), 0.0, 90.0, None, None),
             ("EUR", date(2026, 9, 1), 0.16, 77.6, 45.0, 45.0),
             ("EUR", date(2026, 10, 1), None, 72.0, None, None),
