@@ -1,0 +1,331 @@
+"""The HTTP client of one run: auth, pacing, retries, paging and error diagnostics.
+
+```python
+with ClioClient(settings, stats=run_stats) as client:
+    for page in client.iter_pages("bills.json", {"fields": "id,total", "limit": 200}, resource="bills"):
+        page.records, page.date
+```
+
+Each request: wait for the rate budget (and Platform's token bucket), send with the auth
+flow, classify the answer (`retry.classify`), and on 429/5xx/timeouts/dropped connections
+back off (honouring `Retry-After`) and try again, at most `max_attempts` times in all.
+A malformed page is fetched again at most `bad_page_attempts` times in all: truncation is
+usually transient, but a server that keeps sending garbage should stop the run quickly.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from pipelines import __version__
+from pipelines.clio import diagnostics
+from pipelines.clio.auth import REFRESHED, ClioAuth
+from pipelines.clio.config import ClioSettings
+from pipelines.clio.errors import (
+    ClioApiError,
+    ClioBadRequest,
+    ClioBadResponse,
+    ClioNotFound,
+    ClioRateLimited,
+    ClioUnavailable,
+)
+from pipelines.clio.pacing import RateBudget, TokenBucket
+from pipelines.clio.retry import RETRIABLE_TRANSPORT, RetriableError, Verdict, backoff, classify
+from pipelines.clio.stats import RunStats
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of an index: its records and the server's time when it answered."""
+
+    records: list[dict[str, Any]]
+    date: datetime  # UTC, from the `Date` header (our clock if it is missing)
+    next_url: str | None = None
+
+
+class ClioClient:
+    """One `httpx.Client` per run, with Clio's auth, pacing and retries."""
+
+    def __init__(
+        self, settings: ClioSettings, stats: RunStats | None = None, *,
+        auth: ClioAuth | None = None, budget: RateBudget | None = None,
+        transport: httpx.BaseTransport | None = None, sleep: Any = time.sleep,
+    ) -> None:
+        self.settings = settings
+        self.stats = stats or RunStats()
+        self.auth = auth or ClioAuth(settings)
+        self.budget = budget or RateBudget(settings.rate_limit_buffer)
+        self.bucket = (TokenBucket(settings.platform_requests_per_second)
+                       if settings.api == "platform" else None)
+        self._sleep = sleep
+        self._rng = random.Random()
+        self._http = httpx.Client(
+            base_url=settings.api_root + "/",
+            auth=self.auth,
+            timeout=settings.timeout,
+            transport=transport,
+            headers={
+                "X-API-VERSION": settings.api_version,
+                "Accept": "application/json",
+                "User-Agent": f"clio-sync/{__version__}",
+            },
+        )
+
+    def __repr__(self) -> str:
+        return f"ClioClient(api_root={self.settings.api_root!r}, api={self.settings.api!r})"
+
+    def __enter__(self) -> ClioClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    # -- requests ----------------------------------------------------------------------
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None, *,
+            resource: str | None = None, headers: Mapping[str, str] | None = None) -> httpx.Response:
+        """GET `path` (relative to the API root, or an absolute next URL)."""
+        return self.request("GET", path, params=params, resource=resource, headers=headers)
+
+    def post(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
+        return self.request("POST", path, json=json, **kw)
+
+    def patch(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
+        return self.request("PATCH", path, json=json, **kw)
+
+    def put(self, path: str, json: Any = None, **kw: Any) -> httpx.Response:
+        return self.request("PUT", path, json=json, **kw)
+
+    def delete(self, path: str, **kw: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kw)
+
+    def request(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None,
+        json: Any = None, headers: Mapping[str, str] | None = None, resource: str | None = None,
+    ) -> httpx.Response:
+        """Send with pacing and retries; return a 2xx/3xx answer or raise a `ClioApiError`."""
+        started = time.monotonic()
+        try:
+            return self._request(method, path, params, json, headers, resource)
+        finally:
+            self.stats.add(resource, seconds=time.monotonic() - started)
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None, *,
+                 resource: str | None = None) -> dict[str, Any]:
+        """GET and decode a JSON object (a malformed body is fetched again, bounded)."""
+        return self._fetch_json(path, params, resource)[1]
+
+    def iter_pages(self, path: str, params: Mapping[str, Any] | None = None, *,
+                   resource: str | None = None) -> Iterator[Page]:
+        """Walk an index: `params` go with the first request only, then `meta.paging.next`
+        is followed verbatim (an opaque URL) until it is absent."""
+        url: str | None = path
+        query: Mapping[str, Any] | None = params
+        while url is not None:
+            response, body = self._fetch_json(url, query, resource, require_data=True)
+            records = body["data"]
+            next_url = _next_url(body)
+            if next_url is not None:
+                self._check_same_origin(next_url, response)
+            self.stats.add(resource, pages=1, records=len(records))
+            yield Page(records=records, date=self._date_of(response), next_url=next_url)
+            url, query = next_url, None
+
+    def server_time(self) -> datetime:
+        """The server's clock (UTC) from a cheap request's `Date` header."""
+        response = self.get("users/who_am_i.json", params={"fields": "id"})
+        return self._date_of(response)
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, params: Mapping[str, Any] | None, json_body: Any,
+                 headers: Mapping[str, str] | None, resource: str | None) -> httpx.Response:
+        attempts = self.settings.max_attempts
+        last: str = "no answer"
+        last_status: int | None = None
+        rate_limited = False
+        for attempt in range(1, attempts + 1):
+            self._pace(resource)
+            request = self._http.build_request(method, path, params=params, json=json_body,
+                                               headers=headers)
+            self.stats.add(resource, requests=1)
+            try:
+                response = self._http.send(request)
+                response.read()
+            except RETRIABLE_TRANSPORT as exc:
+                self.budget.release()
+                last, last_status, rate_limited = type(exc).__name__, None, False
+                delay = backoff(attempt, self.settings.backoff_base, self.settings.backoff_cap, self._rng)
+            except RetriableError as exc:
+                self.budget.release()
+                last, last_status, rate_limited = str(exc), exc.status, exc.status == 429
+                delay = backoff(attempt, self.settings.backoff_base, self.settings.backoff_cap, self._rng)
+            else:
+                self.budget.observe(response.headers)
+                verdict = classify(response)
+                if verdict.verdict is not Verdict.RETRY:
+                    return self._accept_or_raise(response, verdict.verdict)
+                last, last_status = f"HTTP {response.status_code}", response.status_code
+                rate_limited = response.status_code == 429
+                if rate_limited:
+                    self.budget.throttled(verdict.retry_after)
+                    self.stats.add(resource, throttled_429=1)
+                delay = self._delay(attempt, verdict.retry_after)
+            if attempt == attempts:
+                break
+            log.warning("%s %s: %s; retrying in %.2f s (attempt %d of %d)", method,
+                        _path_of(request), last, delay, attempt + 1, attempts)
+            self.stats.add(resource, retries=1)
+            self._wait(resource, delay)
+        raise self._exhausted(method, request, attempts, last, last_status, rate_limited)
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        computed = backoff(attempt, self.settings.backoff_base, self.settings.backoff_cap, self._rng)
+        return computed if retry_after is None else max(retry_after, 0.0)
+
+    def _pace(self, resource: str | None) -> None:
+        wait = self.budget.reserve()
+        if self.bucket is not None:
+            wait = max(wait, self.bucket.reserve())
+        if wait > 0:
+            if wait >= 0.5:
+                log.info("Rate limit: waiting %.1f s for the window to reset", wait)
+            else:
+                log.debug("Rate limit: waiting %.3f s", wait)
+            self._wait(resource, wait)
+
+    def _wait(self, resource: str | None, seconds: float) -> None:
+        self.stats.add(resource, waits=1, waits_seconds=seconds)
+        self._sleep(seconds)
+
+    def _accept_or_raise(self, response: httpx.Response, verdict: Verdict) -> httpx.Response:
+        if verdict is Verdict.OK:
+            return response
+        path = _path_of(response.request)
+        if verdict is Verdict.UNAUTHORIZED:
+            raise self._unauthorized(response)
+        if verdict is Verdict.FORBIDDEN:
+            raise diagnostics.forbidden(response)
+        _, said = diagnostics.error_body(response)
+        quoted = f' Clio said: "{said}".' if said else ""
+        if verdict is Verdict.NOT_FOUND:
+            raise ClioNotFound(f"Clio answered 404 Not Found for {path}: the record or endpoint "
+                               f"does not exist (deleted meanwhile?).{quoted}", status=404, path=path)
+        if response.status_code == 410:
+            raise ClioBadRequest(
+                f"Clio answered 410 Gone for {path}: it does not serve API version "
+                f"{self.settings.api_version} any more. Upgrade clio-sync.{quoted}",
+                status=410, path=path)
+        raise ClioBadRequest(
+            f"Clio rejected {response.request.method} {path} with {response.status_code}: "
+            f"the request itself is wrong (a bug in clio-sync, or a field this account does "
+            f"not have); sending it again cannot help.{quoted}",
+            status=response.status_code, path=path)
+
+    def _unauthorized(self, response: httpx.Response) -> ClioApiError:
+        tokens = self.auth.current()
+        stored_for = tokens.base_url if tokens.base_url and tokens.base_url != self.settings.base_url else None
+        return diagnostics.unauthorized(
+            response,
+            refreshed=bool(response.request.extensions.get(REFRESHED)),
+            can_refresh=self.auth.can_refresh(),
+            malformed=diagnostics.token_is_malformed(tokens.access_token),
+            region=self.settings.region,
+            stored_for=stored_for,
+        )
+
+    def _exhausted(self, method: str, request: httpx.Request, attempts: int, last: str,
+                   status: int | None, rate_limited: bool) -> ClioApiError:
+        path = _path_of(request)
+        if rate_limited:
+            return ClioRateLimited(
+                f"Clio kept answering 429 Too Many Requests for {method} {path}: gave up after "
+                f"{attempts} attempts. Another client may share this token's limit; wait a few "
+                "minutes and run again, or raise SOURCES__CLIO__MAX_ATTEMPTS.",
+                status=status, path=path, attempts=attempts)
+        return ClioUnavailable(
+            f"Clio did not answer {method} {path} properly after {attempts} attempts (last: "
+            f"{last}). Clio or the network is having trouble: try again later; if it persists, "
+            "check connectivity to the Clio host or raise SOURCES__CLIO__TIMEOUT.",
+            status=status, path=path, attempts=attempts)
+
+    def _fetch_json(self, path: str, params: Mapping[str, Any] | None, resource: str | None,
+                    require_data: bool = False) -> tuple[httpx.Response, dict[str, Any]]:
+        attempts = self.settings.bad_page_attempts
+        for attempt in range(1, attempts + 1):
+            response = self.request("GET", path, params=params, resource=resource)
+            problem, body = _decode(response, require_data)
+            if problem is None:
+                return response, body
+            log.warning("Malformed answer for %s (%s); attempt %d of %d",
+                        _path_of(response.request), problem, attempt, attempts)
+            if attempt < attempts:
+                self.stats.add(resource, retries=1)
+        path_only = _path_of(response.request)
+        raise ClioBadResponse(
+            f"Clio answered {path_only} with a malformed page ({problem}) {attempts} times in a "
+            "row, so the run stopped and loaded nothing from it. This is usually a transient "
+            "problem at Clio or a proxy in between: run again later.",
+            status=response.status_code, path=path_only, attempts=attempts)
+
+    def _check_same_origin(self, next_url: str, response: httpx.Response) -> None:
+        target = httpx.URL(next_url)
+        if target.is_relative_url:
+            return
+        origin = response.request.url
+        if (target.scheme, target.host, target.port) != (origin.scheme, origin.host, origin.port):
+            raise ClioBadResponse(
+                f"Clio's next-page link for {origin.path} points to another host "
+                f"({target.host}); refusing to send the token there.",
+                status=response.status_code, path=origin.path)
+
+    def _date_of(self, response: httpx.Response) -> datetime:
+        return _parse_date(response.headers.get("date")) or datetime.now(UTC)
+
+
+def _decode(response: httpx.Response, require_data: bool) -> tuple[str | None, dict[str, Any]]:
+    """(problem, body): problem is None for a JSON object (with a `data` list if required)."""
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return "invalid or truncated JSON", {}
+    if not isinstance(body, dict):
+        return "not a JSON object", {}
+    if require_data and not isinstance(body.get("data"), list):
+        return "no `data` list", {}
+    return None, body
+
+
+def _next_url(body: dict[str, Any]) -> str | None:
+    meta = body.get("meta")
+    paging = meta.get("paging") if isinstance(meta, dict) else None
+    next_url = paging.get("next") if isinstance(paging, dict) else None
+    return next_url or None
+
+
+def _parse_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        return parsedate_to_datetime(value).astimezone(UTC)
+    except (TypeError, ValueError):
+        return None
+
+
+def _path_of(request: httpx.Request) -> str:
+    return request.url.path

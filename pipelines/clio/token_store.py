@@ -1,0 +1,195 @@
+"""The token store: one JSON file holding the current OAuth tokens, shared by processes.
+
+Invariant 3 of DESIGN.md lives here. Writes replace the file atomically (a temp file in
+the same directory, fsynced, `os.replace`d, then the directory fsynced) with mode 0600, so
+a reader sees the old tokens or the new ones, never half of each, and a token Clio just
+rotated is on disk before anyone uses it. Refreshing happens under an inter-process file
+lock (`<store>.lock`), and whoever holds it re-reads the file first: another process may
+have refreshed while we waited.
+
+The store is seeded once from the configured secrets (refresh token, optional access
+token) when it does not exist; from then on it wins, because a rotated refresh token
+makes the seed stale.
+
+```json
+{"access_token": "...", "refresh_token": "...", "expires_at": "2026-11-28T19:00:00+00:00",
+ "obtained_at": "2026-11-28T18:00:00+00:00", "region": "us", "base_url": "https://app.clio.com",
+ "api": "manage"}
+```
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock, Timeout
+
+from pipelines.clio.errors import ClioAuthError
+from pipelines.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+LOCK_TIMEOUT = 120.0  # seconds; a refresh is one HTTP request, so this is generous
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    """The tokens of one authorization, plus where they are valid. Secrets stay out of repr."""
+
+    access_token: str | None = field(default=None, repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    expires_at: datetime | None = None  # UTC; None when unknown (a seeded access token)
+    obtained_at: datetime | None = None
+    region: str | None = None
+    base_url: str | None = None
+    api: str | None = None
+
+    def expires_within(self, seconds: float, now: datetime | None = None) -> bool:
+        """True if the access token is missing or expires in less than `seconds`."""
+        if not self.access_token:
+            return True
+        if self.expires_at is None:
+            return False  # unknown expiry: find out from a 401
+        now = now or datetime.now(UTC)
+        return (self.expires_at - now).total_seconds() < seconds
+
+    def with_changes(self, **changes: Any) -> TokenSet:
+        return replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key in ("expires_at", "obtained_at"):
+            data[key] = data[key].isoformat() if data[key] else None
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TokenSet:
+        known = {k: data.get(k) for k in cls.__dataclass_fields__}
+        for key in ("expires_at", "obtained_at"):
+            known[key] = datetime.fromisoformat(known[key]) if known[key] else None
+        return cls(**known)
+
+
+class TokenStore:
+    """The token file at `path`, its lock, and the seed used when it does not exist yet."""
+
+    def __init__(self, path: Path, seed: TokenSet | None = None,
+                 lock_timeout: float = LOCK_TIMEOUT) -> None:
+        self.path = Path(path)
+        self.seed = seed
+        self._lock = FileLock(str(self.path) + ".lock", timeout=lock_timeout)
+
+    def __repr__(self) -> str:
+        return f"TokenStore({str(self.path)!r})"
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def load(self) -> TokenSet:
+        """The stored tokens, seeding the store first if it does not exist.
+
+        Raises:
+            ClioAuthError: There is no store and nothing to seed it with.
+            ConfigError: The file is not a token store.
+        """
+        if not self.path.exists():
+            with self.locked() as tokens:
+                return tokens
+        return self._read()
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[TokenSet]:
+        """Hold the inter-process lock and yield the tokens as re-read under it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            self._lock.acquire()
+        except Timeout:
+            raise ClioAuthError(
+                f"Another clio-sync process has held the token lock {self._lock.lock_file} "
+                f"for over {self._lock.timeout:.0f} s. Wait for it to finish, or, if no "
+                "clio-sync process is running, delete that lock file."
+            ) from None
+        try:
+            if not self.path.exists():
+                self._write(self._seed_or_fail())
+            yield self._read()
+        finally:
+            self._lock.release()
+
+    def save(self, tokens: TokenSet) -> None:
+        """Atomically replace the store with `tokens` (fsynced, mode 0600), under the lock."""
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with self._lock:
+            self._write(tokens)
+
+    def delete(self) -> bool:
+        """Remove the store (under the lock). Returns whether there was one."""
+        with self._lock:
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                return False
+            _fsync_dir(self.path.parent)
+            return True
+
+    def _seed_or_fail(self) -> TokenSet:
+        if self.seed and (self.seed.refresh_token or self.seed.access_token):
+            log.info("Seeding the token store %s from the configured credentials", self.path)
+            return self.seed
+        raise ClioAuthError(
+            f"No Clio token: the token store {self.path} does not exist and no refresh "
+            "token is configured. Run `clio-sync auth login` to authorize this machine, or "
+            "set SOURCES__CLIO__CREDENTIALS__REFRESH_TOKEN (see docs/connecting-clio.md)."
+        )
+
+    def _read(self) -> TokenSet:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            tokens = TokenSet.from_json(data)
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise ConfigError(
+                f"The token store {self.path} is not a valid token file ({type(exc).__name__}). "
+                "Delete it and run `clio-sync auth login`, or let it be re-seeded from "
+                "SOURCES__CLIO__CREDENTIALS__REFRESH_TOKEN."
+            ) from None
+        self._tighten_mode()
+        return tokens
+
+    def _tighten_mode(self) -> None:
+        mode = self.path.stat().st_mode & 0o777
+        if mode & 0o077:
+            log.warning("Token store %s was readable by others; setting mode 0600", self.path)
+            os.chmod(self.path, 0o600)
+
+    def _write(self, tokens: TokenSet) -> None:
+        payload = json.dumps(tokens.to_json(), indent=2).encode()
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".token-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:  # mkstemp creates it 0600
+                handle.write(payload)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            raise
+        _fsync_dir(self.path.parent)
+
+
+def _fsync_dir(directory: Path) -> None:
+    """Make a rename or unlink in `directory` durable."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
