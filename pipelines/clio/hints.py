@@ -1,0 +1,72 @@
+"""dlt table hints from the catalog: explicit column types, keys, write dispositions.
+
+Every column is declared up front (money DECIMAL(18,2), TIMESTAMPTZ, DATE, ...), so dlt
+never infers a type and never splits a column into variants when a value looks different.
+
+    bills            merge on `id` (delete-insert)
+    bills__matters   merge on `bill_id`: the children of every parent in the batch are
+                     replaced; the `_tombstone` rows (hard_delete) empty a list and vanish
+    outstanding_client_balances   replaced in full (no `updated_since` at Clio)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dlt
+import pyarrow as pa
+
+from pipelines.clio.endpoints import Child, Endpoint
+from pipelines.clio.rows import DLT_TYPES, TOMBSTONE, child_columns, child_table
+
+TColumns = dict[str, dict[str, Any]]
+
+
+def root_columns(endpoint: Endpoint) -> TColumns:
+    """dlt column hints of the endpoint's raw table."""
+    cols: TColumns = {name: {**DLT_TYPES[kind]} for name, kind in endpoint.columns.items()}
+    cols["id"].update(nullable=False, primary_key=True)
+    return cols
+
+
+def write_disposition(endpoint: Endpoint) -> dict[str, str]:
+    """Merge on `id` for incremental endpoints, full replace for the others."""
+    if endpoint.incremental:
+        return {"disposition": "merge", "strategy": "delete-insert"}
+    return {"disposition": "replace"}
+
+
+def root_hints(endpoint: Endpoint) -> Any:
+    """Hints of the endpoint's raw table: typed columns, key `id`, merge or replace."""
+    return dlt.mark.make_hints(
+        table_name=endpoint.table,
+        write_disposition=write_disposition(endpoint),  # type: ignore[arg-type]
+        primary_key="id",
+        columns=root_columns(endpoint),  # type: ignore[arg-type]
+    )
+
+
+def child_hints(endpoint: Endpoint, child: Child) -> Any:
+    """Hints that send an Arrow table to the child table, replacing children per parent."""
+    cols: TColumns = {name: {**DLT_TYPES[kind]} for name, kind in child_columns(child).items()}
+    cols[child.parent_key].update(nullable=False, merge_key=True)
+    cols[TOMBSTONE] = {"data_type": "bool", "hard_delete": True}
+    return dlt.mark.make_hints(
+        table_name=child_table(endpoint, child),
+        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        columns=cols,
+    )
+
+
+def mark_root(endpoint: Endpoint, table: pa.Table) -> Any:
+    """`table` marked for the endpoint's raw table.
+
+    Each table a resource yields carries its own hints (a table variant): resource-level
+    column hints would leak into the child tables' variants.
+    """
+    return dlt.mark.with_hints(table, root_hints(endpoint), create_table_variant=True)
+
+
+def mark_child(endpoint: Endpoint, child: Child, table: pa.Table) -> Any:
+    """`table` marked for its child table, so one resource can yield several tables."""
+    return dlt.mark.with_hints(table, child_hints(endpoint, child), create_table_variant=True)

@@ -1,0 +1,188 @@
+"""Loading typed Clio rows through dlt into the warehouse (schema `clio`).
+
+A sync and the webhook applier load through the same path: `typed_items` turns API
+records into Arrow tables typed by the catalog (`rows.arrow_batch`), marked with the
+catalog's hints (`hints.py`), and one dlt pipeline per warehouse merges them. Its working
+folder sits beside the DuckDB file (`warehouse.pipelines_dir`), so the incremental state
+belongs to that warehouse; dlt commits the state together with the data it loads.
+
+Callers that write hold `warehouse.writer_lock`; nothing here takes it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import dlt
+import duckdb
+from dlt.common.pipeline import LoadInfo
+from dlt.extract.resource import DltResource
+
+from pipelines import warehouse
+from pipelines.clio.endpoints import BY_TABLE, Endpoint
+from pipelines.clio.hints import mark_child, mark_root, write_disposition
+from pipelines.clio.rows import arrow_batch, child_table
+from pipelines.errors import ClioSyncError, WarehouseBusy
+
+DATASET = "clio"
+PIPELINE_NAME = "clio_sync"
+DEFAULT_LAKE = Path("data/lake")
+Destination = Literal["duckdb", "filesystem"]
+
+# Arrow items skip dlt's row normaliser; these keep dlt's bookkeeping columns on every row.
+os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
+os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID", "true")
+
+
+def make_pipeline(db: Path, destination: Destination = "duckdb") -> dlt.Pipeline:
+    """The dlt pipeline of warehouse `db`.
+
+    `filesystem` writes Parquet to `DESTINATION__FILESYSTEM__BUCKET_URL` (any fsspec URL),
+    else to `data/lake/` beside the database; it keeps its own state (another pipeline
+    name), so switching destinations never skips data.
+    """
+    if destination == "filesystem":
+        bucket = os.environ.get("DESTINATION__FILESYSTEM__BUCKET_URL") or str(
+            (db.parent / DEFAULT_LAKE.name).resolve()
+        )
+        dest: Any = dlt.destinations.filesystem(bucket_url=bucket)
+        name = f"{PIPELINE_NAME}_lake"
+    else:
+        dest = dlt.destinations.duckdb(str(db))
+        name = PIPELINE_NAME
+    return dlt.pipeline(
+        pipeline_name=name,
+        pipelines_dir=str(warehouse.pipelines_dir(db)),
+        destination=dest,
+        dataset_name=DATASET,
+        progress=None,
+    )
+
+
+def typed_items(endpoint: Endpoint, records: Sequence[Mapping[str, Any]]) -> Iterator[Any]:
+    """The Arrow tables of one batch of API records: the root, then each marked child."""
+    if not records:
+        return
+    root, children = arrow_batch(endpoint, records)
+    yield mark_root(endpoint, root)
+    for child in endpoint.children:
+        yield mark_child(endpoint, child, children[child_table(endpoint, child)])
+
+
+def _batches(endpoint: Endpoint, batches: Iterable[Sequence[Mapping[str, Any]]]) -> Iterator[Any]:
+    for records in batches:
+        yield from typed_items(endpoint, records)
+
+
+def endpoint_resource(endpoint: Endpoint, data: Iterable[Any], name: str | None = None) -> DltResource:
+    """A dlt resource of `endpoint`; `data` yields items marked by `typed_items`."""
+    return dlt.resource(
+        data,
+        name=name or endpoint.table,
+        table_name=endpoint.table,
+        write_disposition=write_disposition(endpoint),  # type: ignore[arg-type]
+    )
+
+
+def run_pipeline(pipeline: dlt.Pipeline, data: Any, **kwargs: Any) -> LoadInfo:
+    """`pipeline.run(data)`, with expected failures raised as `ClioSyncError`s.
+
+    A `ClioSyncError` raised inside a resource (a bad page, an auth failure) comes out as
+    itself; a DuckDB file held by another process becomes `WarehouseBusy`.
+    """
+    try:
+        return pipeline.run(data, **kwargs)
+    except Exception as exc:
+        expected = expected_cause(exc, pipeline)
+        if expected is None:
+            raise
+        raise expected from None
+
+
+def expected_cause(exc: BaseException, pipeline: dlt.Pipeline | None = None) -> ClioSyncError | None:
+    """The expected failure behind a dlt exception chain, if there is one."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ClioSyncError):
+            return seen
+        if isinstance(seen, duckdb.IOException) and "lock" in str(seen).lower():
+            db = Path(getattr(pipeline.destination, "config_params", {}).get("credentials", "?")) if pipeline else "?"
+            return WarehouseBusy(
+                f"DuckDB cannot open {db} to write: another process has it open. A notebook "
+                "or SQL client may hold it; close that connection (notebooks should connect "
+                "with read_only=True) and run again."
+            )
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def load_records(
+    db: Path,
+    endpoint_table: str,
+    records: list[dict[str, Any]],
+    deleted_ids: Iterable[int] = (),
+) -> None:
+    """Merge API-shaped `records` into `clio.<endpoint_table>` and hard-delete `deleted_ids`.
+
+    Uses the same typing, hints and dlt pipeline as a sync, so a row loaded here equals
+    the row a sync would store. The caller holds the writer lock.
+
+    Args:
+        db: the DuckDB warehouse file.
+        endpoint_table: catalog table name, e.g. "bills".
+        records: records as the API returns them (nested relations as dicts / lists).
+        deleted_ids: ids deleted outright at Clio; their rows and child rows are removed.
+    """
+    endpoint = BY_TABLE[endpoint_table]
+    deleted = sorted({int(i) for i in deleted_ids})
+    if records:
+        pipeline = make_pipeline(db)
+        resource = endpoint_resource(
+            endpoint, typed_items(endpoint, records), name=f"{endpoint.table}_upserts"
+        )
+        run_pipeline(pipeline, resource)
+    if deleted:
+        delete_rows(db, endpoint, deleted)
+
+
+def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """Tables of schema `clio` in the open warehouse."""
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = ?", [DATASET]
+    ).fetchall()
+    return {name for (name,) in rows}
+
+
+def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[int]) -> int:
+    """Delete rows `ids` of `endpoint` and their child rows in one transaction.
+
+    Returns:
+        The number of root rows deleted.
+    """
+    if not ids:
+        return 0
+    con = warehouse.connect(db)
+    try:
+        tables = existing_tables(con)
+        if endpoint.table not in tables:
+            return 0
+        con.execute("begin")
+        con.execute("create temp table _gone(id bigint)")
+        con.executemany("insert into _gone values (?)", [(i,) for i in ids])
+        for child in endpoint.children:
+            name = child_table(endpoint, child)
+            if name in tables:
+                con.execute(
+                    f'delete from {DATASET}."{name}" where "{child.parent_key}" in (select id from _gone)'
+                )
+        (count,) = con.execute(
+            f'delete from {DATASET}."{endpoint.table}" where id in (select id from _gone)'
+        ).fetchone() or (0,)
+        con.execute("drop table _gone")
+        con.execute("commit")
+        return int(count)
+    finally:
+        con.close()
