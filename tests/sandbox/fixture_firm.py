@@ -1,0 +1,225 @@
+"""A small hand-built firm (`Firm.from_records` input) with known values, for server tests."""
+
+from __future__ import annotations
+
+NOW = "2026-11-20T17:00:00-05:00"
+
+
+def _stamp(day: int, hour: int = 9) -> str:
+    return f"2026-11-{day:02d}T{hour:02d}:00:00-05:00"
+
+
+def _bill(bill_id: int, state: str, total: float, paid: float, day: int) -> dict:
+    return {
+        "id": bill_id,
+        "number": f"B-{bill_id:04d}",
+        "state": state,
+        "type": "MatterBill",
+        "kind": "revenue_kind",
+        "total": total,
+        "due": total,
+        "paid": paid,
+        "credits_issued": 0.0,
+        "balance": round(total - paid, 2),
+        "pending": 0.0,
+        "issued_at": f"2026-10-{day:02d}",
+        "due_at": f"2026-11-{day:02d}",
+        "paid_at": _stamp(day) if state == "paid" else None,
+        "created_at": _stamp(day, 8),
+        "updated_at": _stamp(day, 10),
+        "client": {"id": 10, "name": "Acme LLP"},
+        "user": {"id": 1, "name": "Ada Attorney"},
+        "currency": {"id": 1, "code": "USD"},
+        "matters": [{"id": 100, "display_number": "00100-Acme"}],
+        "balances": [
+            {
+                "id": 100,
+                "type": "Matter",
+                "amount": round(total - paid, 2),
+                "interest_amount": 0.0,
+                "due": total,
+            }
+        ],
+    }
+
+
+def records() -> dict[str, list[dict]]:
+    """Fresh records (the firm mutates what it is given)."""
+    return {
+        "users": [
+            {
+                "id": 1,
+                "name": "Ada Attorney",
+                "first_name": "Ada",
+                "last_name": "Attorney",
+                "account_owner": True,
+                "enabled": True,
+                "email": "ada@example.com",
+                "subscription_type": "Attorney",
+                "created_at": _stamp(1),
+                "updated_at": _stamp(1),
+            },
+            {
+                "id": 2,
+                "name": "Sam Staff",
+                "first_name": "Sam",
+                "last_name": "Staff",
+                "account_owner": False,
+                "enabled": True,
+                "email": "sam@example.com",
+                "subscription_type": "NonAttorney",
+                "created_at": _stamp(2),
+                "updated_at": _stamp(3),
+            },
+        ],
+        "contacts": [
+            {
+                "id": 10,
+                "name": "Acme LLP",
+                "type": "Company",
+                "is_client": True,
+                "created_at": _stamp(1),
+                "updated_at": _stamp(5),
+            },
+            {
+                "id": 11,
+                "name": "Jo Client",
+                "first_name": "Jo",
+                "last_name": "Client",
+                "type": "Person",
+                "is_client": True,
+                "company": {"id": 10, "name": "Acme LLP"},
+                "created_at": _stamp(2),
+                "updated_at": _stamp(6),
+            },
+            {
+                "id": 12,
+                "name": "Beta Inc",
+                "type": "Company",
+                "is_client": False,
+                "created_at": _stamp(3),
+                "updated_at": _stamp(7),
+            },
+        ],
+        "practice_areas": [
+            {
+                "id": 50,
+                "name": "Litigation",
+                "code": "LIT",
+                "created_at": _stamp(1),
+                "updated_at": _stamp(1),
+            },
+        ],
+        "matters": [
+            {
+                "id": 100,
+                "display_number": "00100-Acme",
+                "description": "Acme v. Beta",
+                "status": "Open",
+                "client_id": 10,
+                "client": {"id": 10, "name": "Acme LLP"},
+                "practice_area": {"id": 50, "name": "Litigation"},
+                "responsible_attorney": {"id": 1, "name": "Ada Attorney"},
+                "created_at": _stamp(2),
+                "updated_at": _stamp(4),
+            },
+            {
+                "id": 101,
+                "display_number": "00101-Jo",
+                "description": "Jo's estate",
+                "status": "Closed",
+                "client_id": 11,
+                "client": {"id": 11, "name": "Jo Client"},
+                "created_at": _stamp(3),
+                "updated_at": _stamp(8),
+            },
+        ],
+        "bills": [
+            _bill(200, "awaiting_payment", 1000.0, 250.0, 1),
+            _bill(201, "paid", 500.0, 500.0, 2),
+            _bill(202, "draft", 300.0, 0.0, 3),
+            _bill(203, "void", 400.0, 0.0, 4),
+            _bill(204, "deleted", 200.0, 0.0, 5),
+            _bill(205, "awaiting_payment", 800.0, 0.0, 6),
+        ],
+        "activities": [
+            {
+                "id": 300,
+                "type": "TimeEntry",
+                "date": "2026-09-30",
+                "quantity": 3600.0,
+                "price": 250.0,
+                "total": 250.0,
+                "billed": True,
+                "on_bill": True,
+                "matter": {"id": 100, "display_number": "00100-Acme"},
+                "user": {"id": 1, "name": "Ada Attorney"},
+                "bill": {"id": 200},
+                "created_at": _stamp(1),
+                "updated_at": _stamp(2),
+            },
+            {
+                "id": 301,
+                "type": "ExpenseEntry",
+                "date": "2026-10-02",
+                "quantity": 1.0,
+                "price": 40.0,
+                "total": 40.0,
+                "billed": False,
+                "on_bill": False,
+                "matter": {"id": 101, "display_number": "00101-Jo"},
+                "user": {"id": 2, "name": "Sam Staff"},
+                "bill": None,
+                "created_at": _stamp(4),
+                "updated_at": _stamp(9),
+            },
+        ],
+        "line_items": [
+            {
+                "id": 400,
+                "type": "ActivityLineItem",
+                "kind": "Service",
+                "description": "Work",
+                "date": "2026-09-30",
+                "quantity": 1.0,
+                "price": 1000.0,
+                "sub_total": 1000.0,
+                "total": 1000.0,
+                "tax": 0.0,
+                "bill": {"id": 200},
+                "matter": {"id": 100, "display_number": "00100-Acme"},
+                "activity": {"id": 300},
+                "user": {"id": 1, "name": "Ada Attorney"},
+                "created_at": _stamp(1),
+                "updated_at": _stamp(1),
+            },
+        ],
+        "allocations": [
+            {
+                "id": 500,
+                "date": "2026-11-05",
+                "amount": 250.0,
+                "interest": False,
+                "voided_at": None,
+                "bill": {"id": 200, "number": "B-0200"},
+                "matter": {"id": 100},
+                "contact": {"id": 10, "name": "Acme LLP"},
+                "parent": {"id": 900, "type": "Payment"},
+                "created_at": _stamp(5),
+                "updated_at": _stamp(5),
+            },
+            {
+                "id": 501,
+                "date": "2026-11-02",
+                "amount": 500.0,
+                "interest": False,
+                "voided_at": None,
+                "bill": {"id": 201, "number": "B-0201"},
+                "matter": {"id": 100},
+                "contact": {"id": 10, "name": "Acme LLP"},
+                "parent": {"id": 901, "type": "Payment"},
+                "created_at": _stamp(6),
+                "updated_at": _stamp(6),
+            },
+        ],
+    }
