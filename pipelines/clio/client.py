@@ -19,7 +19,7 @@ import json
 import logging
 import random
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -61,15 +61,17 @@ class ClioClient:
     def __init__(
         self, settings: ClioSettings, stats: RunStats | None = None, *,
         auth: ClioAuth | None = None, budget: RateBudget | None = None,
-        transport: httpx.BaseTransport | None = None, sleep: Any = time.sleep,
+        transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.settings = settings
         self.stats = stats or RunStats()
         self.auth = auth or ClioAuth(settings)
-        self.budget = budget or RateBudget(settings.rate_limit_buffer)
+        self.budget = budget or RateBudget(settings.rate_limit_buffer, clock=clock)
         self.bucket = (TokenBucket(settings.platform_requests_per_second)
                        if settings.api == "platform" else None)
         self._sleep = sleep
+        self._clock = clock
         self._rng = random.Random()
         self._http = httpx.Client(
             base_url=settings.api_root + "/",
@@ -164,6 +166,7 @@ class ClioClient:
             request = self._http.build_request(method, path, params=params, json=json_body,
                                                headers=headers)
             self.stats.add(resource, requests=1)
+            sent_at = self._clock()
             try:
                 response = self._http.send(request)
                 response.read()
@@ -176,7 +179,7 @@ class ClioClient:
                 last, last_status, rate_limited = str(exc), exc.status, exc.status == 429
                 delay = backoff(attempt, self.settings.backoff_base, self.settings.backoff_cap, self._rng)
             else:
-                self.budget.observe(response.headers)
+                self.budget.observe(response.headers, sent_at)
                 verdict = classify(response)
                 if verdict.verdict is not Verdict.RETRY:
                     return self._accept_or_raise(response, verdict.verdict)
