@@ -1,9 +1,159 @@
-"""`clio-sync` subcommands of this area (registered by `pipelines.cli`)."""
+"""`clio-sync run`, `demo`, `reconcile` and `export` (registered by `pipelines.cli`)."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+import sys
+
+log = logging.getLogger(__name__)
+
+RESOURCES_HELP = "comma-separated catalog tables, e.g. bills,matters (default: all)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add this area's subcommands; each sets `handler` to a function of the parsed args."""
+    run = subparsers.add_parser(
+        "run",
+        help="sync Clio into the warehouse (incremental), then rebuild the models",
+        description="Take the writer lock, renew webhook subscriptions if any, sync every "
+        "endpoint changed since the last run, rebuild the SQL models and print a summary "
+        "(also kept in clio._sync_runs).",
+    )
+    _db_option(run)
+    run.add_argument("--resources", metavar="LIST", help=RESOURCES_HELP)
+    run.add_argument("--full-refresh", action="store_true",
+                     help="forget the watermarks and empty the synced tables first")
+    run.add_argument("--destination", choices=("duckdb", "filesystem"), default="duckdb",
+                     help="duckdb (the warehouse) or filesystem (Parquet under data/lake/, or "
+                     "DESTINATION__FILESYSTEM__BUCKET_URL)")
+    _lock_option(run)
+    _log_options(run)
+    run.set_defaults(handler=_run)
+
+    reconcile = subparsers.add_parser(
+        "reconcile",
+        help="delete local rows of records deleted at Clio (ids-only scan)",
+        description="List the ids of each endpoint (fields=id, largest page) and delete the "
+        "local rows, and their child rows, that Clio no longer has.",
+    )
+    _db_option(reconcile)
+    reconcile.add_argument("--resources", metavar="LIST", help=RESOURCES_HELP)
+    _lock_option(reconcile)
+    _log_options(reconcile)
+    reconcile.set_defaults(handler=_reconcile)
+
+    export = subparsers.add_parser(
+        "export",
+        help="write the warehouse as Parquet files",
+        description="Write every raw table (schema clio) and every report view (schema "
+        "reports) as Parquet; the folder is replaced atomically.",
+    )
+    export.add_argument("format", choices=("parquet",), help="parquet")
+    export.add_argument("--out", metavar="DIR", help="target folder (default: data/export)")
+    _db_option(export)
+    export.set_defaults(handler=_export)
+
+    demo = subparsers.add_parser(
+        "demo",
+        help="sync a sandbox firm end to end (no Clio account needed, < 1 minute)",
+        description="Start the sandbox on a free loopback port, run a full sync, advance the "
+        "firm a day, run an incremental sync, build the models and print a summary.",
+    )
+    demo.add_argument("--db", metavar="PATH", help="DuckDB file (default: data/demo.duckdb)")
+    demo.add_argument("--port", type=int, default=0, help="sandbox port (default: a free one)")
+    demo.add_argument("--scale", choices=("tiny", "small"), default="small",
+                      help="size of the sandbox firm (default: small)")
+    demo.set_defaults(handler=_demo)
+
+
+def _db_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="PATH", help="DuckDB file (default: data/clio_sync.duckdb)")
+
+
+def _lock_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lock-timeout", type=float, default=None, metavar="SECONDS",
+                        help="how long to wait for another writer (default: 600)")
+
+
+def _log_options(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: the global flags of the same name keep their value unless given here
+    parser.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS,
+                        help="only warnings and errors (for cron)")
+    parser.add_argument("--log-format", choices=("rich", "plain"), default=argparse.SUPPRESS,
+                        help="plain: timestamped log lines instead of the live display")
+
+
+def _plain(args: argparse.Namespace) -> bool:
+    """Log lines instead of live displays: asked for, quiet, or not on a terminal."""
+    if args.quiet or args.log_format == "plain":
+        return True
+    return args.log_format is None and not sys.stderr.isatty()
+
+
+def _lock_timeout(args: argparse.Namespace) -> float:
+    from pipelines.warehouse import DEFAULT_LOCK_TIMEOUT
+
+    return args.lock_timeout if args.lock_timeout is not None else DEFAULT_LOCK_TIMEOUT
+
+
+def _resources(args: argparse.Namespace) -> list[str] | None:
+    return args.resources.split(",") if args.resources else None
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pipelines.clio.config import load_settings
+    from pipelines.clio.summary import print_summary
+    from pipelines.clio.sync import build_models_if_present, renew_webhooks_if_subscribed, sync
+    from pipelines.warehouse import resolve_db, writer_lock
+
+    db = resolve_db(args.db)
+    settings = load_settings()
+    with writer_lock(db, "clio-sync run", timeout=_lock_timeout(args)):
+        renew_webhooks_if_subscribed(settings, db)
+        summary = sync(db, settings, resources=_resources(args), full_refresh=args.full_refresh,
+                       destination=args.destination, show_progress=not _plain(args))
+        if args.destination == "duckdb":
+            built = build_models_if_present(db)
+            if built is not None:
+                log.info("rebuilt %d models", len(built))
+    if not args.quiet:
+        print_summary(summary, plain=_plain(args))
+    return 0
+
+
+def _reconcile(args: argparse.Namespace) -> int:
+    from pipelines.clio.config import load_settings
+    from pipelines.clio.reconcile import print_report, reconcile
+    from pipelines.warehouse import resolve_db, writer_lock
+
+    db = resolve_db(args.db)
+    settings = load_settings()
+    with writer_lock(db, "clio-sync reconcile", timeout=_lock_timeout(args)):
+        report = reconcile(db, settings, resources=_resources(args))
+    if not args.quiet:
+        print_report(report, plain=_plain(args))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pipelines.clio.export import DEFAULT_EXPORT, export_parquet
+    from pipelines.warehouse import resolve_db
+
+    db = resolve_db(args.db)
+    out = Path(args.out) if args.out else db.parent / DEFAULT_EXPORT.name
+    written = export_parquet(db, out)
+    print(f"Wrote {len(written)} Parquet files to {out}")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from pipelines.clio.demo import DEMO_DB, run_demo
+
+    db = Path(args.db).expanduser().resolve() if args.db else DEMO_DB.resolve()
+    run_demo(db, port=args.port, scale=args.scale)
+    return 0

@@ -1,0 +1,142 @@
+"""One sync run: Clio -> dlt -> the warehouse, with its summary kept in `clio._sync_runs`.
+
+The caller holds the writer lock (`warehouse.writer_lock`); `run` in `commands.py` does.
+A run either loads everything it extracted, watermarks included, or nothing: extraction
+fails before dlt loads anything, and dlt keeps a package whose load was interrupted and
+finishes it first on the next run, so a killed run converges without duplicates (merge on
+`id`).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dlt
+
+from pipelines import warehouse
+from pipelines.clio.client import ClioClient
+from pipelines.clio.config import ClioSettings
+from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
+from pipelines.clio.load import Destination, make_pipeline, run_pipeline
+from pipelines.clio.progress import SyncProgress
+from pipelines.clio.source import WalkOptions, clio_source
+from pipelines.clio.stats import RunStats
+from pipelines.clio.summary import RUNS_COLUMNS, RUNS_TABLE, RunSummary
+from pipelines.errors import ClioSyncError, ConfigError
+
+log = logging.getLogger(__name__)
+
+
+def select_endpoints(names: Iterable[str] | None) -> tuple[Endpoint, ...]:
+    """The catalog endpoints named in `names` (all when None), in catalog order."""
+    if not names:
+        return ENDPOINTS
+    wanted = {n.strip() for n in names if n.strip()}
+    unknown = sorted(wanted - set(BY_TABLE))
+    if unknown:
+        raise ConfigError(
+            f"Unknown resource(s) {', '.join(unknown)} in --resources. Valid names: "
+            f"{', '.join(BY_TABLE)} (comma-separated)."
+        )
+    return tuple(e for e in ENDPOINTS if e.table in wanted)
+
+
+def sync(
+    db: Path,
+    settings: ClioSettings,
+    *,
+    resources: Sequence[str] | None = None,
+    full_refresh: bool = False,
+    destination: Destination = "duckdb",
+    options: WalkOptions = WalkOptions(),  # noqa: B008 - frozen
+    show_progress: bool = False,
+) -> RunSummary:
+    """Sync the chosen endpoints of Clio into the warehouse `db` (or the lake).
+
+    Args:
+        db: the DuckDB warehouse (its folder also holds dlt's state and the default lake).
+        settings: the Clio connection.
+        resources: catalog table names to sync; all when None.
+        full_refresh: forget the watermarks and empty the tables of these resources first.
+        destination: `duckdb` (the warehouse) or `filesystem` (Parquet files).
+        options: how resources walk their indexes.
+        show_progress: draw the live per-resource display.
+
+    Returns:
+        The run's summary (also written to `clio._sync_runs`).
+
+    Raises:
+        ClioSyncError: the run failed; nothing of it was loaded.
+    """
+    endpoints = select_endpoints(resources)
+    if destination == "duckdb":
+        warehouse.connect(db).close()  # a file held by a notebook fails here, clearly
+    stats = RunStats()
+    summary = RunSummary(
+        run_id=uuid.uuid4().hex[:12],
+        started_at=datetime.now(UTC),
+        destination=destination,
+        full_refresh=full_refresh,
+    )
+    pipeline = make_pipeline(db, destination)
+    try:
+        with ClioClient(settings, stats=stats) as client, SyncProgress(stats, show_progress) as shown:
+            source = clio_source(client, endpoints, replace(options, on_page=shown.on_page))
+            run_pipeline(
+                pipeline,
+                source,
+                refresh="drop_data" if full_refresh else None,
+                loader_file_format="parquet" if destination == "filesystem" else None,
+            )
+        summary.status = "ok"
+    except BaseException as exc:
+        summary.status = "failed"
+        summary.error = str(exc) if isinstance(exc, ClioSyncError) else type(exc).__name__
+        raise
+    finally:
+        summary.finished_at = datetime.now(UTC)
+        summary.resources = {e.table: stats.get(e.table) for e in endpoints}
+        record_run(pipeline, summary)
+    return summary
+
+
+def record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
+    """Append the run's rows to `_sync_runs`; a failure here is logged, never raised."""
+    resource = dlt.resource(
+        summary.rows(), name=RUNS_TABLE, write_disposition="append", columns=RUNS_COLUMNS  # type: ignore[arg-type]
+    )
+    try:
+        run_pipeline(pipeline, resource)
+    except Exception as exc:  # monitoring must not hide the run's own outcome
+        log.warning("Could not record the run in %s: %s", RUNS_TABLE, exc)
+
+
+def renew_webhooks_if_subscribed(settings: ClioSettings, db: Path) -> None:
+    """Extend this warehouse's webhook subscriptions, when the webhooks area is installed
+    and has any; a failure is logged (the sync itself does not need webhooks)."""
+    try:
+        from pipelines.webhooks.lifecycle import renew_if_subscribed
+    except ImportError:
+        return
+    try:
+        renew_if_subscribed(settings, db)
+    except ClioSyncError as exc:
+        log.warning("Could not renew the webhook subscriptions: %s", exc)
+
+
+def build_models_if_present(db: Path) -> list[str] | None:
+    """Rebuild the SQL models (schema `reports`) when the reports area is installed."""
+    try:
+        from pipelines.reports.runner import build_models
+    except ImportError:
+        return None
+    con = warehouse.connect(db)
+    try:
+        return build_models(con)
+    finally:
+        con.close()
