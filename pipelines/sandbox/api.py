@@ -112,6 +112,10 @@ async def route(state: SandboxState, request: Request, token: AccessToken) -> Re
     if resource == "users" and record_id == "who_am_i" and not action:
         _allow(method, "GET")
         return who_am_i(state, request, token)
+    if resource == "webhooks":
+        from pipelines.sandbox import webhook_api
+
+        return await webhook_api.dispatch(state, request, token, record_id, action)
     if resource not in SERVED or action:
         raise not_found(f"No route matches {method} {request.url.path}.")
     if record_id is None:
@@ -160,7 +164,7 @@ def authorize(state: SandboxState, token: AccessToken, resource: str, write: boo
 def index(state: SandboxState, request: Request, resource: str) -> Response:
     """`GET /{resource}.json`: filters, order, paging and `fields`."""
     ispec = spec.index(resource)
-    params = _query(request)
+    params = query_params(request)
     project = projector(parse_fields(_one(params, "fields"), ispec.schema), state.lookup)
     limit = parse_limit(params, ispec)
     field, descending = parse_order(params, ispec)
@@ -210,7 +214,7 @@ def _matching(
 def show(state: SandboxState, request: Request, resource: str, record_id: int) -> Response:
     """`GET /{resource}/{id}.json` with `ETag`; `If-None-Match` answers 304."""
     record = _get(state, resource, record_id)
-    params = _query(request)
+    params = query_params(request)
     project = projector(
         parse_fields(_one(params, "fields"), spec.index(resource).schema), state.lookup
     )
@@ -243,11 +247,11 @@ def who_am_i(state: SandboxState, request: Request, token: AccessToken) -> Respo
     if not users:
         raise not_found("This account has no users.")
     owner = next((u for u in users if u.get("account_owner")), users[0])
-    project = projector(parse_fields(_one(_query(request), "fields"), "User"), state.lookup)
+    project = projector(parse_fields(_one(query_params(request), "fields"), "User"), state.lookup)
     return json_response({"data": project(owner)})
 
 
-def _query(request: Request) -> dict[str, list[str]]:
+def query_params(request: Request) -> dict[str, list[str]]:
     params: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
         params.setdefault(key, []).append(value)

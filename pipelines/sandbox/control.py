@@ -13,6 +13,7 @@ POST /_sandbox/reset         a fresh firm, no faults, stats or webhooks
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -147,7 +148,24 @@ async def faults(request: Request) -> Response:
         plan.role_forbids |= set(body["role_forbids"])
     if "kind" in body:
         plan.pending.append(Fault.from_spec(body))
+    if "webhook_duplicates" in body:
+        state.webhooks.duplicates = bool(body["webhook_duplicates"])
+    if "webhook_reorder" in body:
+        state.webhooks.reorder = bool(body["webhook_reorder"])
     return json_response({"pending": len(plan.pending), "role_forbids": sorted(plan.role_forbids)})
+
+
+async def webhooks(request: Request) -> Response:
+    return json_response({"data": _state(request).webhooks.records()})
+
+
+async def flush_webhooks(request: Request) -> Response:
+    body = await read_json(request)
+    timeout = float(body.get("timeout", 10))
+    done = await asyncio.to_thread(_state(request).webhooks.flush, timeout)
+    if not done:
+        raise ApiError(504, "Timeout", f"Webhook deliveries still pending after {timeout} s.")
+    return json_response({"flushed": True})
 
 
 async def reset(request: Request) -> Response:
@@ -163,5 +181,7 @@ routes = [
     Route("/_sandbox/truth/{endpoint}", truth, methods=["GET"]),
     Route("/_sandbox/stats", stats, methods=["GET", "DELETE"]),
     Route("/_sandbox/faults", faults, methods=["POST"]),
+    Route("/_sandbox/webhooks", webhooks, methods=["GET"]),
+    Route("/_sandbox/webhooks/flush", flush_webhooks, methods=["POST"]),
     Route("/_sandbox/reset", reset, methods=["POST"]),
 ]

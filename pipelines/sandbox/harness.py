@@ -177,3 +177,4 @@ def serve_sandbox(
         sb.close()
         server.should_exit = True
         thread.join(timeout=10)
+        app.state.sandbox.close()

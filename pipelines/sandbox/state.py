@@ -13,6 +13,7 @@ from pipelines.sandbox.faults import FaultPlan
 from pipelines.sandbox.firm import Firm, RecordNotFound
 from pipelines.sandbox.ratelimit import RateLimiter
 from pipelines.sandbox.tokens import TokenRegistry
+from pipelines.sandbox.webhooks import WebhookService
 
 
 def build_firm(config: SandboxConfig) -> Firm:
@@ -59,6 +60,7 @@ class SandboxState:
         self.scheduled: list[Scheduled] = []
         self.codes: dict[str, dict] = {}  # authorization codes -> their request
         self.lock = threading.RLock()
+        self.webhooks = WebhookService(self)
 
     @staticmethod
     def platform_limit() -> tuple[int, float]:
@@ -83,10 +85,16 @@ class SandboxState:
             item.apply()
 
     def reset(self) -> None:
-        """A fresh firm and no faults, stats or schedules; minted tokens stay valid."""
+        """A fresh firm; no webhooks, faults, stats or schedules. Minted tokens stay valid."""
+        self.webhooks.stop()
         self.firm = build_firm(self.config)
+        self.webhooks = WebhookService(self)
         limit, window = self.config.rate_limit or (None, 60.0)
         self.limiter.configure(limit, window)
         self.faults.clear()
         self.stats = Stats()
         self.scheduled.clear()
+
+    def close(self) -> None:
+        """Stop background work (the webhook delivery thread)."""
+        self.webhooks.stop()

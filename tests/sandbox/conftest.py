@@ -19,7 +19,7 @@ from pipelines.sandbox.harness import SandboxServer, serve_sandbox
 @pytest.fixture
 def fixed() -> Iterator[SandboxServer]:
     """A sandbox serving `fixture_firm.records()` with limits off."""
-    with serve_sandbox(fixture=records(), rate_limit=None) as sb:
+    with serve_sandbox(fixture=records(), rate_limit=None, webhook_time_scale=0.0001) as sb:
         yield sb
 
 
