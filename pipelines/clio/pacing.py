@@ -10,7 +10,8 @@ Where the window ends, on our clock, is the delicate part:
 - `X-RateLimit-Reset` is the window's end in the server's unix time, in whole seconds
   (rounded up), and the server's clock may be offset from ours. `Date` (whole seconds,
   perhaps cached a second) only bounds that offset from below, so `Reset - offset_floor`
-  is a safe end but wastes up to a second or two per window.
+  is a safe end but wastes up to a second or two per window. A `Date` far from `Reset`
+  is some other clock (the sandbox sends its simulated firm time) and is ignored.
 - Windows open with the first request after the previous one closed, so the window's
   length `W` can be learned on our own clock. A request opened the window if its answer
   says `Remaining == Limit - 1`. With `s`/`r` our send/receive times: an answer that did
@@ -37,6 +38,8 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 SETTLE = 0.01  # seconds past a safe window end before sending, for the server's rounding
+MAX_WINDOW = 3600.0  # a Reset further than this past `Date` means they use different clocks
+DATE_SLACK = 2.0  # `Date` may lag the clock by a second or two (whole seconds, cached)
 PRECISE = 0.05  # once W is known this closely, stop bisecting and use the safe end
 
 
@@ -85,13 +88,14 @@ class RateBudget:
         with self._lock:
             others = max(0, self._in_flight - 1)
             self._in_flight = others
-            self._observe_date(headers.get("date"), received_at)
+            reset = _number(headers.get("x-ratelimit-reset"))
+            self._observe_date(headers.get("date"), reset, received_at)
             limit = _number(headers.get("x-ratelimit-limit"))
             remaining = _number(headers.get("x-ratelimit-remaining"))
             if limit is None or remaining is None:
                 return
             self._limit, self._remaining = int(limit), int(remaining) - others
-            self._reset = _number(headers.get("x-ratelimit-reset"))
+            self._reset = reset
             opened = int(remaining) == int(limit) - 1
             if others == 0:
                 self._learn(opened, sent_at, received_at)
@@ -153,13 +157,15 @@ class RateBudget:
     def _floor(self) -> float:
         return 0.0 if self._offset_floor is None else self._offset_floor
 
-    def _observe_date(self, date: str | None, received_at: float) -> None:
-        if not date:
+    def _observe_date(self, date: str | None, reset: float | None, received_at: float) -> None:
+        if not date or reset is None:
             return
         try:
             server = parsedate_to_datetime(date).timestamp()
         except (TypeError, ValueError):
             return
+        if not -DATE_SLACK <= reset - server <= MAX_WINDOW:
+            return  # this `Date` is not the rate limiter's clock (the sandbox's firm clock)
         bound = server - received_at  # the server read its clock before we received
         if self._offset_floor is None or bound > self._offset_floor:
             self._offset_floor = bound

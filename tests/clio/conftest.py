@@ -43,3 +43,48 @@ def make_settings(store_path: Path):
         return load_settings(base_url=base_url, token_store=store_path, **values)
 
     return make
+
+
+FIRM_NOW = "2026-11-20T09:00:00-05:00"
+SMALL_FIRM = {
+    "users": [{"id": 1, "name": "Ann Owner", "email": "ann@example.com", "account_owner": True}],
+    "practice_areas": [{"id": i, "name": f"Practice area {i}"} for i in range(1, 13)],
+}
+
+
+@pytest.fixture
+def clio_sandbox(sandbox_factory):
+    """`clio_sandbox(**serve_sandbox_kwargs)`: a sandbox holding a small hand-built firm
+    (one user, 12 practice areas), so these tests need no generated data."""
+
+    def start(**kwargs: object):
+        kwargs.setdefault("fixture", SMALL_FIRM)
+        kwargs.setdefault("fixture_now", FIRM_NOW)
+        return sandbox_factory(**kwargs)
+
+    return start
+
+
+@pytest.fixture
+def sandbox_settings(make_settings):
+    """`sandbox_settings(sb, token_kwargs=None, **overrides)`: settings seeded with a fresh
+    token pair minted by the sandbox (pass seed=False to mint nothing)."""
+
+    def make(sb, token_kwargs: dict | None = None, seed: bool = True, **overrides: object):
+        if seed:
+            pair = sb.token(**(token_kwargs or {}))
+            overrides.setdefault("access_token", pair["access_token"])
+            overrides.setdefault("refresh_token", pair["refresh_token"])
+        return make_settings(sb.base_url, **overrides)
+
+    return make
+
+
+@pytest.fixture
+def statuses():
+    """`statuses(sb, path_part="/")`: statuses of the Clio-path requests the sandbox answered."""
+
+    def read(sb, path_part: str = "/") -> list[int]:
+        return [r["status"] for r in sb.stats()["requests"] if path_part in r["path"]]
+
+    return read
