@@ -1,9 +1,146 @@
-"""`clio-sync` subcommands of this area (registered by `pipelines.cli`)."""
+"""`clio-sync sandbox serve`: run the Clio emulator in the foreground."""
 
 from __future__ import annotations
 
 import argparse
 
+from pipelines.errors import ConfigError
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add this area's subcommands; each sets `handler` to a function of the parsed args."""
+    """Add `sandbox serve`."""
+    sandbox = subparsers.add_parser("sandbox", help="the local Clio emulator")
+    verbs = sandbox.add_subparsers(dest="sandbox_command", metavar="COMMAND", required=True)
+    serve = verbs.add_parser(
+        "serve",
+        help="serve a seeded firm as Clio Manage v4 on loopback",
+        description="Serve a seeded, faithful Clio Manage v4 emulator (API at /api/v4, "
+        "OAuth at /oauth, control API at /_sandbox). Prints the base URL and the "
+        "environment block the pipeline needs.",
+    )
+    serve.add_argument("--port", type=int, default=8750)
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback)")
+    serve.add_argument("--seed", type=int, default=7)
+    serve.add_argument("--scale", choices=("tiny", "small", "large"), default="small")
+    serve.add_argument("--region", choices=("us", "eu", "ca", "au"), default="us")
+    serve.add_argument("--api", choices=("manage", "platform"), default="manage")
+    serve.add_argument(
+        "--rate-limit",
+        type=int,
+        default=None,
+        help="requests per window (default: 50 for manage, 3 for platform; 0 turns limits off)",
+    )
+    serve.add_argument(
+        "--rate-window",
+        type=float,
+        default=None,
+        help="window seconds (default: 60 for manage, 1 for platform)",
+    )
+    serve.add_argument(
+        "--token-lifetime",
+        type=int,
+        default=None,
+        help="access-token seconds (default: 30 days manage, 24 h platform)",
+    )
+    serve.add_argument(
+        "--allow-http-webhooks",
+        action="store_true",
+        help="accept plain-http webhook URLs on loopback hosts",
+    )
+    serve.add_argument(
+        "--webhook-time-scale",
+        type=float,
+        default=1.0,
+        help="multiply webhook retry delays (e.g. 0.01 for demos)",
+    )
+    serve.set_defaults(handler=serve_command)
+
+
+def rate_limit(api: str, limit: int | None, window: float | None) -> tuple[int, float] | None:
+    """The effective limit: Clio's defaults per API, overridden by the flags; 0 = off."""
+    from pipelines.sandbox.config import MANAGE_RATE_LIMIT, PLATFORM_RATE_LIMIT
+
+    default = PLATFORM_RATE_LIMIT if api == "platform" else MANAGE_RATE_LIMIT
+    if limit == 0:
+        return None
+    if (limit is not None and limit < 0) or (window is not None and window <= 0):
+        raise ConfigError("--rate-limit must be >= 0 and --rate-window > 0.")
+    return (limit or default[0], window or default[1])
+
+
+def env_block(
+    base_url: str, region: str, api: str, client_id: str, client_secret: str, refresh_token: str
+) -> str:
+    """Shell lines pointing the pipeline at this sandbox."""
+    values = {
+        "SOURCES__CLIO__BASE_URL": base_url,
+        "SOURCES__CLIO__REGION": region,
+        "SOURCES__CLIO__API": api,
+        "SOURCES__CLIO__CREDENTIALS__CLIENT_ID": client_id,
+        "SOURCES__CLIO__CREDENTIALS__CLIENT_SECRET": client_secret,
+        "SOURCES__CLIO__CREDENTIALS__REFRESH_TOKEN": refresh_token,
+    }
+    return "\n".join(f"export {key}={value}" for key, value in values.items())
+
+
+def _check_port_free(host: str, port: int) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            raise ConfigError(
+                f"Port {port} on {host} is in use (another sandbox?). Stop it or pass "
+                "--port with a free port."
+            ) from None
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    import time
+
+    import uvicorn
+
+    from pipelines.sandbox.app import create_app
+    from pipelines.sandbox.config import SandboxConfig
+    from pipelines.sandbox.harness import uvicorn_config
+
+    _check_port_free(args.host, args.port)
+    lifetime = args.token_lifetime or (86_400 if args.api == "platform" else 30 * 86_400)
+    config = SandboxConfig(
+        seed=args.seed,
+        scale=args.scale,
+        region=args.region,
+        api=args.api,
+        rate_limit=rate_limit(args.api, args.rate_limit, args.rate_window),
+        token_lifetime=lifetime,
+        allow_http_webhooks=args.allow_http_webhooks,
+        webhook_time_scale=args.webhook_time_scale,
+    )
+    started = time.perf_counter()
+    app = create_app(config)
+    state = app.state.sandbox
+    pair = state.tokens.authorize(config.client_id, config.api, None)
+    base_url = f"http://{args.host}:{args.port}"
+    counts = {name: len(state.firm.records(name)) for name in ("bills", "activities", "contacts")}
+    print(
+        f"Clio sandbox ({args.scale}, seed {args.seed}, {args.region}, {args.api}) built in "
+        f"{time.perf_counter() - started:.1f} s: {counts}"
+    )
+    print(f"Serving at {base_url}  (API {base_url}/api/v4, control {base_url}/_sandbox)\n")
+    print(
+        env_block(
+            base_url,
+            config.region,
+            config.api,
+            config.client_id,
+            config.client_secret,
+            pair["refresh_token"],
+        )
+    )
+    print(flush=True)
+    try:
+        uvicorn.Server(uvicorn_config(app, args.port, args.host, "info")).run()
+    finally:
+        state.close()
+    return 0

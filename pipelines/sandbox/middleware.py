@@ -72,20 +72,22 @@ class SandboxMiddleware:
             await asyncio.sleep(fault.delay)
             await self.app(scope, receive, send)
         elif fault.kind in ("429", *_ERROR_TYPES):
-            await self._error(send, fault)
+            await self._error(scope, receive, send, fault)
         else:
             await self.app(scope, receive, _mangler(send, fault.kind))
 
-    async def _error(self, send: Send, fault: Fault) -> None:
+    async def _error(self, scope: Scope, receive: Receive, send: Send, fault: Fault) -> None:
         if fault.kind == "429":
             message = f"Rate limit exceeded. Retry in {fault.retry_after} seconds."
             error = ApiError(429, "RateLimited", message).response()
+            error.headers.update(self.state.limiter.peek("fault").headers())
             error.headers["Retry-After"] = str(fault.retry_after)
             error.headers["X-RateLimit-Remaining"] = "0"
         else:
             message = "The server could not answer; try again later."
             error = ApiError(int(fault.kind), _ERROR_TYPES[fault.kind], message).response()
-        await error(None, None, send)  # type: ignore[arg-type]
+            error.headers.update(self.state.limiter.peek("fault").headers())
+        await error(scope, receive, send)
 
     def _stamped(self, send: Send, status: dict) -> Send:
         async def stamped(message: Message) -> None:

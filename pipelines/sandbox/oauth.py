@@ -17,7 +17,7 @@ import hashlib
 import secrets
 import time
 from typing import TYPE_CHECKING
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
@@ -90,7 +90,8 @@ async def token(request: Request) -> Response:
         return json_response({"error": "invalid_request", "error_description": "Use POST."}, 405)
     if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
         raise OAuthError(400, "invalid_request", "The token request must be form-encoded.")
-    form = dict(await request.form())
+    # Parsed by hand: Starlette's form parser needs python-multipart for one flat form.
+    form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("latin-1")).items()}
     client_id = _client(request, form)
     grant_type = form.get("grant_type")
     tokens = _state(request).tokens
