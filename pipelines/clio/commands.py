@@ -61,7 +61,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "firm a day, run an incremental sync, build the models and print a summary.",
     )
     demo.add_argument("--db", metavar="PATH", help="DuckDB file (default: data/demo.duckdb)")
-    demo.add_argument("--port", type=int, default=0, help="sandbox port (default: a free one)")
     demo.add_argument("--scale", choices=("tiny", "small"), default="small",
                       help="size of the sandbox firm (default: small)")
     demo.set_defaults(handler=_demo)
@@ -155,5 +154,5 @@ def _demo(args: argparse.Namespace) -> int:
     from pipelines.clio.demo import DEMO_DB, run_demo
 
     db = Path(args.db).expanduser().resolve() if args.db else DEMO_DB.resolve()
-    run_demo(db, port=args.port, scale=args.scale)
+    run_demo(db, scale=args.scale)
     return 0
