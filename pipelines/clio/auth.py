@@ -76,8 +76,10 @@ class ClioAuth(httpx.Auth):
 
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         tokens = self.current()
-        if tokens.expires_within(self.settings.refresh_skew):
+        if tokens.expires_within(self.settings.refresh_skew) or _malformed(tokens):
             tokens = yield from self._refresh(tokens, request)
+        if _malformed(tokens):  # never put it on the wire: httpx would echo it in its error
+            raise diagnostics.malformed_token(self.settings.region)
         request.headers["Authorization"] = f"Bearer {tokens.access_token}"
         response = yield request
         if response.status_code != 401 or request.extensions.get(REFRESHED):
@@ -147,3 +149,7 @@ class ClioAuth(httpx.Auth):
         if self.settings.api == "platform" and not body.get("refresh_token"):
             log.warning("Platform refresh answer carried no new refresh token; keeping the old one")
         return token_set_from_answer(body, self.settings, previous=current)
+
+
+def _malformed(tokens: TokenSet) -> bool:
+    return tokens.access_token is not None and diagnostics.token_is_malformed(tokens.access_token)

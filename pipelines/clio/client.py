@@ -174,6 +174,12 @@ class ClioClient:
                 self.budget.release()
                 last, last_status, rate_limited = type(exc).__name__, None, False
                 delay = backoff(attempt, self.settings.backoff_base, self.settings.backoff_cap, self._rng)
+            except httpx.HTTPError as exc:  # not worth retrying; its text may quote headers
+                self.budget.release()
+                raise ClioUnavailable(
+                    f"Could not send {method} {_path_of(request)} to Clio ({type(exc).__name__}). "
+                    "Check SOURCES__CLIO__BASE_URL and the network.", path=_path_of(request),
+                ) from None
             except RetriableError as exc:
                 self.budget.release()
                 last, last_status, rate_limited = str(exc), exc.status, exc.status == 429
@@ -247,7 +253,6 @@ class ClioClient:
             response,
             refreshed=bool(response.request.extensions.get(REFRESHED)),
             can_refresh=self.auth.can_refresh(),
-            malformed=diagnostics.token_is_malformed(tokens.access_token),
             region=self.settings.region,
             stored_for=stored_for,
         )

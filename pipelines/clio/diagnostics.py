@@ -45,9 +45,21 @@ def token_is_malformed(token: str | None) -> bool:
     return not token or not _TOKEN_CHARS.match(token)
 
 
+MALFORMED = (
+    "the Authorization header would be malformed: the access token holds spaces, quotes "
+    "or line breaks (a copy-paste accident?). Fix SOURCES__CLIO__CREDENTIALS__ACCESS_TOKEN, "
+    f"or delete the token store and {LOGIN}."
+)
+
+
+def malformed_token(region: str) -> ClioAuthError:
+    """The error for a stored access token that cannot form a `Bearer` header."""
+    return ClioAuthError(f"Cannot call Clio (region {region}): {MALFORMED}")
+
+
 def unauthorized(
-    response: httpx.Response, *, refreshed: bool, can_refresh: bool, malformed: bool,
-    region: str, stored_for: str | None = None,
+    response: httpx.Response, *, refreshed: bool, can_refresh: bool, region: str,
+    stored_for: str | None = None,
 ) -> ClioAuthError:
     """The error for a 401 the auth flow could not cure.
 
@@ -55,21 +67,13 @@ def unauthorized(
         response: The 401.
         refreshed: A refresh succeeded during this request and Clio still said 401.
         can_refresh: A refresh token and client credentials were available.
-        malformed: The access token we sent cannot form a valid `Authorization` header.
         region: The configured region.
         stored_for: Base URL the stored token was issued for, if it differs from ours.
     """
     path = response.request.url.path
     _, said = error_body(response)
     quoted = f' Clio said: "{_clip(said)}".' if said else ""
-    if malformed:
-        cause = (
-            "the Authorization header was malformed: the access token holds spaces, quotes "
-            "or line breaks (a copy-paste accident?). Fix "
-            "SOURCES__CLIO__CREDENTIALS__ACCESS_TOKEN, or delete the token store and "
-            f"{LOGIN}."
-        )
-    elif stored_for:
+    if stored_for:
         cause = (
             f"the stored token was issued by {stored_for}, not by the host configured now: "
             f"a token from one region is not valid in another. Either {REGION_HINT}, or "
@@ -145,7 +149,9 @@ def forbidden(response: httpx.Response) -> ClioPermissionError:
 
 
 def _resource(path: str) -> str:
-    name = path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".json")
+    """`/api/v4/bills/12.json` -> "`bills`"."""
+    tail = path.split("/api/v4/", 1)[-1].strip("/")
+    name = tail.split("/", 1)[0].removesuffix(".json")
     return f"`{name}`" if name else "this endpoint"
 
 
