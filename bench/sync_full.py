@@ -1,0 +1,199 @@
+"""Benchmark (a): a full sync of the `large` sandbox, rate limiting off.
+
+Three variants, side by side, each in a fresh process against the same sandbox process:
+
+- floor: the same pages fetched and JSON-parsed by the same client, nothing loaded;
+- baseline: dlt's generic `rest_api` source on the same endpoints, fields, page sizes and
+  state filters (`JSONLinkPaginator` on `meta.paging.next`, `updated_since` incremental
+  on `updated_at`), merged into DuckDB;
+- clio-sync: `pipelines.clio.sync.sync` (what `clio-sync run` does, minus the SQL models).
+
+Goal (issue 3): clio-sync records/s >= 3x the baseline and >= 0.5x the floor; peak RSS of
+the clio-sync process < 500 MB.
+
+    .venv/bin/python bench/sync_full.py [--repeat 3] [--scale large]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.sync_common import (
+    command_line,
+    machine,
+    median,
+    report,
+    run_worker,
+    sandbox_env,
+    sandbox_process,
+    write_results,
+)
+
+VARIANTS = ("floor", "baseline", "clio-sync")
+
+
+def floor_worker(db: Path) -> dict:
+    from pipelines.clio.client import ClioClient
+    from pipelines.clio.config import load_settings
+    from pipelines.clio.endpoints import ENDPOINTS
+    from pipelines.clio.source import page_params, walk_states
+    from pipelines.clio.stats import RunStats
+
+    stats = RunStats()
+    records = 0
+    started = time.perf_counter()
+    with ClioClient(load_settings(), stats=stats) as client:
+        for endpoint in ENDPOINTS:
+            for state in walk_states(endpoint):
+                params = page_params(endpoint, endpoint.limit, None, state)
+                for page in client.iter_pages(endpoint.path, params, resource=endpoint.table):
+                    records += len(page.records)
+    return {"seconds": time.perf_counter() - started, "records": records,
+            "requests": stats.total().requests}
+
+
+def baseline_source(base_url: str, access_token: str):  # type: ignore[no-untyped-def]
+    from dlt.sources.rest_api import rest_api_source
+
+    from pipelines.clio.endpoints import API_VERSION, ENDPOINTS
+
+    resources = []
+    for endpoint in ENDPOINTS:
+        for state in (None, *endpoint.extra_states):
+            params: dict = {"fields": endpoint.fields, "limit": endpoint.limit}
+            if endpoint.takes_order:
+                params["order"] = "id(asc)"
+            if state:
+                params["state"] = state
+            if endpoint.incremental:
+                params["updated_since"] = {
+                    "type": "incremental", "cursor_path": "updated_at",
+                    "initial_value": "1970-01-01T00:00:00+00:00",
+                }
+            resources.append({
+                "name": endpoint.table + (f"_{state}" if state else ""),
+                "table_name": endpoint.table,
+                "write_disposition": "merge" if endpoint.incremental else "replace",
+                "endpoint": {"path": endpoint.path, "params": params, "data_selector": "data"},
+            })
+    return rest_api_source({
+        "client": {
+            "base_url": f"{base_url}/api/v4/",
+            "auth": {"type": "bearer", "token": access_token},
+            "headers": {"X-API-VERSION": API_VERSION},
+            "paginator": {"type": "json_link", "next_url_path": "meta.paging.next"},
+        },
+        "resource_defaults": {"primary_key": "id"},
+        "resources": resources,
+    }, name="clio_rest_api")
+
+
+def baseline_worker(db: Path) -> dict:
+    import os
+
+    import dlt
+
+    from pipelines.clio.config import load_settings
+
+    settings = load_settings()
+    source = baseline_source(settings.base_url, os.environ["SOURCES__CLIO__CREDENTIALS__ACCESS_TOKEN"])
+    pipeline = dlt.pipeline("baseline", pipelines_dir=str(db.parent / ".dlt"),
+                            destination=dlt.destinations.duckdb(str(db)), dataset_name="clio")
+    started = time.perf_counter()
+    info = pipeline.run(source)
+    seconds = time.perf_counter() - started
+    rows = sum(m.get("items_count", 0) for m in _root_counts(pipeline))
+    info.raise_on_failed_jobs()
+    return {"seconds": seconds, "records": rows, "requests": None}
+
+
+def _root_counts(pipeline):  # type: ignore[no-untyped-def]
+    trace = pipeline.last_trace
+    normalize = trace.last_normalize_info
+    counts = normalize.row_counts if normalize else {}
+    from pipelines.clio.endpoints import BY_TABLE
+
+    return [{"items_count": n} for table, n in counts.items() if table in BY_TABLE]
+
+
+def clio_sync_worker(db: Path) -> dict:
+    from pipelines.clio.config import load_settings
+    from pipelines.clio.sync import sync
+
+    started = time.perf_counter()
+    summary = sync(db, load_settings(), full_refresh=True)
+    return {"seconds": time.perf_counter() - started, "records": summary.records,
+            "requests": summary.requests}
+
+
+WORKERS = {"floor": floor_worker, "baseline": baseline_worker, "clio-sync": clio_sync_worker}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--variant", choices=VARIANTS)
+    parser.add_argument("--db")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--scale", default="large")
+    parser.add_argument("--only", help="comma-separated variants to run (default: all)")
+    args = parser.parse_args()
+    if args.worker:
+        report(WORKERS[args.variant](Path(args.db)))
+        return
+
+    variants = args.only.split(",") if args.only else list(VARIANTS)
+    runs: dict[str, list[dict]] = {v: [] for v in variants}
+    with sandbox_process(args.scale) as base, tempfile.TemporaryDirectory() as tmp:
+        for i in range(args.repeat):
+            for variant in variants:  # interleaved, so drift hits every variant alike
+                folder = Path(tmp) / f"{variant}-{i}"
+                folder.mkdir()
+                env = sandbox_env(base, folder / "token.json")
+                result = run_worker(Path(__file__), ["--variant", variant, "--db",
+                                                     str(folder / "bench.duckdb")], env)
+                runs[variant].append(result)
+                print(f"{variant} #{i + 1}: {result}", flush=True)
+    write_results("sync_full", render(args, runs))
+
+
+def render(args: argparse.Namespace, runs: dict[str, list[dict]]) -> str:
+    med = {v: median([r["seconds"] for r in rs]) for v, rs in runs.items()}
+    records = {v: rs[0]["records"] for v, rs in runs.items()}
+    rate = {v: records[v] / med[v] for v in runs}
+    rss = {v: max(r["peak_rss_mb"] for r in rs) for v, rs in runs.items()}
+    lines = [
+        "# Full sync of the large sandbox (rate limiting off)",
+        "",
+        f"Command: `{command_line()}`  ",
+        f"Machine: {machine()}; sandbox in its own process; {args.repeat} runs per "
+        "variant, interleaved; each run in a fresh process and a fresh DuckDB file.",
+        "",
+        "| variant | median s | records | records/s | requests | peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for v, rs in runs.items():
+        lines.append(f"| {v} | {med[v]:.2f} | {records[v]:,} | {rate[v]:,.0f} | "
+                     f"{rs[0].get('requests') or '-'} | {rss[v]:.0f} |")
+    lines.append("")
+    if "clio-sync" in rate and "baseline" in rate:
+        lines.append(f"- clio-sync / baseline (records/s): **{rate['clio-sync'] / rate['baseline']:.2f}x** (goal >= 3x)")
+    if "clio-sync" in rate and "floor" in rate:
+        lines.append(f"- clio-sync / floor (records/s): **{rate['clio-sync'] / rate['floor']:.2f}x** (goal >= 0.5x)")
+    if "clio-sync" in rss:
+        lines.append(f"- clio-sync peak RSS: **{rss['clio-sync']:.0f} MB** (goal < 500 MB)")
+    every = "; ".join(
+        f"{v}: " + ", ".join(f"{r['seconds']:.2f}" for r in rs) for v, rs in runs.items()
+    )
+    lines += ["", f"All runs (seconds): {every}", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
