@@ -122,7 +122,7 @@ async def route(state: SandboxState, request: Request, token: AccessToken) -> Re
         _allow(method, "GET")
         authorize(state, token, resource, write=False)
         return index(state, request, resource)
-    _allow(method, "GET", "DELETE" if resource == "bills" else "GET")
+    _allow_item(resource, method, request.url.path)
     number = _record_id(record_id)
     authorize(state, token, resource, write=method == "DELETE")
     if method == "DELETE":
@@ -133,6 +133,17 @@ async def route(state: SandboxState, request: Request, token: AccessToken) -> Re
 def _allow(method: str, *allowed: str) -> None:
     if method not in allowed:
         raise ApiError(405, "MethodNotAllowed", f"{method} is not allowed here.")
+
+
+def _allow_item(resource: str, method: str, path: str) -> None:
+    """Single-record paths exist only where the spec has them; the sandbox serves GET and
+    the bills DELETE, and answers 405 for the spec's other (write) methods."""
+    defined = spec.index(resource).item_methods
+    if not defined:
+        raise not_found(f"No route matches {method} {path}.")
+    served = {"GET", "DELETE"} if resource == "bills" else {"GET"}
+    if method not in defined & served:
+        raise ApiError(405, "MethodNotAllowed", f"{method} is not allowed on {path}.")
 
 
 def _record_id(raw: str) -> int:

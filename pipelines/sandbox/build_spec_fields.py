@@ -83,7 +83,12 @@ def endpoint_entry(spec: dict[str, Any], endpoint: str) -> dict[str, Any]:
     list_schema = spec["components"]["schemas"][_ref_name(list_ref["$ref"])]
     item = _ref_name(list_schema["properties"]["data"]["items"]["$ref"])
     params = {p["name"]: p for p in get["parameters"] if p["in"] == "query"}
-    entry: dict[str, Any] = {"schema": item, "params": sorted(params)}
+    item_path = spec["paths"].get(f"/{endpoint}/{{id}}.json", {})
+    entry: dict[str, Any] = {
+        "schema": item,
+        "params": sorted(params),
+        "item_methods": sorted(m.upper() for m in item_path if m != "parameters"),
+    }
     limit = re.search(r"between 1 and (\d+)", params.get("limit", {}).get("description", ""))
     entry["limit_max"] = int(limit.group(1)) if limit else 200
     if "order" in params:

@@ -46,6 +46,7 @@ class IndexSpec:
     order_default: str | None  # None: the endpoint takes no `order`
     order_values: tuple[str, ...]
     enums: dict[str, tuple[str, ...]]
+    item_methods: frozenset[str]  # methods the spec defines on `/{name}/{id}.json`
 
 
 @cache
@@ -73,6 +74,7 @@ def index(name: str) -> IndexSpec:
         order_default=entry.get("order_default"),
         order_values=tuple(entry.get("order_values", ())),
         enums={k: tuple(v) for k, v in entry.get("enums", {}).items()},
+        item_methods=frozenset(entry["item_methods"]),
     )
 
 
