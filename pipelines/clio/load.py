@@ -35,6 +35,9 @@ Destination = Literal["duckdb", "filesystem"]
 # Arrow items skip dlt's row normaliser; these keep dlt's bookkeeping columns on every row.
 os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
 os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_ID", "true")
+# One resource after the other (dlt's default interleaves them): one walk holds memory at
+# a time, and the progress display and logs read in order.
+os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
 
 
 def make_pipeline(db: Path, destination: Destination = "duckdb") -> dlt.Pipeline:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # lets tests import `sync_helpers`
 
 
 def _bill_record(bill_id: int, matters: list[int], total: float = 10.5) -> dict:

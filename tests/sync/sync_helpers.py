@@ -1,0 +1,106 @@
+"""Helpers of the sync tests (imported by the test modules; `conftest.py` puts this
+folder on `sys.path`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from pipelines.clio.config import ClioSettings, load_settings
+from pipelines.clio.endpoints import BY_TABLE, Endpoint
+from pipelines.clio.rows import child_columns, child_table, flatten
+
+SANDBOX_APP = {"client_id": "sandbox", "client_secret": "sandbox-secret"}
+
+
+def settings_for(sb, tmp_path: Path, **overrides) -> ClioSettings:
+    """Settings of a connection to sandbox `sb`, with a fresh token store under tmp_path."""
+    token = sb.token()
+    return load_settings(
+        base_url=sb.base_url,
+        region="us",
+        api="manage",
+        token_store=tmp_path / "token.json",
+        refresh_token=token["refresh_token"],
+        access_token=token["access_token"],
+        **SANDBOX_APP,
+        **overrides,
+    )
+
+
+def sandbox_env(sb, tmp_path: Path) -> dict[str, str]:
+    """Environment variables that point a `clio-sync` subprocess at sandbox `sb`."""
+    token = sb.token()
+    return {
+        "SOURCES__CLIO__BASE_URL": sb.base_url,
+        "SOURCES__CLIO__REGION": "us",
+        "SOURCES__CLIO__API": "manage",
+        "SOURCES__CLIO__TOKEN_STORE": str(tmp_path / "token.json"),
+        "SOURCES__CLIO__CREDENTIALS__CLIENT_ID": SANDBOX_APP["client_id"],
+        "SOURCES__CLIO__CREDENTIALS__CLIENT_SECRET": SANDBOX_APP["client_secret"],
+        "SOURCES__CLIO__CREDENTIALS__REFRESH_TOKEN": token["refresh_token"],
+        "SOURCES__CLIO__CREDENTIALS__ACCESS_TOKEN": token["access_token"],
+    }
+
+
+def _sorted_rows(rows: list[dict], keys: tuple[str, ...]) -> list[dict]:
+    return sorted(rows, key=lambda r: tuple(-1 if r[k] is None else r[k] for k in keys))
+
+
+def expected_tables(sb, endpoint: Endpoint) -> dict[str, list[dict]]:
+    """Clio's truth for `endpoint`, typed as the sync types it: {table: rows}."""
+    tables: dict[str, list[dict]] = {endpoint.table: []}
+    for child in endpoint.children:
+        tables[child_table(endpoint, child)] = []
+    for record in sb.truth(endpoint.table):
+        root, children = flatten(endpoint, record)
+        tables[endpoint.table].append(root)
+        for name, rows in children.items():
+            tables[name].extend(rows)
+    return _order(endpoint, tables)
+
+
+def stored_tables(db: Path, endpoint: Endpoint) -> dict[str, list[dict]]:
+    """What the warehouse holds for `endpoint` (catalog columns only): {table: rows}."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = {endpoint.table: _select(con, endpoint.table, list(endpoint.columns))}
+        for child in endpoint.children:
+            name = child_table(endpoint, child)
+            tables[name] = _select(con, name, list(child_columns(child)))
+    finally:
+        con.close()
+    return _order(endpoint, tables)
+
+
+def _select(con, table: str, columns: list[str]) -> list[dict]:
+    cursor = con.execute(f'select {", ".join(columns)} from clio."{table}"')
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _order(endpoint: Endpoint, tables: dict[str, list[dict]]) -> dict[str, list[dict]]:
+    ordered = {endpoint.table: _sorted_rows(tables[endpoint.table], ("id",))}
+    for child in endpoint.children:
+        name = child_table(endpoint, child)
+        ordered[name] = _sorted_rows(tables[name], (child.parent_key, "id"))
+    return ordered
+
+
+def assert_matches_truth(sb, db: Path, tables: list[str] | None = None) -> None:
+    """Every synced table equals the sandbox's truth, row for row and field for field."""
+    for name in tables or list(BY_TABLE):
+        endpoint = BY_TABLE[name]
+        expected, stored = expected_tables(sb, endpoint), stored_tables(db, endpoint)
+        for table, rows in expected.items():
+            assert len(stored[table]) == len(rows), f"{table}: row count differs"
+            for got, want in zip(stored[table], rows, strict=True):
+                assert got == want, f"{table} id={want.get('id')}: stored row differs"
+
+
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
