@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 API_PREFIX = "/api/v4"
 DEFAULT_VERSION = "4.0.13"
 KNOWN_VERSIONS = frozenset(f"4.0.{minor}" for minor in range(14))
+HIDDEN_BILL_STATES = frozenset({"deleted", "void"})
 SERVED = frozenset(spec.index_names()) - {"webhooks"}
 _ROUTE = re.compile(
     r"^/(?P<resource>[a-z_]+)(?:/(?P<id>[^/]+?))?(?P<action>/activate)?(?:\.json)?$"
@@ -216,10 +217,10 @@ def _matching(
         checks.append(lambda r: r["id"] in ids)
     if resource == "bills" and "state" not in params:
         # The plain bills index hides deleted and void bills; `state=` lists them.
-        checks.append(lambda r: r.get("state") not in ("deleted", "void"))
-    if not checks:
-        return records
-    return [r for r in records if all(check(r) for check in checks)]
+        records = [r for r in records if r["state"] not in HIDDEN_BILL_STATES]
+    for check in checks:
+        records = [r for r in records if check(r)]
+    return records
 
 
 def show(state: SandboxState, request: Request, resource: str, record_id: int) -> Response:

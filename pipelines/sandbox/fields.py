@@ -135,8 +135,12 @@ def _nested_projector(nested: Nested, lookup: Lookup) -> Projector:
     subs = nested.subfields
     second = {s: model.relations[s][0] for s in subs if s in model.relations}
 
+    wanted = frozenset(subs)
+
     def project(stored: dict) -> dict:
-        if all(s in stored for s in subs):
+        if wanted <= stored.keys():
+            if not second:
+                return {s: stored[s] for s in subs}
             source = stored
         else:
             full = lookup(table, stored.get("id")) if table else None

@@ -34,8 +34,9 @@ class SandboxError(ClioSyncError):
 class SandboxServer:
     """A client of one running sandbox's control API."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, app: Any = None) -> None:
         self.base_url = base_url.rstrip("/")
+        self.app = app  # the in-process Starlette app when started by `serve_sandbox`
         self._http = httpx.Client(base_url=self.base_url, timeout=30)
 
     def close(self) -> None:
@@ -170,7 +171,7 @@ def serve_sandbox(
         if not thread.is_alive() or time.monotonic() > deadline:
             raise SandboxError(f"the sandbox did not start on 127.0.0.1:{port}")
         time.sleep(0.01)
-    sb = SandboxServer(f"http://127.0.0.1:{port}")
+    sb = SandboxServer(f"http://127.0.0.1:{port}", app)
     try:
         yield sb
     finally:
