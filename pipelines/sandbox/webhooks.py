@@ -73,6 +73,7 @@ class Webhook:
     version: int = 0
     project: Projector | None = None
     seen: dict[int, dict] = field(default_factory=dict)  # record id -> watched values
+    statuses: dict[int, str | None] = field(default_factory=dict)  # matters: last status
 
     @property
     def etag(self) -> str:
@@ -162,8 +163,10 @@ class WebhookService:
                 continue
             data = hook.project(record)
             previous = hook.seen.get(record["id"])
+            was = hook.statuses.get(record["id"])
             hook.seen[record["id"]] = data
-            for name in self._events(hook, event, record, data, previous):
+            hook.statuses[record["id"]] = record.get("status")
+            for name in self._events(hook, event, record, data, previous, was):
                 body = dumps({"data": data, "meta": {"event": name, "webhook_id": hook.id}})
                 copies = 2 if self.duplicates else 1
                 for _ in range(copies):
@@ -171,7 +174,7 @@ class WebhookService:
 
     @staticmethod
     def _events(
-        hook: Webhook, event: str, record: dict, data: dict, previous: dict | None
+        hook: Webhook, event: str, record: dict, data: dict, previous: dict | None, was: str | None
     ) -> list[str]:
         names = []
         if event != "updated":
@@ -179,10 +182,10 @@ class WebhookService:
         elif previous is None or _watched(previous) != _watched(data):
             names.append("updated")
         status = record.get("status")
-        if event in ("created", "updated") and status in MATTER_EVENTS and "status" in record:
-            was = (previous or {}).get("status")
-            if event == "created" or (was is not None and was != status):
-                names.append(MATTER_EVENTS[status])
+        # A matter's status change (or a new matter) also fires matter_<status>.
+        changed = event == "created" or (event == "updated" and was is not None and was != status)
+        if hook.model == "matter" and status in MATTER_EVENTS and changed:
+            names.append(MATTER_EVENTS[status])
         return [n for n in names if n in hook.events]
 
     # ----- the delivery thread --------------------------------------------------------

@@ -242,3 +242,22 @@ class TestDeliveries:
         names = [json.loads(b)["data"]["name"] for _, b in rec.deliveries]
         assert sorted(names) == ["First", "First", "Second", "Second"]
         assert names[0] == "Second"
+
+
+def test_matter_closed_event_fires_on_a_status_change(
+    fixed: SandboxServer, http: httpx.Client, receiver: tuple[Receiver, str]
+) -> None:
+    rec, url = receiver
+    enabled_hook(
+        fixed,
+        http,
+        url,
+        model="matter",
+        fields="id,description",
+        events=["updated", "matter_closed"],
+    )
+    fixed.edit("matters", 100, {"description": "Renamed"})  # first update: updated only
+    fixed.edit("matters", 100, {"status": "Closed"})  # watched field unchanged
+    fixed.flush_webhooks()
+    events = [json.loads(b)["meta"]["event"] for _, b in rec.deliveries]
+    assert events == ["updated", "matter_closed"]
