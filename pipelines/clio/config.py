@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from dlt.common.configuration import configspec, resolve_configuration
+from dlt.common.configuration.exceptions import ConfigurationException
 from dlt.common.configuration.specs import BaseConfiguration, CredentialsConfiguration
 from dlt.common.typing import TSecretStrValue
 
@@ -115,7 +116,13 @@ def load_settings(
     Raises:
         ConfigError: A value is mistyped or a required one is missing.
     """
-    config = resolve_configuration(ClioConfiguration(), sections=("sources", "clio"))
+    try:
+        config = resolve_configuration(ClioConfiguration(), sections=("sources", "clio"))
+    except ConfigurationException as exc:
+        raise ConfigError(
+            f"A SOURCES__CLIO__* setting could not be read: {exc}. Fix it in the environment "
+            "or in .dlt/config.toml / .dlt/secrets.toml (see docs/connecting-clio.md)."
+        ) from None
     creds = config.credentials or ClioCredentials()
     unknown = set(overrides) - {f.name for f in fields(ClioSettings)}
     if unknown:
@@ -132,7 +139,8 @@ def load_settings(
         "client_secret": creds.client_secret,
         "refresh_token": creds.refresh_token or None,
         "access_token": creds.access_token or None,
-        "token_store": Path(token_store or config.token_store or DEFAULT_TOKEN_STORE),
+        "token_store": Path(token_store or config.token_store or DEFAULT_TOKEN_STORE)
+        .expanduser().absolute(),
         "timeout": config.timeout,
         "max_attempts": config.max_attempts,
         "backoff_base": config.backoff_base,

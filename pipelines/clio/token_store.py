@@ -109,6 +109,29 @@ class TokenStore:
     @contextlib.contextmanager
     def locked(self) -> Iterator[TokenSet]:
         """Hold the inter-process lock and yield the tokens as re-read under it."""
+        with self._held():
+            if not self.path.exists():
+                self._write(self._seed_or_fail())
+            yield self._read()
+
+    def save(self, tokens: TokenSet) -> None:
+        """Atomically replace the store with `tokens` (fsynced, mode 0600), under the lock."""
+        with self._held():
+            self._write(tokens)
+
+    def delete(self) -> bool:
+        """Remove the store (under the lock). Returns whether there was one."""
+        with self._held():
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                return False
+            _fsync_dir(self.path.parent)
+            return True
+
+    @contextlib.contextmanager
+    def _held(self) -> Iterator[None]:
+        """The inter-process lock (re-entrant within a thread), or a clear error on timeout."""
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             self._lock.acquire()
@@ -119,27 +142,9 @@ class TokenStore:
                 "clio-sync process is running, delete that lock file."
             ) from None
         try:
-            if not self.path.exists():
-                self._write(self._seed_or_fail())
-            yield self._read()
+            yield
         finally:
             self._lock.release()
-
-    def save(self, tokens: TokenSet) -> None:
-        """Atomically replace the store with `tokens` (fsynced, mode 0600), under the lock."""
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with self._lock:
-            self._write(tokens)
-
-    def delete(self) -> bool:
-        """Remove the store (under the lock). Returns whether there was one."""
-        with self._lock:
-            try:
-                self.path.unlink()
-            except FileNotFoundError:
-                return False
-            _fsync_dir(self.path.parent)
-            return True
 
     def _seed_or_fail(self) -> TokenSet:
         if self.seed and (self.seed.refresh_token or self.seed.access_token):
