@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import threading
+import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pipelines.sandbox.config import PLATFORM_RATE_LIMIT, SandboxConfig
+from pipelines.sandbox.config import SandboxConfig
 from pipelines.sandbox.faults import FaultPlan
 from pipelines.sandbox.firm import Firm, RecordNotFound
 from pipelines.sandbox.ratelimit import RateLimiter
 from pipelines.sandbox.tokens import TokenRegistry
 from pipelines.sandbox.webhooks import WebhookService
+
+log = logging.getLogger(__name__)
 
 
 def build_firm(config: SandboxConfig) -> Firm:
@@ -59,12 +61,7 @@ class SandboxState:
         self.stats = Stats()
         self.scheduled: list[Scheduled] = []
         self.codes: dict[str, dict] = {}  # authorization codes -> their request
-        self.lock = threading.RLock()
         self.webhooks = WebhookService(self)
-
-    @staticmethod
-    def platform_limit() -> tuple[int, float]:
-        return PLATFORM_RATE_LIMIT
 
     def lookup(self, table: str, record_id: Any) -> dict | None:
         """A live record or None (used to serve nested subfields)."""
@@ -82,7 +79,10 @@ class SandboxState:
                 due.append(item)
         self.scheduled = [s for s in self.scheduled if s.remaining > 0]
         for item in due:
-            item.apply()
+            try:
+                item.apply()
+            except Exception as exc:  # a failed scheduled change must not fail the request
+                log.warning("scheduled sandbox change failed: %s", exc)
 
     def reset(self) -> None:
         """A fresh firm; no webhooks, faults, stats or schedules. Minted tokens stay valid."""
