@@ -11,6 +11,7 @@ Callers that write hold `warehouse.writer_lock`; nothing here takes it.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -31,6 +32,8 @@ DATASET = "clio"
 PIPELINE_NAME = "clio_sync"
 DEFAULT_LAKE = Path("data/lake")
 Destination = Literal["duckdb", "filesystem"]
+
+log = logging.getLogger(__name__)
 
 # Arrow items skip dlt's row normaliser; these keep dlt's bookkeeping columns on every row.
 os.environ.setdefault("NORMALIZE__PARQUET_NORMALIZER__ADD_DLT_LOAD_ID", "true")
@@ -93,10 +96,17 @@ def endpoint_resource(endpoint: Endpoint, data: Iterable[Any], name: str | None 
 def run_pipeline(pipeline: dlt.Pipeline, data: Any, **kwargs: Any) -> LoadInfo:
     """`pipeline.run(data)`, with expected failures raised as `ClioSyncError`s.
 
+    A package left by an interrupted run (killed while loading) is loaded first: dlt's
+    `run` would otherwise load only that package and skip `data`.
+
     A `ClioSyncError` raised inside a resource (a bad page, an auth failure) comes out as
     itself; a DuckDB file held by another process becomes `WarehouseBusy`.
     """
     try:
+        if pipeline.has_pending_data:
+            log.warning("Finishing the load of a run that was interrupted")
+            pipeline.normalize()
+            pipeline.load()
         return pipeline.run(data, **kwargs)
     except Exception as exc:
         expected = expected_cause(exc, pipeline)
