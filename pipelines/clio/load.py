@@ -93,6 +93,13 @@ def endpoint_resource(endpoint: Endpoint, data: Iterable[Any], name: str | None 
     )
 
 
+@dlt.source(name=DATASET, max_table_nesting=0)
+def records_source(endpoint: Endpoint, records: Sequence[Mapping[str, Any]]) -> DltResource:
+    """The sync's own source shape for a handful of records: same schema `clio`, same
+    resource name (so `--full-refresh` also empties what webhooks loaded), no state."""
+    return endpoint_resource(endpoint, typed_items(endpoint, records))
+
+
 def run_pipeline(pipeline: dlt.Pipeline, data: Any, **kwargs: Any) -> LoadInfo:
     """`pipeline.run(data)`, with expected failures raised as `ClioSyncError`s.
 
@@ -153,10 +160,7 @@ def load_records(
     deleted = sorted({int(i) for i in deleted_ids})
     if records:
         pipeline = make_pipeline(db)
-        resource = endpoint_resource(
-            endpoint, typed_items(endpoint, records), name=f"{endpoint.table}_upserts"
-        )
-        run_pipeline(pipeline, resource)
+        run_pipeline(pipeline, records_source(endpoint, records))
     if deleted:
         delete_rows(db, endpoint, deleted)
 
