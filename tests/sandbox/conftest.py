@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fixture_firm import records
+from sandbox_helpers import Receiver, api_client
 
-from pipelines.sandbox.harness import SandboxServer, serve_sandbox
+from pipelines.sandbox.harness import (
+    SandboxServer,
+    _ThreadServer,
+    free_port,
+    serve_sandbox,
+    uvicorn_config,
+)
 
 
 @pytest.fixture
@@ -23,15 +33,23 @@ def fixed() -> Iterator[SandboxServer]:
         yield sb
 
 
-def api_client(sb: SandboxServer, **token_kwargs: object) -> httpx.Client:
-    """An httpx client on the sandbox's API root with a fresh bearer token."""
-    token = sb.token(**token_kwargs)["access_token"]  # type: ignore[arg-type]
-    return httpx.Client(
-        base_url=f"{sb.base_url}/api/v4", headers={"Authorization": f"Bearer {token}"}, timeout=10
-    )
-
-
 @pytest.fixture
 def client(fixed: SandboxServer) -> Iterator[httpx.Client]:
     with api_client(fixed) as http:
         yield http
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[Receiver, str]]:
+    """A webhook receiver served on a free loopback port: (its recorder, its URL)."""
+    rec = Receiver()
+    port = free_port()
+    app = Starlette(routes=[Route("/hook", rec.endpoint, methods=["POST"])])
+    server = _ThreadServer(uvicorn_config(app, port))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        threading.Event().wait(0.01)
+    yield rec, f"http://127.0.0.1:{port}/hook"
+    server.should_exit = True
+    thread.join(5)

@@ -6,8 +6,8 @@ import time
 
 import httpx
 import pytest
-from conftest import api_client
 from fixture_firm import records
+from sandbox_helpers import api_client
 
 from pipelines.sandbox.harness import SandboxServer
 

@@ -5,54 +5,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import httpx
 import pytest
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
+from sandbox_helpers import Receiver
 
-from pipelines.sandbox.harness import SandboxServer, _ThreadServer, free_port, uvicorn_config
-
-
-class Receiver:
-    """A real HTTP receiver on loopback that records what it gets and answers as told."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[dict[str, str], bytes]] = []
-        self.echo = True
-        self.statuses: list[int] = []  # answers to deliveries, in order; then 200
-
-    async def endpoint(self, request: Request) -> Response:
-        body = await request.body()
-        self.calls.append((dict(request.headers), body))
-        secret = request.headers.get("x-hook-secret")
-        if secret is not None:
-            return Response(headers={"X-Hook-Secret": secret} if self.echo else {})
-        return Response(status_code=self.statuses.pop(0) if self.statuses else 200)
-
-    @property
-    def deliveries(self) -> list[tuple[dict[str, str], bytes]]:
-        return [(h, b) for h, b in self.calls if "x-hook-signature" in h]
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[Receiver, str]]:
-    rec = Receiver()
-    port = free_port()
-    app = Starlette(routes=[Route("/hook", rec.endpoint, methods=["POST"])])
-    server = _ThreadServer(uvicorn_config(app, port))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        threading.Event().wait(0.01)
-    yield rec, f"http://127.0.0.1:{port}/hook"
-    server.should_exit = True
-    thread.join(5)
+from pipelines.sandbox.harness import SandboxServer
 
 
 @pytest.fixture
