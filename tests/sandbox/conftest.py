@@ -12,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-sys.path.insert(0, str(Path(__file__).parent))
+sys.path.append(str(Path(__file__).parent))  # fixture_firm, sandbox_helpers
 
 from fixture_firm import records
 from sandbox_helpers import Receiver, api_client
