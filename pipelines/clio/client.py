@@ -9,6 +9,8 @@ with ClioClient(settings, stats=run_stats) as client:
 Each request: wait for the rate budget (and Platform's token bucket), send with the auth
 flow, classify the answer (`retry.classify`), and on 429/5xx/timeouts/dropped connections
 back off (honouring `Retry-After`) and try again, at most `max_attempts` times in all.
+POST and PATCH are sent again only after a 429 or a connection that never opened: after a
+5xx or a dropped answer Clio may have applied them (a duplicate webhook, say).
 A malformed page is fetched again at most `bad_page_attempts` times in all: truncation is
 usually transient, but a server that keeps sending garbage should stop the run quickly.
 """
@@ -44,6 +46,20 @@ from pipelines.clio.retry import RETRIABLE_TRANSPORT, RetriableError, Verdict, b
 from pipelines.clio.stats import RunStats
 
 log = logging.getLogger(__name__)
+
+
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Failures that prove the request never left: safe to send again whatever the method.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A retriable failure of one attempt."""
+
+    reason: str  # e.g. "HTTP 503", "ReadTimeout"
+    status: int | None = None
+    retry_after: float | None = None  # seconds Clio asked for
 
 
 @dataclass(frozen=True)
@@ -158,54 +174,60 @@ class ClioClient:
     def _request(self, method: str, path: str, params: Mapping[str, Any] | None, json_body: Any,
                  headers: Mapping[str, str] | None, resource: str | None) -> httpx.Response:
         attempts = self.settings.max_attempts
-        last: str = "no answer"
-        last_status: int | None = None
-        rate_limited = False
         for attempt in range(1, attempts + 1):
             self._pace(resource)
             request = self._http.build_request(method, path, params=params, json=json_body,
                                                headers=headers)
-            self.stats.add(resource, requests=1)
-            sent_at = self._clock()
-            try:
-                response = self._http.send(request)
-                response.read()
-            except RETRIABLE_TRANSPORT as exc:
-                self.budget.release()
-                last, last_status, rate_limited = type(exc).__name__, None, False
-                delay = backoff(attempt, self.settings.backoff_base, self.settings.backoff_cap, self._rng)
-            except httpx.HTTPError as exc:  # not worth retrying; its text may quote headers
-                self.budget.release()
-                raise ClioUnavailable(
-                    f"Could not send {method} {_path_of(request)} to Clio ({type(exc).__name__}). "
-                    "Check SOURCES__CLIO__BASE_URL and the network.", path=_path_of(request),
-                ) from None
-            except RetriableError as exc:
-                self.budget.release()
-                last, last_status, rate_limited = str(exc), exc.status, exc.status == 429
-                delay = backoff(attempt, self.settings.backoff_base, self.settings.backoff_cap, self._rng)
-            else:
-                self.budget.observe(response.headers, sent_at)
-                verdict = classify(response)
-                if verdict.verdict is not Verdict.RETRY:
-                    return self._accept_or_raise(response, verdict.verdict)
-                last, last_status = f"HTTP {response.status_code}", response.status_code
-                rate_limited = response.status_code == 429
-                if rate_limited:
-                    self.budget.throttled(verdict.retry_after)
-                    self.stats.add(resource, throttled_429=1)
-                delay = self._delay(attempt, verdict.retry_after)
+            outcome = self._attempt(request, resource)
+            if isinstance(outcome, httpx.Response):
+                return outcome
             if attempt == attempts:
                 break
+            delay = outcome.retry_after
+            if delay is None:
+                delay = backoff(attempt, self.settings.backoff_base, self.settings.backoff_cap,
+                                self._rng)
             log.warning("%s %s: %s; retrying in %.2f s (attempt %d of %d)", method,
-                        _path_of(request), last, delay, attempt + 1, attempts)
+                        _path_of(request), outcome.reason, delay, attempt + 1, attempts)
             self.stats.add(resource, retries=1)
             self._wait(resource, delay)
-        raise self._exhausted(method, request, attempts, last, last_status, rate_limited)
+        raise self._exhausted(request, attempts, outcome)
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        computed = backoff(attempt, self.settings.backoff_base, self.settings.backoff_cap, self._rng)
-        return computed if retry_after is None else max(retry_after, 0.0)
+    def _attempt(self, request: httpx.Request, resource: str | None) -> httpx.Response | _Failure:
+        """Send once: an accepted answer, a retriable failure, or a raised `ClioApiError`."""
+        self.stats.add(resource, requests=1)
+        sent_at = self._clock()
+        try:
+            response = self._http.send(request)
+            response.read()
+        except RETRIABLE_TRANSPORT as exc:
+            self.budget.release()
+            if request.method not in IDEMPOTENT and not isinstance(exc, NOT_SENT):
+                raise self._maybe_applied(request, type(exc).__name__) from None
+            return _Failure(type(exc).__name__)
+        except RetriableError as exc:  # the token endpoint failed during a refresh
+            self.budget.release()
+            return _Failure(str(exc), exc.status)
+        except httpx.HTTPError as exc:  # not worth retrying; its text may quote headers
+            self.budget.release()
+            raise ClioUnavailable(
+                f"Could not send {request.method} {_path_of(request)} to Clio "
+                f"({type(exc).__name__}). Check SOURCES__CLIO__BASE_URL and the network.",
+                path=_path_of(request)) from None
+        except BaseException:
+            self.budget.release()
+            raise
+        self.budget.observe(response.headers, sent_at)
+        verdict = classify(response)
+        status = response.status_code
+        if verdict.verdict is not Verdict.RETRY:
+            return self._accept_or_raise(response, verdict.verdict)
+        if status == 429:
+            self.budget.throttled(verdict.retry_after)
+            self.stats.add(resource, throttled_429=1)
+        elif request.method not in IDEMPOTENT:
+            raise self._maybe_applied(request, f"HTTP {status}", status)
+        return _Failure(f"HTTP {status}", status, verdict.retry_after)
 
     def _pace(self, resource: str | None) -> None:
         wait = self.budget.reserve()
@@ -257,20 +279,28 @@ class ClioClient:
             stored_for=stored_for,
         )
 
-    def _exhausted(self, method: str, request: httpx.Request, attempts: int, last: str,
-                   status: int | None, rate_limited: bool) -> ClioApiError:
-        path = _path_of(request)
-        if rate_limited:
+    def _exhausted(self, request: httpx.Request, attempts: int, last: _Failure) -> ClioApiError:
+        method, path = request.method, _path_of(request)
+        if last.status == 429:
             return ClioRateLimited(
                 f"Clio kept answering 429 Too Many Requests for {method} {path}: gave up after "
                 f"{attempts} attempts. Another client may share this token's limit; wait a few "
                 "minutes and run again, or raise SOURCES__CLIO__MAX_ATTEMPTS.",
-                status=status, path=path, attempts=attempts)
+                status=429, path=path, attempts=attempts)
         return ClioUnavailable(
             f"Clio did not answer {method} {path} properly after {attempts} attempts (last: "
-            f"{last}). Clio or the network is having trouble: try again later; if it persists, "
-            "check connectivity to the Clio host or raise SOURCES__CLIO__TIMEOUT.",
-            status=status, path=path, attempts=attempts)
+            f"{last.reason}). Clio or the network is having trouble: try again later; if it "
+            "persists, check connectivity to the Clio host or raise SOURCES__CLIO__TIMEOUT.",
+            status=last.status, path=path, attempts=attempts)
+
+    def _maybe_applied(self, request: httpx.Request, reason: str,
+                       status: int | None = None) -> ClioUnavailable:
+        path = _path_of(request)
+        return ClioUnavailable(
+            f"{request.method} {path} failed ({reason}) after Clio may have applied it, so it "
+            "was not sent again (it is not idempotent). Check the result at Clio before "
+            "trying again.",
+            status=status, path=path, attempts=1)
 
     def _fetch_json(self, path: str, params: Mapping[str, Any] | None, resource: str | None,
                     require_data: bool = False) -> tuple[httpx.Response, dict[str, Any]]:

@@ -68,6 +68,7 @@ def retry_after(headers: httpx.Headers) -> float | None:
 
 
 def backoff(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
-    """Capped exponential backoff with full jitter for the `attempt`-th retry (1-based)."""
+    """Seconds before the `attempt`-th retry (1-based): `base * 2**(attempt-1)`, capped at
+    `cap`, then jittered down by up to half so that clients failing together spread out."""
     ceiling = min(cap, base * 2 ** (attempt - 1))
     return (rng or random).uniform(ceiling / 2, ceiling)

@@ -108,6 +108,30 @@ class TestRetries:
         assert len(calls) == 2
 
 
+class TestNonIdempotent:
+    def test_a_post_is_not_resent_after_a_5xx(self, make_settings) -> None:
+        calls: list[str] = []
+
+        def app(request: httpx.Request) -> httpx.Response:
+            calls.append(request.method)
+            return answer(502)
+
+        client = ClioClient(make_settings(access_token="t"), transport=httpx.MockTransport(app))
+        with client, pytest.raises(ClioUnavailable, match="may have applied it"):
+            client.post("webhooks.json", json={"data": {}})
+        assert calls == ["POST"]
+
+    def test_a_post_is_resent_after_a_429(self, make_settings) -> None:
+        statuses = iter([429, 201])
+
+        def app(request: httpx.Request) -> httpx.Response:
+            return answer(next(statuses), Retry_After="0")
+
+        client = ClioClient(make_settings(access_token="t"), transport=httpx.MockTransport(app))
+        with client:
+            assert client.post("webhooks.json", json={"data": {}}).status_code == 201
+
+
 class TestRefresh:
     def test_401_refreshes_once_and_stores_the_token(self, make_settings, store_path) -> None:
         def app(request: httpx.Request) -> httpx.Response:
