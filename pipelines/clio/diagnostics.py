@@ -97,8 +97,9 @@ def unauthorized(
     )
 
 
-def refresh_refused(response: httpx.Response, *, api: str, region: str) -> ClioAuthError:
-    """The error for a token endpoint that refused our refresh token or client."""
+def refresh_refused(response: httpx.Response, *, api: str, region: str,
+                    exchanging_code: bool = False) -> ClioAuthError:
+    """The error for a token endpoint that refused our refresh token, code or client."""
     code, said = error_body(response)
     path = response.request.url.path
     quoted = f' Clio said: "{_clip(said)}".' if said else ""
@@ -107,6 +108,12 @@ def refresh_refused(response: httpx.Response, *, api: str, region: str) -> ClioA
             "Clio did not recognise the app (invalid_client). Asking another region's token "
             f"endpoint looks exactly like a wrong secret, so {REGION_HINT} "
             "(and SOURCES__CLIO__CREDENTIALS__CLIENT_ID)."
+        )
+    elif code == "invalid_grant" and exchanging_code:
+        cause = (
+            "Clio refused the authorization code (invalid_grant): it expired (codes last "
+            "minutes), was used already, or the redirect URI differs from the one registered "
+            "for the app. Run `clio-sync auth login` again."
         )
     elif code == "invalid_grant":
         rotated = (

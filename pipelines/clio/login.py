@@ -75,6 +75,11 @@ def code_from_redirect(redirect_url: str, expected_state: str) -> str:
     Raises:
         ClioAuthError: The user declined, the state does not match, or there is no code.
     """
+    if not redirect_url.strip():
+        raise ClioAuthError(
+            "No redirect URL was pasted. Run `clio-sync auth login --no-browser` again, approve "
+            "in a browser, and paste the whole URL the browser was sent to."
+        )
     query = parse_qs(urlsplit(redirect_url.strip()).query)
     if "error" in query:
         raise ClioAuthError(
@@ -115,7 +120,8 @@ def exchange_code(settings: ClioSettings, request: AuthorizationRequest, code: s
         if http is None:
             owner.close()
     if answer.status_code != 200:
-        raise diagnostics.refresh_refused(answer, api=settings.api, region=settings.region)
+        raise diagnostics.refresh_refused(answer, api=settings.api, region=settings.region,
+                                          exchanging_code=True)
     try:
         tokens = token_set_from_answer(answer.json(), settings)
     except (ValueError, KeyError, TypeError):

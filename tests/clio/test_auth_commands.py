@@ -90,6 +90,27 @@ class TestLogin:
         assert not (tmp_path / "t.json").exists()
 
 
+    def test_nothing_pasted_is_explained(self, clio_sandbox, tmp_path) -> None:
+        sb = clio_sandbox()
+        result = cli(["auth", "login", "--no-browser"], env_for(sb, tmp_path / "t.json"),
+                     tmp_path, stdin="")
+        assert result.returncode == 1
+        assert "No redirect URL was pasted" in result.stderr
+
+    def test_an_unknown_code_is_explained(self, clio_sandbox, tmp_path, monkeypatch) -> None:
+        sb = clio_sandbox()
+        for key, value in env_for(sb, tmp_path / "t.json").items():
+            monkeypatch.setenv(key, value)
+        from pipelines.clio.config import load_settings
+        from pipelines.clio.errors import ClioAuthError
+        from pipelines.clio.login import authorization_request, exchange_code
+
+        settings = load_settings()
+        request = authorization_request(settings, redirect_uri_for(8976))
+        with pytest.raises(ClioAuthError, match="refused the authorization code"):
+            exchange_code(settings, request, "never-issued")
+
+
 class TestStatusAndLogout:
     def test_status_names_the_user_and_no_secret_even_verbose(self, clio_sandbox,
                                                               tmp_path) -> None:
