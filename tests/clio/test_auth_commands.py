@@ -81,6 +81,21 @@ class TestLogin:
         assert process.returncode == 0, err
         assert "tokens saved" in out and json.loads(store.read_text())["access_token"]
 
+    def test_a_declined_consent_is_explained(self, clio_sandbox, tmp_path, monkeypatch,
+                                             capsys) -> None:
+        sb = clio_sandbox()
+        for key, value in env_for(sb, tmp_path / "t.json").items():
+            monkeypatch.setenv(key, value)
+
+        def declining_user(url: str) -> bool:
+            httpx.get(url + "&decline=1", follow_redirects=True, timeout=10)
+            return True
+
+        monkeypatch.setattr("webbrowser.open", declining_user)
+        assert main(["auth", "login", "--port", str(free_port()), "--timeout", "20"]) == 1
+        assert "did not authorize the app (access_denied)" in capsys.readouterr().err
+        assert not (tmp_path / "t.json").exists()
+
     def test_a_forged_state_is_refused(self, clio_sandbox, tmp_path) -> None:
         sb = clio_sandbox()
         result = cli(["auth", "login", "--no-browser"], env_for(sb, tmp_path / "t.json"),
