@@ -29,6 +29,9 @@ def root_columns(endpoint: Endpoint) -> TColumns:
     return cols
 
 
+APPEND = {"disposition": "append"}
+
+
 def write_disposition(endpoint: Endpoint) -> dict[str, str]:
     """Merge on `id` for incremental endpoints, full replace for the others."""
     if endpoint.incremental:
@@ -36,37 +39,42 @@ def write_disposition(endpoint: Endpoint) -> dict[str, str]:
     return {"disposition": "replace"}
 
 
-def root_hints(endpoint: Endpoint) -> Any:
-    """Hints of the endpoint's raw table: typed columns, key `id`, merge or replace."""
+def root_hints(endpoint: Endpoint, append: bool = False) -> Any:
+    """Hints of the endpoint's raw table: typed columns, key `id`, merge or replace.
+
+    `append` is for destinations without merge (a Parquet lake): every load is added.
+    """
     return dlt.mark.make_hints(
         table_name=endpoint.table,
-        write_disposition=write_disposition(endpoint),  # type: ignore[arg-type]
+        write_disposition=APPEND if append else write_disposition(endpoint),  # type: ignore[arg-type]
         primary_key="id",
         columns=root_columns(endpoint),  # type: ignore[arg-type]
     )
 
 
-def child_hints(endpoint: Endpoint, child: Child) -> Any:
-    """Hints that send an Arrow table to the child table, replacing children per parent."""
+def child_hints(endpoint: Endpoint, child: Child, append: bool = False) -> Any:
+    """Hints that send an Arrow table to the child table, replacing children per parent
+    (or, with `append`, adding them; such tables carry no tombstones)."""
     cols: TColumns = {name: {**DLT_TYPES[kind]} for name, kind in child_columns(child).items()}
-    cols[child.parent_key].update(nullable=False, merge_key=True)
-    cols[TOMBSTONE] = {"data_type": "bool", "hard_delete": True}
+    cols[child.parent_key].update(nullable=False, merge_key=not append)
+    if not append:
+        cols[TOMBSTONE] = {"data_type": "bool", "hard_delete": True}
     return dlt.mark.make_hints(
         table_name=child_table(endpoint, child),
-        write_disposition={"disposition": "merge", "strategy": "delete-insert"},
+        write_disposition=APPEND if append else {"disposition": "merge", "strategy": "delete-insert"},  # type: ignore[arg-type]
         columns=cols,
     )
 
 
-def mark_root(endpoint: Endpoint, table: pa.Table) -> Any:
+def mark_root(endpoint: Endpoint, table: pa.Table, append: bool = False) -> Any:
     """`table` marked for the endpoint's raw table.
 
     Each table a resource yields carries its own hints (a table variant): resource-level
     column hints would leak into the child tables' variants.
     """
-    return dlt.mark.with_hints(table, root_hints(endpoint), create_table_variant=True)
+    return dlt.mark.with_hints(table, root_hints(endpoint, append), create_table_variant=True)
 
 
-def mark_child(endpoint: Endpoint, child: Child, table: pa.Table) -> Any:
+def mark_child(endpoint: Endpoint, child: Child, table: pa.Table, append: bool = False) -> Any:
     """`table` marked for its child table, so one resource can yield several tables."""
-    return dlt.mark.with_hints(table, child_hints(endpoint, child), create_table_variant=True)
+    return dlt.mark.with_hints(table, child_hints(endpoint, child, append), create_table_variant=True)

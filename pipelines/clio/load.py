@@ -68,19 +68,19 @@ def make_pipeline(db: Path, destination: Destination = "duckdb") -> dlt.Pipeline
     )
 
 
-def typed_items(endpoint: Endpoint, records: Sequence[Mapping[str, Any]]) -> Iterator[Any]:
-    """The Arrow tables of one batch of API records: the root, then each marked child."""
+def typed_items(
+    endpoint: Endpoint, records: Sequence[Mapping[str, Any]], append: bool = False
+) -> Iterator[Any]:
+    """The Arrow tables of one batch of API records: the root, then each marked child.
+
+    `append` marks them for a destination without merge (the Parquet lake).
+    """
     if not records:
         return
-    root, children = arrow_batch(endpoint, records)
-    yield mark_root(endpoint, root)
+    root, children = arrow_batch(endpoint, records, tombstones=not append)
+    yield mark_root(endpoint, root, append)
     for child in endpoint.children:
-        yield mark_child(endpoint, child, children[child_table(endpoint, child)])
-
-
-def _batches(endpoint: Endpoint, batches: Iterable[Sequence[Mapping[str, Any]]]) -> Iterator[Any]:
-    for records in batches:
-        yield from typed_items(endpoint, records)
+        yield mark_child(endpoint, child, children[child_table(endpoint, child)], append)
 
 
 def endpoint_resource(endpoint: Endpoint, data: Iterable[Any], name: str | None = None) -> DltResource:

@@ -182,39 +182,45 @@ def _root_table(ep: Endpoint, records: Sequence[Mapping[str, Any]]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=arrow_schema(ep.columns))
 
 
-def _child_arrow(child: Child, parent_ids: list[Any], records: Sequence[Mapping[str, Any]]) -> pa.Table:
+def _child_arrow(
+    child: Child, parent_ids: list[Any], records: Sequence[Mapping[str, Any]], tombstones: bool
+) -> pa.Table:
     cols = child_columns(child)
     values: dict[str, list[Any]] = {name: [] for name in cols}
-    tombstones: list[bool | None] = []
+    flags: list[bool | None] = []
     for parent_id, record in zip(parent_ids, records, strict=True):
         items = record.get(child.field) or ()
         for item in items:
             for sub in child.subfields:
                 values[sub].append(item.get(sub))
             values[child.parent_key].append(parent_id)
-            tombstones.append(None)
-        if not items:
+            flags.append(None)
+        if not items and tombstones:
             for sub in child.subfields:
                 values[sub].append(None)
             values[child.parent_key].append(parent_id)
-            tombstones.append(True)
+            flags.append(True)
     arrays = [_arrow_column(kind, values[name]) for name, kind in cols.items()]
-    arrays.append(pa.array(tombstones, pa.bool_()))
-    schema = arrow_schema(cols, required=child.parent_key).append(pa.field(TOMBSTONE, pa.bool_()))
+    schema = arrow_schema(cols, required=child.parent_key)
+    if tombstones:
+        arrays.append(pa.array(flags, pa.bool_()))
+        schema = schema.append(pa.field(TOMBSTONE, pa.bool_()))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def arrow_batch(
-    endpoint: Endpoint | str, records: Sequence[Mapping[str, Any]]
+    endpoint: Endpoint | str, records: Sequence[Mapping[str, Any]], tombstones: bool = True
 ) -> tuple[pa.Table, dict[str, pa.Table]]:
     """Type a batch of API records as Arrow: the root table and one table per child.
 
-    Child tables hold one `TOMBSTONE` row for each parent whose list is empty.
+    With `tombstones`, child tables hold one `TOMBSTONE` row for each parent whose list
+    is empty (for merging destinations; an append-only lake goes without).
     """
     ep = _endpoint(endpoint)
     root = _root_table(ep, records)
     parent_ids = root.column("id").to_pylist() if ep.children else []
     children = {
-        child_table(ep, child): _child_arrow(child, parent_ids, records) for child in ep.children
+        child_table(ep, child): _child_arrow(child, parent_ids, records, tombstones)
+        for child in ep.children
     }
     return root, children

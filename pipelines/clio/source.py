@@ -44,12 +44,14 @@ class WalkOptions:
         page_limit: caps each endpoint's `limit` (tests use it to force paging).
         batch_rows: records per Arrow table.
         on_page: called with (resource, page) after every page (progress display).
+        append: load by appending (a destination without merge, like the Parquet lake).
     """
 
     lag: timedelta = DEFAULT_LAG
     page_limit: int | None = None
     batch_rows: int = BATCH_ROWS
     on_page: PageHook | None = None
+    append: bool = False
 
 
 @dlt.source(name=DATASET, max_table_nesting=0)
@@ -108,9 +110,9 @@ def sync_endpoint(client: ClioClient, endpoint: Endpoint, options: WalkOptions) 
             if options.on_page is not None:
                 options.on_page(endpoint.table, page)
             if len(batch) >= options.batch_rows:
-                yield from typed_items(endpoint, batch)
+                yield from typed_items(endpoint, batch, options.append)
                 batch = []
-    yield from typed_items(endpoint, batch)
+    yield from typed_items(endpoint, batch, options.append)
     client.stats.add(endpoint.table, seconds=0.0)  # a resource with no request still shows up
     if endpoint.incremental and first_answer is not None:
         state[WATERMARK] = (first_answer - options.lag).isoformat()

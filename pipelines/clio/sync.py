@@ -74,6 +74,7 @@ def sync(
         ClioSyncError: the run failed; nothing of it was loaded.
     """
     endpoints = select_endpoints(resources)
+    db.parent.mkdir(parents=True, exist_ok=True)
     if destination == "duckdb":
         warehouse.connect(db).close()  # a file held by a notebook fails here, clearly
     stats = RunStats()
@@ -86,7 +87,8 @@ def sync(
     pipeline = make_pipeline(db, destination)
     try:
         with ClioClient(settings, stats=stats) as client, SyncProgress(stats, show_progress) as shown:
-            source = clio_source(client, endpoints, replace(options, on_page=shown.on_page))
+            walk = replace(options, on_page=shown.on_page, append=destination == "filesystem")
+            source = clio_source(client, endpoints, walk)
             run_pipeline(
                 pipeline,
                 source,

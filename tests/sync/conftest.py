@@ -39,3 +39,14 @@ def bill_record() -> Callable[..., dict]:
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "data" / "clio_sync.duckdb"
+
+
+@pytest.fixture
+def firm():
+    """A fresh sandbox serving the hand-built firm of `firm_fixture.py` (rate limit off)."""
+    from firm_fixture import NOW, hand_built_firm
+
+    from pipelines.sandbox.harness import serve_sandbox
+
+    with serve_sandbox(fixture=hand_built_firm(), fixture_now=NOW, rate_limit=None) as sb:
+        yield sb
