@@ -159,7 +159,7 @@ class ClioClient:
             records = body["data"]
             next_url = _next_url(body)
             if next_url is not None:
-                self._check_same_origin(next_url, response)
+                next_url = self._checked_next(next_url, response)
             self.stats.add(resource, pages=1, records=len(records))
             yield Page(records=records, date=self._date_of(response), next_url=next_url)
             url, query = next_url, None
@@ -321,16 +321,18 @@ class ClioClient:
             "problem at Clio or a proxy in between: run again later.",
             status=response.status_code, path=path_only, attempts=attempts)
 
-    def _check_same_origin(self, next_url: str, response: httpx.Response) -> None:
+    def _checked_next(self, next_url: str, response: httpx.Response) -> str:
+        """`next_url` as is if absolute on Clio's host, resolved if relative; never elsewhere."""
+        origin = response.request.url
         target = httpx.URL(next_url)
         if target.is_relative_url:
-            return
-        origin = response.request.url
+            return str(origin.join(next_url))
         if (target.scheme, target.host, target.port) != (origin.scheme, origin.host, origin.port):
             raise ClioBadResponse(
                 f"Clio's next-page link for {origin.path} points to another host "
                 f"({target.host}); refusing to send the token there.",
                 status=response.status_code, path=origin.path)
+        return next_url
 
     def _date_of(self, response: httpx.Response) -> datetime:
         return _parse_date(response.headers.get("date")) or datetime.now(UTC)

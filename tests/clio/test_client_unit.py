@@ -45,6 +45,29 @@ class TestPaging:
         got = stats.get("bills")
         assert (got.requests, got.pages, got.records) == (2, 2, 2)
 
+    def test_a_relative_next_link_is_resolved_against_the_page(self, make_settings) -> None:
+        seen: list[str] = []
+
+        def app(request: httpx.Request) -> httpx.Response:
+            seen.append(str(request.url))
+            if "page_token" in request.url.params:
+                return answer(body={"data": []})
+            return answer(body={"data": [], "meta": {"paging": {
+                "next": "/api/v4/bills.json?page_token=p2"}}})
+
+        with ClioClient(make_settings(access_token="t"), transport=httpx.MockTransport(app)) as c:
+            list(c.iter_pages("bills.json", {"limit": 1}))
+        assert seen[1] == "http://clio.test/api/v4/bills.json?page_token=p2"
+
+    def test_a_next_link_to_another_host_is_refused(self, make_settings) -> None:
+        def app(request: httpx.Request) -> httpx.Response:
+            return answer(body={"data": [], "meta": {"paging": {
+                "next": "https://evil.test/api/v4/bills.json?page_token=p2"}}})
+
+        client = ClioClient(make_settings(access_token="t"), transport=httpx.MockTransport(app))
+        with client, pytest.raises(ClioBadResponse, match="another host"):
+            list(client.iter_pages("bills.json"))
+
     def test_pinned_version_and_bearer_sent(self, make_settings) -> None:
         headers: list[httpx.Headers] = []
 
