@@ -129,7 +129,14 @@ def load_settings(
         raise TypeError(f"load_settings() got unknown settings: {sorted(unknown)}")
     chosen_region = _choice("region", region or config.region, REGIONS)
     chosen_api = _choice("api", api or config.api, APIS)
-    hosts = hosts_for(chosen_region, chosen_api, base_url or config.base_url)  # type: ignore[arg-type]
+    chosen_base = base_url or config.base_url
+    if chosen_base and not str(chosen_base).startswith(("http://", "https://")):
+        raise ConfigError(
+            f"SOURCES__CLIO__BASE_URL is {chosen_base!r}, which is not an http(s) URL. Give "
+            "the host only, e.g. http://127.0.0.1:8750 (the API is then at /api/v4), or "
+            "remove it to use the region's Clio host."
+        )
+    hosts = hosts_for(chosen_region, chosen_api, chosen_base)  # type: ignore[arg-type]
     values: dict[str, Any] = {
         "region": chosen_region,
         "api": chosen_api,

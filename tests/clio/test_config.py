@@ -86,6 +86,11 @@ class TestMistakes:
         with pytest.raises(ConfigError, match=f"SOURCES__CLIO__{name} is '{value}'.*{valid}"):
             load_settings()
 
+    def test_a_base_url_without_scheme_is_refused(self, app_env) -> None:
+        app_env.setenv("SOURCES__CLIO__BASE_URL", "127.0.0.1:8750")
+        with pytest.raises(ConfigError, match="not an http"):
+            load_settings()
+
     @pytest.mark.parametrize("name", ["CLIENT_ID", "CLIENT_SECRET"])
     def test_missing_app_credentials_name_the_setting_and_where(self, app_env, name) -> None:
         app_env.delenv(f"SOURCES__CLIO__CREDENTIALS__{name}")
