@@ -24,11 +24,9 @@ class SyncProgress:
         self._tasks: dict[str, TaskID] = {}
         self._progress = Progress(
             SpinnerColumn(),
-            TextColumn("[bold]{task.description:<28}"),
-            TextColumn("{task.fields[pages]:>6} pages"),
-            TextColumn("{task.fields[records]:>9} records"),
-            TextColumn("{task.fields[waits]}"),
             TimeElapsedColumn(),
+            TextColumn("[bold]{task.description}[/bold] {task.fields[pages]} pages, "
+                       "{task.fields[records]} records {task.fields[waits]}"),
             console=Console(stderr=True),
             transient=False,
         )
@@ -54,7 +52,7 @@ class SyncProgress:
                 resource, total=None, pages=0, records=0, waits=""
             )
         counts = self.stats.get(resource)
-        waits = f"rate-limit waits {counts.waits_seconds:.1f} s" if counts.waits_seconds >= 0.05 else ""
+        waits = f"(rate-limit waits {counts.waits_seconds:.1f} s)" if counts.waits_seconds >= 0.05 else ""
         self._progress.update(
             self._tasks[resource], pages=counts.pages, records=counts.records, waits=waits
         )
