@@ -13,6 +13,8 @@ from email.utils import formatdate
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from pipelines.clio.client import ClioClient
 from pipelines.clio.pacing import RateBudget, TokenBucket
@@ -122,3 +124,22 @@ class TestTokenBucket:
         bucket = TokenBucket(3.0, clock=fake.clock)
         waits = [bucket.reserve() for _ in range(4)]
         assert waits == pytest.approx([0.0, 1 / 3, 2 / 3, 1.0])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    limit=st.integers(3, 60),
+    window=st.one_of(st.sampled_from([1.0, 2.0, 5.0, 60.0]), st.floats(0.5, 10.0)),
+    offset=st.floats(-30.0, 30.0),
+    latency=st.floats(0.0005, 0.2),
+    stale_date=st.sampled_from([0.0, 0.9]),
+    aligned=st.booleans(),
+    buffer=st.integers(0, 2),
+    requests=st.integers(1, 150),
+)
+def test_no_limiter_shape_provokes_a_429(make_settings, limit, window, offset, latency,
+                                         stale_date, aligned, buffer, requests) -> None:
+    server = FixedWindowServer(FakeTime(), limit=limit, window=window, offset=offset,
+                               latency=latency, stale_date=stale_date, aligned=aligned)
+    run(make_settings, server, requests=requests, buffer=buffer)
+    assert server.statuses.count(429) == 0
