@@ -317,8 +317,8 @@ class ClioClient:
         path_only = _path_of(response.request)
         raise ClioBadResponse(
             f"Clio answered {path_only} with a malformed page ({problem}) {attempts} times in a "
-            "row, so the run stopped and loaded nothing from it. This is usually a transient "
-            "problem at Clio or a proxy in between: run again later.",
+            "row, so clio-sync stopped rather than load a partial page. This is usually a "
+            "transient problem at Clio or a proxy in between: run again later.",
             status=response.status_code, path=path_only, attempts=attempts)
 
     def _checked_next(self, next_url: str, response: httpx.Response) -> str:
