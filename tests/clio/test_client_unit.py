@@ -170,3 +170,22 @@ class TestRefresh:
         stored = json.loads(store_path.read_text())
         assert stored["access_token"] == "new" and stored["refresh_token"] == "r1"
         assert store_path.stat().st_mode & 0o777 == 0o600
+
+    def test_platform_writes_the_rotated_token_before_using_the_new_access_token(
+            self, make_settings, store_path) -> None:
+        on_disk_when_used: list[str] = []
+
+        def app(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/oauth/token":
+                return httpx.Response(200, json={"access_token": "new", "expires_in": 3600,
+                                                 "refresh_token": "r2"})
+            if request.headers["authorization"] == "Bearer new":
+                on_disk_when_used.append(json.loads(store_path.read_text())["refresh_token"])
+                return answer()
+            return httpx.Response(401, json={"error": "invalid_token"})
+
+        settings = make_settings(access_token="old", refresh_token="r1", api="platform",
+                                 platform_requests_per_second=1000.0)
+        with ClioClient(settings, transport=httpx.MockTransport(app)) as client:
+            client.get("bills.json")
+        assert on_disk_when_used == ["r2"]
