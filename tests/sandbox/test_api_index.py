@@ -127,3 +127,25 @@ class TestOrderAndFilters:
     def test_relation_id_filter(self, client: httpx.Client) -> None:
         assert ids(client.get("activities.json", params={"matter_id": 101})) == [301]
         assert ids(client.get("matters.json", params={"status": "closed"})) == [101]
+
+
+@pytest.mark.parametrize(
+    ("path", "order", "expected"),
+    [
+        ("allocations.json", None, [501, 500]),
+        ("allocations.json", "date(desc)", [500, 501]),
+        ("bills.json", "id(desc)", [205, 202, 201, 200]),
+        ("bills.json", "due_at(desc)", [205, 202, 201, 200]),
+        ("contacts.json", "id(asc)", [10, 11, 12]),
+    ],
+)
+def test_cursor_paging_walks_any_order_one_record_at_a_time(
+    client: httpx.Client, path: str, order: str | None, expected: list[int]
+) -> None:
+    params = {"limit": 1, **({"order": order} if order else {})}
+    body = client.get(path, params=params).json()
+    seen = ids_of(body)
+    while "next" in body["meta"]["paging"]:
+        body = client.get(body["meta"]["paging"]["next"]).json()
+        seen += ids_of(body)
+    assert seen == expected
