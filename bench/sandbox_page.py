@@ -5,7 +5,10 @@ projection, JSON) and the same request over real HTTP on loopback (uvicorn + htt
 keep-alive), plus the `fields=id,etag` page for scale. Reports medians and ratios and
 writes `bench/results/sandbox_page.md`. Target: median <= 10 ms over HTTP.
 
-    .venv/bin/python bench/sandbox_page.py [--scale small] [--repeat 300]
+    .venv/bin/python bench/sandbox_page.py [--scale small] [--repeat 300] [--firm synthetic]
+
+`--firm synthetic` serves the fixture-built firm of `bench/sync_synthetic_firm.py`
+(about 12k bills, every catalog field filled) instead of the seeded generator's.
 """
 
 from __future__ import annotations
@@ -60,12 +63,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", default="small", choices=("tiny", "small", "large"))
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=300)
+    parser.add_argument("--firm", choices=("generated", "synthetic"), default="generated")
     args = parser.parse_args(argv)
     command = "python bench/sandbox_page.py " + " ".join(argv or sys.argv[1:])
     query = httpx.QueryParams({"fields": FIELDS_25, "limit": 200, "order": "id(asc)"})
     small = httpx.QueryParams({"fields": "id,etag", "limit": 200, "order": "id(asc)"})
     started = time.perf_counter()
-    with serve_sandbox(scale=args.scale, seed=args.seed) as sb:
+    if args.firm == "synthetic":
+        from sync_synthetic_firm import NOW, synthetic_firm
+
+        served = serve_sandbox(fixture=synthetic_firm(args.seed), fixture_now=NOW)
+        label = f"synthetic firm (bench/sync_synthetic_firm.py) seed {args.seed}"
+    else:
+        served = serve_sandbox(scale=args.scale, seed=args.seed)
+        label = f"generated firm `{args.scale}` seed {args.seed}"
+    with served as sb:
         startup = time.perf_counter() - started
         app = sb.app
         token = sb.token()["access_token"]
@@ -92,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Command: `{command}` (from the repository root, `.venv/bin/python`)",
         "",
-        f"Firm `{args.scale}` seed {args.seed}, built and served in {startup:.2f} s; "
+        f"The {label}, built and served in {startup:.2f} s; "
         f"{args.repeat} repetitions per variant after warm-up; page body {size:,} bytes.",
         "",
         "| variant | median ms | ratio to HTTP 25 fields |",
