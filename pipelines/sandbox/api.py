@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
 from starlette.requests import Request
@@ -224,13 +226,16 @@ def _matching(
 
 
 def show(state: SandboxState, request: Request, resource: str, record_id: int) -> Response:
-    """`GET /{resource}/{id}.json` with `ETag`; `If-None-Match` answers 304."""
+    """`GET /{resource}/{id}.json` with `ETag` and `Last-Modified`; `If-None-Match` -> 304."""
     record = _get(state, resource, record_id)
     params = query_params(request)
     project = projector(
         parse_fields(_one(params, "fields"), spec.index(resource).schema), state.lookup
     )
     headers = {"ETag": record["etag"]} if record.get("etag") else {}
+    if record.get("updated_at"):
+        updated = datetime.fromisoformat(record["updated_at"]).astimezone(UTC)
+        headers["Last-Modified"] = format_datetime(updated, usegmt=True)
     if record.get("etag") and request.headers.get("if-none-match") == record["etag"]:
         return Response(status_code=304, headers=headers)
     return json_response({"data": project(record)}, 200, headers)

@@ -53,6 +53,7 @@ def test_unknown_api_version_is_410_and_known_ones_are_echoed(client: httpx.Clie
 def test_show_has_etag_and_if_none_match_answers_304(client: httpx.Client) -> None:
     first = client.get("bills/200.json", params={"fields": "id,total"})
     assert first.json()["data"] == {"id": 200, "total": 1000.0}
+    assert first.headers["Last-Modified"] == "Sun, 01 Nov 2026 15:00:00 GMT"
     again = client.get("bills/200.json", headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.content == b""
 
