@@ -37,11 +37,18 @@ def free_port() -> int:
 @contextmanager
 def sandbox_process(scale: str, rate_limit: int = 0, window: float = 60.0,
                     seed: int = 7) -> Iterator[str]:
-    """`clio-sync sandbox serve` on a free port; yields its base URL."""
+    """`clio-sync sandbox serve` on a free port; yields its base URL.
+
+    `scale="synthetic"` serves `sync_synthetic_firm.py`'s fixture firm instead.
+    """
     port = free_port()
-    cmd = [sys.executable, "-m", "pipelines", "-q", "sandbox", "serve", "--port", str(port),
-           "--scale", scale, "--seed", str(seed), "--rate-limit", str(rate_limit),
-           "--rate-window", str(window)]
+    if scale == "synthetic":
+        cmd = [sys.executable, str(REPO / "bench" / "sync_synthetic_firm.py"), str(port),
+               str(rate_limit), str(window)]
+    else:
+        cmd = [sys.executable, "-m", "pipelines", "-q", "sandbox", "serve", "--port", str(port),
+               "--scale", scale, "--seed", str(seed), "--rate-limit", str(rate_limit),
+               "--rate-window", str(window)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     try:

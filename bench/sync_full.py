@@ -66,7 +66,9 @@ def baseline_source(base_url: str, access_token: str):  # type: ignore[no-untype
     resources = []
     for endpoint in ENDPOINTS:
         for state in (None, *endpoint.extra_states):
-            params: dict = {"fields": endpoint.fields, "limit": endpoint.limit}
+            # rest_api reads `{...}` in params as placeholders: double the braces
+            fields = endpoint.fields.replace("{", "{{").replace("}", "}}")
+            params: dict = {"fields": fields, "limit": endpoint.limit}
             if endpoint.takes_order:
                 params["order"] = "id(asc)"
             if state:

@@ -11,6 +11,7 @@ Callers that write hold `warehouse.writer_lock`; nothing here takes it.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -19,7 +20,9 @@ from typing import Any, Literal
 
 import dlt
 import duckdb
+import pyarrow as pa
 from dlt.common.pipeline import LoadInfo
+from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract.resource import DltResource
 
 from pipelines import warehouse
@@ -31,6 +34,9 @@ from pipelines.errors import ClioSyncError, WarehouseBusy
 DATASET = "clio"
 PIPELINE_NAME = "clio_sync"
 DEFAULT_LAKE = Path("data/lake")
+# DuckDB caches freely up to 80% of RAM by default; a sync's merge needs far less, and a
+# scheduled job should stay small (it spills to disk past this).
+DUCKDB_MEMORY_LIMIT = os.environ.get("CLIO_SYNC_DUCKDB_MEMORY_LIMIT", "128MB")
 Destination = Literal["duckdb", "filesystem"]
 
 log = logging.getLogger(__name__)
@@ -57,7 +63,9 @@ def make_pipeline(db: Path, destination: Destination = "duckdb") -> dlt.Pipeline
         dest: Any = dlt.destinations.filesystem(bucket_url=bucket)
         name = f"{PIPELINE_NAME}_lake"
     else:
-        dest = dlt.destinations.duckdb(str(db))
+        credentials = DuckDbCredentials(str(db))
+        credentials.global_config = {"memory_limit": DUCKDB_MEMORY_LIMIT}
+        dest = dlt.destinations.duckdb(credentials)
         name = PIPELINE_NAME
     return dlt.pipeline(
         pipeline_name=name,
@@ -100,11 +108,12 @@ def records_source(endpoint: Endpoint, records: Sequence[Mapping[str, Any]]) -> 
     return endpoint_resource(endpoint, typed_items(endpoint, records))
 
 
-def run_pipeline(pipeline: dlt.Pipeline, data: Any, **kwargs: Any) -> LoadInfo:
-    """`pipeline.run(data)`, with expected failures raised as `ClioSyncError`s.
+def run_pipeline(pipeline: dlt.Pipeline, data: Any, **extract_options: Any) -> LoadInfo:
+    """Extract `data`, normalise and load it, with expected failures as `ClioSyncError`s.
 
-    A package left by an interrupted run (killed while loading) is loaded first: dlt's
-    `run` would otherwise load only that package and skip `data`.
+    This is `pipeline.run(data)` in its steps: first whatever an interrupted run left
+    (killed while loading) is loaded, since dlt's `run` would load only that and skip
+    `data`; between the steps memory is handed back, so a large sync stays small.
 
     A `ClioSyncError` raised inside a resource (a bad page, an auth failure) comes out as
     itself; a DuckDB file held by another process becomes `WarehouseBusy`.
@@ -112,14 +121,22 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, **kwargs: Any) -> LoadInfo:
     try:
         if pipeline.has_pending_data:
             log.warning("Finishing the load of a run that was interrupted")
-            pipeline.normalize()
-            pipeline.load()
-        return pipeline.run(data, **kwargs)
+        pipeline.run(None)  # restores state from the destination if needed; loads leftovers
+        pipeline.extract(data, **extract_options)
+        _release_memory()
+        pipeline.normalize()
+        _release_memory()
+        return pipeline.load()
     except Exception as exc:
         expected = expected_cause(exc, pipeline)
         if expected is None:
             raise
         raise expected from None
+
+
+def _release_memory() -> None:
+    gc.collect()
+    pa.default_memory_pool().release_unused()
 
 
 def expected_cause(exc: BaseException, pipeline: dlt.Pipeline | None = None) -> ClioSyncError | None:
