@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import json
+from pathlib import Path
 
 from pipelines.errors import ConfigError
 
@@ -53,6 +55,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         default=1.0,
         help="multiply webhook retry delays (e.g. 0.01 for demos)",
     )
+    serve.add_argument(
+        "--fixture",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="serve a hand-built firm instead: JSON "
+        '{"now": ISO timestamp, "records": {endpoint: [records]}}',
+    )
     serve.set_defaults(handler=serve_command)
 
 
@@ -83,6 +93,18 @@ def env_block(
     return "\n".join(f"export {key}={value}" for key, value in values.items())
 
 
+def load_fixture(path: Path) -> tuple[dict, str | None]:
+    """The records and simulated `now` of a fixture file; ConfigError when unusable."""
+    try:
+        data = json.loads(path.read_text())
+        return data["records"], data.get("now")
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            f"Cannot read the sandbox fixture {path}: {exc}. It must be JSON "
+            '{"now": "2026-11-20T17:00:00-05:00", "records": {"bills": [...], ...}}.'
+        ) from None
+
+
 def _check_port_free(host: str, port: int) -> None:
     import socket
 
@@ -107,7 +129,10 @@ def serve_command(args: argparse.Namespace) -> int:
 
     _check_port_free(args.host, args.port)
     lifetime = args.token_lifetime or (86_400 if args.api == "platform" else 30 * 86_400)
+    fixture, now = load_fixture(args.fixture) if args.fixture else (None, None)
     config = SandboxConfig(
+        fixture=fixture,
+        **({"fixture_now": now} if now else {}),
         seed=args.seed,
         scale=args.scale,
         region=args.region,
@@ -118,7 +143,14 @@ def serve_command(args: argparse.Namespace) -> int:
         webhook_time_scale=args.webhook_time_scale,
     )
     started = time.perf_counter()
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except Exception as exc:  # the firm refused the fixture (e.g. a dangling reference)
+        if fixture is None:
+            raise
+        raise ConfigError(
+            f"The sandbox fixture {args.fixture} is not a valid firm: {exc}."
+        ) from None
     state = app.state.sandbox
     pair = state.tokens.authorize(config.client_id, config.api, None)
     base_url = f"http://{args.host}:{args.port}"
