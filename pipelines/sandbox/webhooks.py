@@ -47,7 +47,7 @@ MODEL_OF_ENDPOINT = {"bills": "bill", "activities": "activity", "contacts": "con
 MATTER_EVENTS = {"Open": "matter_opened", "Pending": "matter_pended", "Closed": "matter_closed"}
 RETRIES = 5
 FIRST_RETRY = 120.0  # seconds before the first retry, doubling after
-HOLD_FOR_REORDER = 0.05  # seconds deliveries wait so newer ones can overtake them
+HOLD_FOR_REORDER = 0.25  # quiet seconds after the newest held delivery before release
 TIMEOUT = 5.0
 
 
@@ -232,7 +232,7 @@ class WebhookService:
             return None
 
     def _release_held(self) -> None:
-        if self._held and time.monotonic() - self._held[0].due >= HOLD_FOR_REORDER:
+        if self._held and time.monotonic() - self._held[-1].due >= HOLD_FOR_REORDER:
             base = time.monotonic()
             for offset, held in enumerate(reversed(self._held)):
                 held.due = base + offset * 1e-6
