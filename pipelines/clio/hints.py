@@ -20,13 +20,17 @@ from pipelines.clio.endpoints import Child, Endpoint
 from pipelines.clio.rows import DLT_TYPES, TOMBSTONE, child_columns, child_table
 
 TColumns = dict[str, dict[str, Any]]
+DLT_COLUMNS: TColumns = {  # filled in by `load.with_dlt_columns`
+    "_dlt_load_id": {"data_type": "text", "nullable": False},
+    "_dlt_id": {"data_type": "text", "nullable": False},
+}
 
 
 def root_columns(endpoint: Endpoint) -> TColumns:
     """dlt column hints of the endpoint's raw table."""
     cols: TColumns = {name: {**DLT_TYPES[kind]} for name, kind in endpoint.columns.items()}
     cols["id"].update(nullable=False, primary_key=True)
-    return cols
+    return {**cols, **DLT_COLUMNS}
 
 
 APPEND = {"disposition": "append"}
@@ -59,6 +63,7 @@ def child_hints(endpoint: Endpoint, child: Child, append: bool = False) -> Any:
     cols[child.parent_key].update(nullable=False, merge_key=not append)
     if not append:
         cols[TOMBSTONE] = {"data_type": "bool", "hard_delete": True}
+    cols.update(DLT_COLUMNS)
     return dlt.mark.make_hints(
         table_name=child_table(endpoint, child),
         write_disposition=APPEND if append else {"disposition": "merge", "strategy": "delete-insert"},  # type: ignore[arg-type]
