@@ -34,6 +34,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                        help=f"port of the local redirect listener (default {DEFAULT_PORT})")
     login.add_argument("--timeout", type=float, default=300.0,
                        help="seconds to wait for the redirect (default 300)")
+    login.add_argument("--scope", metavar="SCOPES",
+                       help="Platform only: space-separated OAuth scopes to ask for (default: "
+                       "read access to every synced endpoint plus webhooks)")
     login.set_defaults(handler=_login)
     status = actions.add_parser("status", help="who is authorized, where, until when (no secrets)")
     status.set_defaults(handler=_status)
@@ -51,6 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def _login(args: argparse.Namespace) -> int:
     from pipelines.clio.config import load_settings
     from pipelines.clio.login import (
+        PLATFORM_SCOPES,
         authorization_request,
         code_from_redirect,
         exchange_code,
@@ -59,7 +63,8 @@ def _login(args: argparse.Namespace) -> int:
     )
 
     settings = load_settings()
-    request = authorization_request(settings, redirect_uri_for(args.port))
+    scopes = tuple(args.scope.split()) if args.scope else PLATFORM_SCOPES
+    request = authorization_request(settings, redirect_uri_for(args.port), scopes)
     if args.no_browser:
         print(f"Open this URL in a browser, approve, then paste the URL you are sent to:\n\n"
               f"  {request.url}\n", file=sys.stderr)

@@ -182,3 +182,26 @@ class TestDoctor:
         result = cli(["doctor"], env, tmp_path)
         assert result.returncode == 1
         assert "SOURCES__CLIO__REGION" in result.stdout and "us, eu, ca, au" in result.stdout
+
+
+def test_platform_login_asks_for_the_given_scopes_with_pkce(clio_sandbox, tmp_path,
+                                                            monkeypatch) -> None:
+    sb = clio_sandbox(api="platform")
+    store = tmp_path / "token.json"
+    for key, value in env_for(sb, store, SOURCES__CLIO__API="platform").items():
+        monkeypatch.setenv(key, value)
+    opened: list[httpx.URL] = []
+
+    def browser(url: str) -> bool:
+        opened.append(httpx.URL(url))
+        httpx.get(url, follow_redirects=True, timeout=10)
+        return True
+
+    monkeypatch.setattr("webbrowser.open", browser)
+    assert main(["auth", "login", "--port", str(free_port()), "--scope", "users:read"]) == 0
+    assert opened[0].params["scope"] == "users:read"
+    assert opened[0].params["code_challenge_method"] == "S256"
+    access = json.loads(store.read_text())["access_token"]
+    headers = {"Authorization": f"Bearer {access}", "X-API-VERSION": "4.0.13"}
+    assert httpx.get(f"{sb.base_url}/api/v4/users.json", headers=headers).status_code == 200
+    assert httpx.get(f"{sb.base_url}/api/v4/bills.json", headers=headers).status_code == 403
