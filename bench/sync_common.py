@@ -149,3 +149,12 @@ def machine() -> str:
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def describe_firm(scale: str) -> str:
+    """One line saying which firm a benchmark synced."""
+    if scale == "synthetic":
+        return ("Firm: synthetic (`bench/sync_synthetic_firm.py`: the `large` scale's "
+                "proportions, every catalog field filled), served by the sandbox from a "
+                "fixture; the generated `large` firm was not available when this ran.")
+    return f"Firm: the sandbox's generated `{scale}` firm (seed 7)."

@@ -26,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.sync_common import (
     command_line,
+    describe_firm,
     machine,
     median,
     report,
@@ -176,6 +177,8 @@ def render(args: argparse.Namespace, runs: dict[str, list[dict]]) -> str:
         f"Command: `{command_line()}`  ",
         f"Machine: {machine()}; sandbox in its own process; {args.repeat} runs per "
         "variant, interleaved; each run in a fresh process and a fresh DuckDB file.",
+        "",
+        describe_firm(args.scale),
         "",
         "| variant | median s | records | records/s | requests | peak RSS MB |",
         "|---|---:|---:|---:|---:|---:|",

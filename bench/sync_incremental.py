@@ -24,6 +24,7 @@ from bench.sync_common import (
     REPO,
     api_request_count,
     command_line,
+    describe_firm,
     control,
     machine,
     median,
@@ -90,6 +91,8 @@ def render(args: argparse.Namespace, full: dict, runs: list[dict], cli: list[flo
         "",
         f"Command: `{command_line()}`  ",
         f"Machine: {machine()}; `{args.scale}` sandbox in its own process, rate limiting off.",
+        "",
+        describe_firm(args.scale),
         "",
         f"Full sync before (not measured): {full['records']:,} records, {full['requests']} "
         f"requests, {full['seconds']:.1f} s.",

@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.sync_common import (
     command_line,
+    describe_firm,
     machine,
     median,
     report,
@@ -84,6 +85,8 @@ def render(args: argparse.Namespace, runs: list[dict]) -> str:
         f"Command: `{command_line()}`  ",
         f"Machine: {machine()}; `{args.scale}` sandbox in its own process; "
         f"{len(runs)} runs, each with a fresh token (a fresh rate budget) and DuckDB file.",
+        "",
+        describe_firm(args.scale),
         "",
         "| run | requests | ideal s | time at Clio s | pacing waits s | ratio | 429s | retries | whole run s |",
         "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",

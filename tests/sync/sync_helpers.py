@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from pipelines.clio.config import ClioSettings, load_settings
 from pipelines.clio.endpoints import BY_TABLE, Endpoint
@@ -104,3 +105,16 @@ def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
         return con.execute(sql, params or []).fetchall()
     finally:
         con.close()
+
+
+def _generator_available() -> bool:
+    try:
+        import pipelines.sandbox.generator  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+requires_generated_firm = pytest.mark.skipif(
+    not _generator_available(), reason="the sandbox's firm generator is not available"
+)

@@ -8,12 +8,13 @@ import time
 from pathlib import Path
 
 import pytest
-from sync_helpers import query
+from sync_helpers import query, requires_generated_firm
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
+@requires_generated_firm
 def test_demo_syncs_a_sandbox_firm_end_to_end(tmp_path) -> None:
     db = tmp_path / "demo.duckdb"
     started = time.monotonic()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from firm_fixture import NOW
-from sync_helpers import assert_matches_truth, query, settings_for
+from sync_helpers import assert_matches_truth, query, requires_generated_firm, settings_for
 
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS
 from pipelines.clio.errors import ClioBadResponse
@@ -53,7 +53,7 @@ def watermarks(db: Path) -> dict[str, str]:
     return {name: r.get("updated_since") for name, r in resources.items()}
 
 
-@pytest.fixture(params=["hand-built", "generated"])
+@pytest.fixture(params=["hand-built", pytest.param("generated", marks=requires_generated_firm)])
 def any_firm(request):
     """Both the hand-built firm (awkward cases) and the generated tiny firm (realistic)."""
     return request.getfixturevalue("firm" if request.param == "hand-built" else "sandbox")
@@ -80,6 +80,7 @@ class TestFullSync:
 
 
 class TestIncremental:
+    @requires_generated_firm
     def test_after_advance_equals_truth(self, sandbox, tmp_path, db) -> None:
         settings = settings_for(sandbox, tmp_path)
         sync(db, settings)
