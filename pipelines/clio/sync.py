@@ -19,12 +19,12 @@ from pathlib import Path
 import dlt
 
 from pipelines import warehouse
-from pipelines.clio.client import ClioClient
+from pipelines.clio.client import ClioClient, Page
 from pipelines.clio.config import ClioSettings
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
 from pipelines.clio.load import Destination, make_pipeline, run_pipeline
 from pipelines.clio.progress import SyncProgress
-from pipelines.clio.source import WalkOptions, clio_source
+from pipelines.clio.source import PageHook, WalkOptions, clio_source
 from pipelines.clio.stats import RunStats
 from pipelines.clio.summary import RUNS_COLUMNS, RUNS_TABLE, RunSummary
 from pipelines.errors import ClioSyncError, ConfigError
@@ -87,7 +87,8 @@ def sync(
     pipeline = make_pipeline(db, destination)
     try:
         with ClioClient(settings, stats=stats) as client, SyncProgress(stats, show_progress) as shown:
-            walk = replace(options, on_page=shown.on_page, append=destination == "filesystem")
+            hooks = [hook for hook in (options.on_page, shown.on_page) if hook is not None]
+            walk = replace(options, on_page=_each(hooks), append=destination == "filesystem")
             source = clio_source(client, endpoints, walk)
             run_pipeline(
                 pipeline,
@@ -105,6 +106,14 @@ def sync(
         summary.resources = {e.table: stats.get(e.table) for e in endpoints}
         record_run(pipeline, summary)
     return summary
+
+
+def _each(hooks: list[PageHook]) -> PageHook:
+    def call(resource: str, page: Page) -> None:
+        for hook in hooks:
+            hook(resource, page)
+
+    return call
 
 
 def record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
