@@ -45,8 +45,10 @@ def worker(db: Path, mode: str) -> dict:
         summary = sync(db, load_settings(), full_refresh=True)
     else:
         summary = sync(db, load_settings())
+    replaced = summary.resources["outstanding_client_balances"]
     return {"seconds": time.perf_counter() - started, "requests": summary.requests,
-            "records": summary.records}
+            "records": summary.records, "replaced_requests": replaced.requests,
+            "replaced_records": replaced.records}
 
 
 def cli_run(db: Path, env: dict[str, str]) -> float:
@@ -110,8 +112,12 @@ def render(args: argparse.Namespace, full: dict, runs: list[dict], cli: list[flo
         f"| seconds, `clio-sync run` (process start + models) | {median(cli):.2f} | "
         f"{', '.join(f'{s:.2f}' for s in cli)} |",
         "",
-        "Expected requests: 13 incremental endpoints + 2 extra bill states (deleted, void) + "
-        "1 fully replaced endpoint (outstanding_client_balances) = 16.",
+        "Expected requests: one per incremental endpoint (13) + one per extra bill state "
+        "(deleted, void: 2) + the fully replaced endpoint, which has no `updated_since` and "
+        f"is read whole every run: outstanding_client_balances, {runs[0]['replaced_records']:,} "
+        f"records in {runs[0]['replaced_requests']} pages = "
+        f"**{15 + runs[0]['replaced_requests']}**. Records re-read are that endpoint's "
+        f"({runs[0]['replaced_records']:,}) plus any changed within the watermark's lag.",
         "",
     ]
     return "\n".join(lines)

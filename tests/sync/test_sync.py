@@ -103,8 +103,10 @@ class TestIncremental:
         sync(db, settings)
         any_firm.reset_stats()
         sync(db, settings)
-        walks = sum(1 + len(e.extra_states) for e in ENDPOINTS)
-        assert len(api_requests(any_firm)) == walks
+        incremental_walks = sum(1 + len(e.extra_states) for e in ENDPOINTS if e.incremental)
+        # the fully replaced endpoint has no `updated_since`: it is read whole every run
+        replaced = math.ceil(len(any_firm.truth("outstanding_client_balances")) / 200) or 1
+        assert len(api_requests(any_firm)) == incremental_walks + replaced
         params = [r["query"] for r in api_requests(any_firm) if "outstanding" not in r["path"]]
         assert all("updated_since=" in q for q in params)
 
