@@ -28,12 +28,12 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract.resource import DltResource
 
 from pipelines import warehouse
+from pipelines.clio.deletions import DATASET, delete_rows
 from pipelines.clio.endpoints import BY_TABLE, Endpoint
 from pipelines.clio.hints import mark_child, mark_root, write_disposition
 from pipelines.clio.rows import arrow_batch, child_table
 from pipelines.errors import ClioSyncError, WarehouseBusy
 
-DATASET = "clio"
 DLT_LOAD_ID, DLT_ID = "_dlt_load_id", "_dlt_id"
 PIPELINE_NAME = "clio_sync"
 DEFAULT_LAKE = Path("data/lake")
@@ -203,43 +203,3 @@ def load_records(
         run_pipeline(pipeline, records_source(endpoint, records))
     if deleted:
         delete_rows(db, endpoint, deleted)
-
-
-def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Tables of schema `clio` in the open warehouse."""
-    rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = ?", [DATASET]
-    ).fetchall()
-    return {name for (name,) in rows}
-
-
-def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[int]) -> int:
-    """Delete rows `ids` of `endpoint` and their child rows in one transaction.
-
-    Returns:
-        The number of root rows deleted.
-    """
-    if not ids:
-        return 0
-    con = warehouse.connect(db)
-    try:
-        tables = existing_tables(con)
-        if endpoint.table not in tables:
-            return 0
-        con.execute("begin")
-        con.execute("create temp table _gone(id bigint)")
-        con.executemany("insert into _gone values (?)", [(i,) for i in ids])
-        for child in endpoint.children:
-            name = child_table(endpoint, child)
-            if name in tables:
-                con.execute(
-                    f'delete from {DATASET}."{name}" where "{child.parent_key}" in (select id from _gone)'
-                )
-        (count,) = con.execute(
-            f'delete from {DATASET}."{endpoint.table}" where id in (select id from _gone)'
-        ).fetchone() or (0,)
-        con.execute("drop table _gone")
-        con.execute("commit")
-        return int(count)
-    finally:
-        con.close()

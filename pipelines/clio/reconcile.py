@@ -20,8 +20,8 @@ from rich.table import Table
 from pipelines import warehouse
 from pipelines.clio.client import ClioClient
 from pipelines.clio.config import ClioSettings
+from pipelines.clio.deletions import DATASET, delete_rows, existing_tables
 from pipelines.clio.endpoints import Endpoint
-from pipelines.clio.load import DATASET, delete_rows, existing_tables
 from pipelines.clio.source import page_limit, walk_states
 from pipelines.clio.stats import RunStats
 from pipelines.clio.sync import select_endpoints

@@ -13,8 +13,6 @@ state, which dlt commits together with the data it loads.
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -26,6 +24,7 @@ from dlt.extract.resource import DltResource
 from pipelines.clio.client import ClioClient, Page
 from pipelines.clio.endpoints import ENDPOINTS, Endpoint
 from pipelines.clio.load import DATASET, endpoint_resource, typed_items
+from pipelines.clio.read_ahead import read_ahead
 
 DEFAULT_LAG = timedelta(seconds=60)
 BATCH_ROWS = 20_000  # records typed into one Arrow table: big enough to amortise, small in RAM
@@ -116,54 +115,3 @@ def sync_endpoint(client: ClioClient, endpoint: Endpoint, options: WalkOptions) 
     client.stats.add(endpoint.table, seconds=0.0)  # a resource with no request still shows up
     if endpoint.incremental and first_answer is not None:
         state[WATERMARK] = (first_answer - options.lag).isoformat()
-
-
-_END = object()
-
-
-class _Failed:
-    def __init__(self, error: BaseException) -> None:
-        self.error = error
-
-
-def read_ahead(pages: Iterator[Page], depth: int) -> Iterator[Page]:
-    """`pages`, fetched by a helper thread up to `depth` pages ahead.
-
-    The next request is in flight while this thread types and writes the previous pages,
-    so Clio's response time and our work overlap. Only the helper thread touches the
-    HTTP client during the walk; an error there is raised here, in order.
-    """
-    buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def fetch() -> None:
-        try:
-            for page in pages:
-                if not _offer(buffer, page, stop):
-                    return
-        except BaseException as exc:  # handed over to the consumer, which raises it
-            _offer(buffer, _Failed(exc), stop)
-        else:
-            _offer(buffer, _END, stop)
-
-    worker = threading.Thread(target=fetch, name="clio-read-ahead", daemon=True)
-    worker.start()
-    try:
-        while (item := buffer.get()) is not _END:
-            if isinstance(item, _Failed):
-                raise item.error
-            yield item
-    finally:
-        stop.set()
-        worker.join()
-
-
-def _offer(buffer: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:
-    """Put `item` unless the consumer has stopped; False if it has."""
-    while not stop.is_set():
-        try:
-            buffer.put(item, timeout=0.1)
-            return True
-        except queue.Full:
-            continue
-    return False
