@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import shutil
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 from firm_fixture import NOW
 from sync_helpers import assert_matches_truth, query, requires_generated_firm, settings_for
 
+from pipelines import warehouse
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS
 from pipelines.clio.errors import ClioBadResponse
 from pipelines.clio.load import make_pipeline
@@ -136,6 +138,20 @@ class TestIncremental:
         assert datetime.fromisoformat(watermarks(db)["contacts"]) == (
             datetime.fromisoformat(NOW) - timedelta(seconds=90)
         )
+
+
+    def test_watermarks_are_stored_with_the_data_and_restored_from_it(
+        self, firm, tmp_path, db
+    ) -> None:
+        settings = settings_for(firm, tmp_path)
+        sync(db, settings)
+        marks = watermarks(db)
+        shutil.rmtree(warehouse.pipelines_dir(db))  # dlt's local working folder is gone
+        firm.reset_stats()
+        sync(db, settings)
+        assert watermarks(db) == marks
+        incremental = [r for r in api_requests(firm) if "outstanding" not in r["path"]]
+        assert incremental and all("updated_since=" in r["query"] for r in incremental)
 
 
 class TestFullRefresh:
