@@ -61,10 +61,11 @@ def run_demo(db: Path, scale: str = "small", console: Console | None = None) -> 
                           f"of {full.requests}.")
             built = build_models_if_present(db)
     counts = _print_tables(db, built, console)
-    console.print(f"Done in {time.monotonic() - started:.0f} s. The warehouse is {db}")
-    console.print(f"Try: clio-sync sql --db {db} \"select * from {DATASET}.bills limit 5\"")
+    console.print(f"Done in {time.monotonic() - started:.0f} s. The warehouse is {db}", soft_wrap=True)
+    console.print(f"Try: clio-sync sql --db {db} \"select * from {DATASET}.bills limit 5\"",
+                  soft_wrap=True)
     if built:
-        console.print(f"     clio-sync report ar-aging --db {db}")
+        console.print(f"     clio-sync report ar-aging --db {db}", soft_wrap=True)
     return counts
 
 
