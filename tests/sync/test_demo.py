@@ -31,3 +31,32 @@ def test_demo_syncs_a_sandbox_firm_end_to_end(tmp_path) -> None:
     (bills,) = query(db, "select count(*) from clio.bills")[0]
     assert bills > 0
     assert (tmp_path / "demo-token.json").exists()
+
+
+def test_demo_steps_on_the_hand_built_firm(tmp_path, monkeypatch, capsys) -> None:
+    """The demo's own steps, with the hand-built firm standing in for the generated one
+    (whose day of life is replaced by an edit)."""
+    import contextlib
+
+    from firm_fixture import NOW, hand_built_firm
+
+    from pipelines.clio.demo import run_demo
+    from pipelines.sandbox import harness
+
+    serve = harness.serve_sandbox
+
+    @contextlib.contextmanager
+    def hand_built(scale, seed, rate_limit):
+        with serve(fixture=hand_built_firm(), fixture_now=NOW, rate_limit=rate_limit) as sb:
+            monkeypatch.setattr(sb, "advance", lambda days=1: {
+                "contacts": bool(sb.edit("contacts", 4, {"name": "A day later"}))})
+            yield sb
+
+    monkeypatch.setattr(harness, "serve_sandbox", hand_built)
+    db = tmp_path / "demo.duckdb"
+    counts = run_demo(db, scale="small")
+    out = capsys.readouterr().out
+    assert counts["bills"] == 5 and counts["bills__matters"] == 6
+    assert "The incremental run needed 16 requests instead of 16." in out
+    assert query(db, "select name from clio.contacts where id = 4") == [("A day later",)]
+    assert f"The warehouse is {db}" in out
