@@ -151,7 +151,7 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, **extract_options: Any) -> L
                   normalized - extracted, time.perf_counter() - normalized)
         return info
     except Exception as exc:
-        expected = expected_cause(exc, pipeline)
+        expected = expected_cause(exc)
         if expected is None:
             raise
         raise expected from None
@@ -162,18 +162,17 @@ def _release_memory() -> None:
     pa.default_memory_pool().release_unused()
 
 
-def expected_cause(exc: BaseException, pipeline: dlt.Pipeline | None = None) -> ClioSyncError | None:
+def expected_cause(exc: BaseException) -> ClioSyncError | None:
     """The expected failure behind a dlt exception chain, if there is one."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, ClioSyncError):
             return seen
         if isinstance(seen, duckdb.IOException) and "lock" in str(seen).lower():
-            db = Path(getattr(pipeline.destination, "config_params", {}).get("credentials", "?")) if pipeline else "?"
             return WarehouseBusy(
-                f"DuckDB cannot open {db} to write: another process has it open. A notebook "
-                "or SQL client may hold it; close that connection (notebooks should connect "
-                "with read_only=True) and run again."
+                "DuckDB cannot open the warehouse to write: another process has it open "
+                f"({seen}). A notebook or SQL client may hold it; close that connection "
+                "(notebooks should connect with read_only=True) and run again."
             )
         seen = seen.__cause__ or seen.__context__
     return None

@@ -44,3 +44,17 @@ def test_columns_have_the_catalog_types(db: Path, bill_record) -> None:
     assert types["issued_at"] == "DATE"
     assert types["client__id"] == "BIGINT"
     assert {"_dlt_load_id", "_dlt_id"} <= set(types)
+
+
+def test_a_duckdb_lock_deep_in_a_dlt_failure_becomes_warehouse_busy() -> None:
+    from pipelines.clio.load import expected_cause
+    from pipelines.errors import WarehouseBusy
+
+    try:
+        try:
+            raise duckdb.IOException('Could not set lock on file "x.duckdb": Conflicting lock')
+        except duckdb.IOException as inner:
+            raise RuntimeError("PipelineStepFailed: load") from inner
+    except RuntimeError as outer:
+        assert isinstance(expected_cause(outer), WarehouseBusy)
+    assert expected_cause(RuntimeError("a bug")) is None
