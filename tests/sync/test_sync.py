@@ -16,6 +16,7 @@ from pipelines import warehouse
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS
 from pipelines.clio.errors import ClioBadResponse
 from pipelines.clio.load import make_pipeline
+from pipelines.clio.reconcile import reconcile
 from pipelines.clio.source import WalkOptions
 from pipelines.clio.sync import sync
 
@@ -89,6 +90,10 @@ class TestIncremental:
         changes = sandbox.advance(days=2)
         assert sum(changes.values()) > 0
         sync(db, settings)
+        # Clio's index never lists a hard-deleted record, so only reconcile (or a
+        # webhook) can remove what the firm deleted; everything else is already equal
+        gone = [r for r in reconcile(db, settings) if r.deleted]
+        assert {r.table for r in gone} <= {"activities", "contacts", "matters"}
         assert_matches_truth(sandbox, db)
 
     def test_edits_at_clio_are_merged_by_the_next_run(self, firm, tmp_path, db) -> None:
