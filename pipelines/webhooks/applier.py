@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import warehouse
-from pipelines.clio.load import load_records
+from pipelines.clio.load import expected_cause, load_records, make_pipeline
 from pipelines.webhooks import inbox, ledger, planner
 from pipelines.webhooks.changes import Change, from_event
 from pipelines.webhooks.fetcher import Fetch
@@ -59,6 +59,7 @@ def apply_pending(db: Path, inbox_conn: sqlite3.Connection, fetch: Fetch,
     report = ApplyReport()
     with warehouse.writer_lock(db, "webhooks apply", timeout=lock_timeout):
         inbox.release_claims(inbox_conn)  # claims of a dead applier: we hold the lock now
+        _finish_interrupted_load(db)
         while max_batches is None or report.batches < max_batches:
             events = inbox.claim(inbox_conn, batch_size)
             if not events:
@@ -67,6 +68,24 @@ def apply_pending(db: Path, inbox_conn: sqlite3.Connection, fetch: Fetch,
             inbox.acknowledge(inbox_conn, outcomes)
             report.batches += 1
     return report
+
+
+def _finish_interrupted_load(db: Path) -> None:
+    """Load what a writer killed mid-load left (dlt keeps it as a pending package).
+
+    Before planning: the plan compares with the stored rows, and a delete is written
+    straight to DuckDB, so an older package loaded after it would bring the row back.
+    """
+    pipeline = make_pipeline(db)
+    if pipeline.has_pending_data:
+        log.warning("finishing the load of a writer that was interrupted")
+        try:
+            pipeline.run(None)
+        except Exception as exc:
+            cause = expected_cause(exc)
+            if cause is None:
+                raise
+            raise cause from None
 
 
 def apply_batch(db: Path, events: list[inbox.Event], fetch: Fetch,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sqlite3
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -132,7 +133,6 @@ def _settings_factory(args: argparse.Namespace) -> Callable[[], Any]:
     def load() -> Any:
         from pipelines.clio.config import load_settings
 
-
         return load_settings(base_url=args.base_url)
 
     return load
@@ -198,9 +198,9 @@ def _subscribe(args: argparse.Namespace) -> int:
     models = subscriptions.check_models(args.models.split(","))
     conn = store.connect(inbox_file)
     with ClioClient(_settings_factory(args)()) as client:
+        now = client.server_time()  # expiry is judged on Clio's clock, not ours
         for model in models:
-            subscriptions.subscribe(conn, client, url, model, datetime.now(UTC),
-                                    args.handshake_wait)
+            subscriptions.subscribe(conn, client, url, model, now, args.handshake_wait)
     _print_status(conn)
     return 0
 
@@ -214,7 +214,7 @@ def _status(args: argparse.Namespace) -> int:
         from pipelines.clio.client import ClioClient
 
         with ClioClient(_settings_factory(args)()) as client:
-            subscriptions.refresh(conn, subscriptions.remote_hooks(client), datetime.now(UTC))
+            subscriptions.refresh(conn, subscriptions.remote_hooks(client), client.server_time())
     _print_status(conn)
     return 0
 
@@ -231,7 +231,7 @@ def _print_status(conn: sqlite3.Connection) -> None:
                 if sub.last_delivery_at else "never")
         table.add_row(str(sub.webhook_id), sub.model, sub.status, sub.expires_at or "?", last,
                       "by id" if sub.fetch_records else "in body")
-    console = Console()
+    console = Console() if sys.stdout.isatty() else Console(width=160)  # no cropped dates
     console.print(table)
     counts = inbox.counts(conn)
     console.print("inbox: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items()))

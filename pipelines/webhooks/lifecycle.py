@@ -13,7 +13,7 @@ import logging
 import sqlite3
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ def renew(conn: sqlite3.Connection, client: Any, now: datetime | None = None,
           window: timedelta = RENEW_WINDOW,
           handshake_wait: float = subscriptions.HANDSHAKE_WAIT) -> RenewReport:
     """Extend webhooks expiring within `window`; re-create suspended, expired or lost ones."""
-    now = now or datetime.now(UTC)
+    now = now or client.server_time()  # expiry is judged on Clio's clock, not ours
     report = RenewReport()
     subscriptions.refresh(conn, subscriptions.remote_hooks(client), now)
     for sub in registry.live(conn):

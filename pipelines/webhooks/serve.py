@@ -160,6 +160,7 @@ def serve(db: Path, inbox_file: Path, settings: Callable[[], Any], options: Serv
         log.info("stopping: schedule, then the applier (finishing its batch)")
         schedule.stop()
         applier.stop()
+        log.info("serve stopped")
 
     app = build_app(inbox_file, options.path, on_commit=applier.wake.set, on_shutdown=shutdown)
     store.connect(inbox_file).close()  # fail early, before threads, on an unusable inbox
@@ -171,5 +172,4 @@ def serve(db: Path, inbox_file: Path, settings: Callable[[], Any], options: Serv
     finally:
         if applier.is_alive():  # uvicorn never started (port taken): stop the threads too
             shutdown()
-    log.info("serve stopped")
-    return 0
+    return 0  # after SIGTERM uvicorn re-raises the signal once shut down: exit status 143

@@ -19,6 +19,9 @@ from pipelines.webhooks import registry, store
 from pipelines.webhooks.signature import SIGNATURE_HEADER, sign
 
 REPO = Path(__file__).resolve().parents[2]
+# `world.py` here, and the sync tests' hand-built firm and truth comparison (reused as is)
+sys.path.insert(0, str(REPO / "tests" / "sync"))
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 def free_port() -> int:
@@ -120,3 +123,12 @@ class Kit:
 @pytest.fixture
 def kit(inbox_file: Path) -> Kit:
     return Kit(inbox_file)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator:
+    """The hand-built firm in a sandbox, a receiver in this process, an empty warehouse."""
+    from world import World
+
+    with World.start(tmp_path) as w:
+        yield w
