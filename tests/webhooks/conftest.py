@@ -3,12 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,53 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "sync"))
 sys.path.insert(0, str(Path(__file__).parent))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Receiver:
-    """`clio-sync webhooks serve` as a child process on a free loopback port."""
-
-    def __init__(self, inbox_file: Path, log_file: Path) -> None:
-        self.inbox_file = inbox_file
-        self.log_file = log_file
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> Receiver:
-        cmd = [sys.executable, "-m", "pipelines", "--log-format", "plain", "webhooks", "serve",
-               "--port", str(self.port), "--inbox", str(self.inbox_file)]
-        with self.log_file.open("ab") as log:
-            self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=log)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, self.log_file.read_text()
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                time.sleep(0.05)
-        raise AssertionError("receiver did not start:\n" + self.log_file.read_text())
-
-    def kill9(self) -> None:
-        assert self.proc is not None
-        os.kill(self.proc.pid, signal.SIGKILL)
-        self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            self.proc.wait(timeout=10)
-
-    def url(self, token: str) -> str:
-        return f"{self.base_url}/webhooks/clio/{token}"
-
-    def log(self) -> str:
-        return self.log_file.read_text()
+from world import Receiver  # noqa: E402
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import httpx
 import uvicorn
 from firm_fixture import NOW, hand_built_firm
 from sync_helpers import assert_matches_truth, sandbox_env, settings_for
@@ -77,6 +79,58 @@ class ReceiverThread:
     def hooks_url(self) -> str:
         """What `webhooks subscribe --url` is given (each webhook adds its token)."""
         return f"{self.base_url}/webhooks/clio"
+
+
+class Receiver:
+    """`clio-sync webhooks serve` as a child process on a loopback port (restartable)."""
+
+    def __init__(self, inbox_file: Path, log_file: Path, port: int | None = None) -> None:
+        self.inbox_file = inbox_file
+        self.log_file = log_file
+        self.port = port or free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Receiver:
+        cmd = [sys.executable, "-m", "pipelines", "--log-format", "plain", "webhooks", "serve",
+               "--port", str(self.port), "--inbox", str(self.inbox_file)]
+        with self.log_file.open("ab") as log:
+            self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=log)
+        wait_healthy(self.base_url, self.proc, self.log_file)
+        return self
+
+    def kill9(self) -> None:
+        assert self.proc is not None
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+    def url(self, token: str) -> str:
+        return f"{self.hooks_url}/{token}"
+
+    @property
+    def hooks_url(self) -> str:
+        return f"{self.base_url}/webhooks/clio"
+
+    def log(self) -> str:
+        return self.log_file.read_text()
+
+
+def wait_healthy(base_url: str, proc: subprocess.Popen, log_file: Path) -> None:
+    """Until `GET /healthz` answers 200 (the process must stay alive meanwhile)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log_file.read_text()
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError(f"{base_url} did not come up:\n{log_file.read_text()}")
 
 
 class World:
