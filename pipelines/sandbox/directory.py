@@ -10,7 +10,14 @@ import random
 from dataclasses import dataclass, field
 
 from pipelines.sandbox import names
-from pipelines.sandbox.clock import day_of, day_start, day_text, parse_day, stamp_text
+from pipelines.sandbox.clock import (
+    day_of,
+    day_start,
+    day_text,
+    parse_day,
+    parse_instant,
+    stamp_text,
+)
 from pipelines.sandbox.scales import Scale
 
 CURRENCIES: dict[str, tuple[int, str]] = {"USD": (1, "$"), "CAD": (2, "$"), "EUR": (3, "€")}
@@ -181,16 +188,24 @@ def _contact(contact_id: int, created: int) -> dict:
 
 
 def _matters(rng: random.Random, scale: Scale, today: int, directory: Directory) -> None:
-    """Matters of clients; the first clients get several, so multi-matter bills exist."""
-    owners = [directory.clients[i % len(directory.clients)] for i in range(min(9, scale.matters))]
-    owners += [rng.choice(directory.clients) for _ in range(scale.matters - len(owners))]
+    """Matters of clients. The first ones are set so that even a tiny firm has a client with
+    two open matters (multi-matter bills), open matters in each currency, and matters of
+    every status; the rest are drawn at random."""
+    clients = directory.clients
+    first = [(clients[0], "Open"), (clients[0], "Open"), (clients[0], None)]
+    first += [(clients[1 % len(clients)], "Open"), (clients[2 % len(clients)], "Open")]
+    first += [(clients[3 % len(clients)], "Pending"), (clients[4 % len(clients)], "Closed")]
+    owners = first[: scale.matters]
+    owners += [(rng.choice(clients), None) for _ in range(scale.matters - len(owners))]
     drafts = []
-    for client in owners:
+    for client, status in owners:
         created_day = max(rng.randrange(today - 1100, today - 20), _created_day(client))
-        drafts.append((at(rng, created_day), client))
+        # never before its client: on the client's first day, after it
+        created = max(at(rng, created_day), parse_instant(client["created_at"]) + 60)
+        drafts.append((created, client, status))
     drafts.sort(key=lambda draft: draft[0])
-    for index, (created, client) in enumerate(drafts):
-        matter = new_matter(rng, directory, index + 1, client, created, today)
+    for index, (created, client, status) in enumerate(drafts):
+        matter = new_matter(rng, directory, index + 1, client, created, today, status)
         directory.matters.append(matter)
 
 
@@ -199,13 +214,15 @@ def _created_day(record: dict) -> int:
 
 
 def new_matter(
-    rng: random.Random, directory: Directory, matter_id: int, client: dict, created: int, today: int
-) -> dict:
-    """An Open, Pending or Closed matter of `client` (closing dates are settled later)."""
+    rng: random.Random, directory: Directory, matter_id: int, client: dict, created: int,
+    today: int, status: str | None = None,
+) -> dict:  # fmt: skip
+    """An Open, Pending or Closed matter of `client` (closing dates are settled later);
+    its status drawn at random unless given."""
     area = rng.choice(directory.practice_areas)
     attorney = rng.choice(directory.attorneys)
     draw = rng.random()
-    status = "Pending" if draw < 0.08 else "Closed" if draw < 0.33 else "Open"
+    status = status or ("Pending" if draw < 0.08 else "Closed" if draw < 0.33 else "Open")
     created_day = day_of(created)
     short = client["last_name"] or client["name"].split()[0]
     matter = {

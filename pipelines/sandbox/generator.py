@@ -74,6 +74,9 @@ class _Builder:
     def place(self, plans: list[Plan]) -> list[Placement]:
         placements = [self._place(plan) for plan in plans]
         placements.sort(key=lambda p: p.created)
+        renumber(self.dir)  # backdating moved some matters and clients earlier
+        for placement in placements:
+            placement.matters.sort(key=lambda m: m["id"])
         return placements
 
     def _place(self, plan: Plan) -> Placement:
@@ -112,8 +115,22 @@ class _Builder:
             day = start - self.rng.randint(0, 30)
             self.dir.open_day[matter["id"]] = day
             matter["open_date"] = day_text(day)
-            matter["created_at"] = matter["updated_at"] = stamp_text(at(self.rng, day))
+            created = at(self.rng, day)
+            matter["created_at"] = matter["updated_at"] = stamp_text(created)
+            client = self._contact(matter["client_id"])
+            self._exists_before(client, created)
+            employer = client["company"] and self._contact(client["company"]["id"])
+            self._exists_before(employer, parse_instant(client["created_at"]))
         return matter
+
+    def _exists_before(self, contact: dict | None, instant: int) -> None:
+        """Backdate `contact` to some days before `instant` if it was created after it."""
+        if contact and parse_instant(contact["created_at"]) >= instant:
+            stamp = stamp_text(instant - self.rng.randint(1, 30) * DAY)
+            contact["created_at"] = contact["updated_at"] = stamp
+
+    def _contact(self, contact_id: int) -> dict:
+        return self.dir.contacts[contact_id - 1]
 
     # ----- one bill ------------------------------------------------------------------
 
@@ -194,6 +211,8 @@ class _Builder:
         rng = self.rng
         user = self._worker(matter)
         created = at(rng, day)
+        if day <= self.dir.open_day.get(matter["id"], day - 1):  # work on the opening day
+            created = max(created, parse_instant(matter["created_at"]) + 60)
         if rng.random() < 0.85:
             seconds = rng.randrange(180, 4 * 3600) if rng.random() < 0.9 else rng.randrange(4 * 3600, 9 * 3600)
             rounded = -(-seconds // 360) * 360  # Clio's default: up to the next 6 minutes
@@ -361,6 +380,33 @@ class _Builder:
             row["updated_at"] = stamp_text(max(created, updated or created))
         row["etag"] = etag(self.firm.seed, endpoint, row["id"], 0)
         self.firm.load(endpoint, _complete(endpoint, row))
+
+
+def renumber(directory: Directory) -> None:
+    """Give contacts and matters ids in creation order again (as a database would have),
+    after backdating moved some; nothing but the directory refers to them yet."""
+    contacts = sorted(directory.contacts, key=lambda c: (c["created_at"], c["id"]))
+    new_ids = {contact["id"]: index + 1 for index, contact in enumerate(contacts)}
+    for contact in contacts:
+        contact["id"] = new_ids[contact["id"]]
+        if contact["company"]:
+            contact["company"]["id"] = new_ids[contact["company"]["id"]]
+    directory.contacts[:] = contacts
+    directory.matters_by_client = {new_ids[k]: v for k, v in directory.matters_by_client.items()}
+    matters = sorted(directory.matters, key=lambda m: (m["created_at"], m["id"]))
+    open_day = {}
+    for index, matter in enumerate(matters):
+        old, new = matter["id"], index + 1
+        if old in directory.open_day:
+            open_day[new] = directory.open_day[old]
+        client_id = new_ids[matter["client_id"]]
+        short = matter["display_number"].split("-", 1)[1]
+        matter.update(
+            id=new, number=new, display_number=f"{new:05d}-{short}", client_id=client_id,
+            maildrop_address=f"{new}.hq@maildrop.example", client={**matter["client"], "id": client_id},
+        )  # fmt: skip
+    directory.matters[:] = matters
+    directory.open_day = open_day
 
 
 def _complete(endpoint: str, row: dict) -> dict:
