@@ -210,8 +210,9 @@ class World:
             conn.close()
 
     def sync(self) -> None:
+        """A polling sync of the webhook-fed tables (what `run` does for them)."""
         with warehouse.writer_lock(self.db, "test sync"):
-            sync(self.db, self.settings)
+            sync(self.db, self.settings, resources=TABLES)
 
     def apply(self, batch_size: int = 1000) -> ApplyReport:
         conn = store.connect(self.inbox)
