@@ -21,6 +21,9 @@ from pipelines.sandbox.firm import Firm, FirmRuleError
 from pipelines.sandbox.money import split, to_cents, to_number
 
 _WORKDAY_END = 17 * 3600
+_UNAPPROVED = ("draft", "awaiting_approval")
+_DEFAULT_RATE = 300.0
+_APPROVAL_CHANCE = 0.25  # per day, for a bill that has waited 3 days or more
 
 
 class FirmLife:
@@ -85,11 +88,12 @@ class FirmLife:
         user = self._user(matter)
         if rng.random() < 0.85:
             seconds = rng.randrange(360, 4 * 3600, 360)
-            total = to_cents(user["rate"]) * seconds // 3600
+            rate = user["rate"] or _DEFAULT_RATE  # a hand-built firm may not say
+            total = to_cents(rate) * seconds // 3600
             fields = {
                 "type": "TimeEntry", "quantity_in_hours": seconds / 3600,
                 "rounded_quantity_in_hours": seconds / 3600, "quantity": float(seconds),
-                "rounded_quantity": float(seconds), "price": user["rate"],
+                "rounded_quantity": float(seconds), "price": rate,
                 "note": rng.choice(names.TIME_NOTES),
             }  # fmt: skip
         else:
@@ -102,7 +106,7 @@ class FirmLife:
             **fields, "date": day_text(day), "quantity_redacted": False, "flat_rate": False,
             "billed": False, "on_bill": False, "total": to_number(total),
             "contingency_fee": False, "non_billable": False, "non_billable_total": 0.0,
-            "no_charge": False, "tax_setting": "no_tax", "currency": dict(matter["currency"]),
+            "no_charge": False, "tax_setting": "no_tax", "currency": _currency_of(matter),
             "matter": ref(matter, "display_number"), "user": ref(user, "name"), "bill": None,
         }, at=at(rng, day))  # fmt: skip
 
@@ -124,7 +128,8 @@ class FirmLife:
         if matter is None:
             return
         client = firm.tables["contacts"][matter["client_id"]]
-        attorney = firm.tables["users"][matter["responsible_attorney"]["id"]]
+        attorney = firm.tables["users"].get((matter["responsible_attorney"] or {}).get("id"))
+        attorney = attorney or self.dir.attorneys[0]
         state = "draft" if rng.random() < 0.15 else "awaiting_payment"
         bill_id = firm.next_id("bills")
         bill = {
@@ -134,10 +139,13 @@ class FirmLife:
             "start_at": min(a["date"] for a in work), "end_at": day_text(day - 1),
             "state": state, "kind": "revenue_kind", "discount_services_only": "false",
             "shared": state != "draft", "client": ref(client, "name"),
-            "user": ref(attorney, "name"), "currency": dict(matter["currency"]),
+            "user": ref(attorney, "name"), "currency": _currency_of(matter),
             "matters": [ref(matter, "display_number")], "discount": None,
         }  # fmt: skip
+        # As in Clio: the bill exists first, its lines follow, then its totals are derived.
         instant = at(rng, day)
+        billing.recompute(firm, bill)
+        bill = firm.create("bills", bill, at=instant)
         for order, activity in enumerate(sorted(work, key=lambda a: a["id"])):
             time = activity["type"] == "TimeEntry"
             firm.create("line_items", {
@@ -154,15 +162,18 @@ class FirmLife:
             activity.update(bill={"id": bill_id}, on_bill=True, billed=state != "draft")
             firm.touch("activities", activity, at=instant)
         billing.recompute(firm, bill)
-        firm.create("bills", bill, at=instant)
+        firm.touch("bills", bill)
 
     def _approve_drafts(self, day: int) -> None:
-        """Drafts older than a few days are approved and issued (or, rarely, deleted)."""
-        firm = self.firm
+        """Drafts and bills awaiting approval, once a few days old, are approved and issued
+        (or, rarely, deleted) with a daily chance, so no day sees a burst of approvals."""
+        firm, rng = self.firm, self.rng
         for bill in list(firm.records("bills")):
-            if bill["state"] != "draft" or bill["issued_at"] > day_text(day - 3):
+            if bill["state"] not in _UNAPPROVED or bill["issued_at"] > day_text(day - 3):
                 continue
-            if self.rng.random() < 0.1:
+            if rng.random() >= _APPROVAL_CHANCE:
+                continue
+            if rng.random() < 0.1:
                 firm.delete_bill(bill["id"])
                 continue
             bill.update(state="awaiting_payment", issued_at=day_text(day), due_at=day_text(day + 30))
@@ -211,9 +222,11 @@ class FirmLife:
             parent = {"id": self._payments, "type": "Payment"}
         code = bill["currency"]["code"]
         account = next(
-            a for a in firm.tables["bank_accounts"].values()
-            if a["type"] == "Operating" and a["currency"] == code
+            (a for a in firm.tables["bank_accounts"].values()
+             if a["type"] == "Operating" and a["currency"] == code),
+            None,
         )  # fmt: skip
+        deposit = parent_type == "Payment" and account is not None  # a hand-built firm may have no bank
         first = None
         for matter_id, share in shares.items():
             if share <= 0:
@@ -225,10 +238,10 @@ class FirmLife:
                 "payment_type": rng.choice(("Check", "EFT", "Credit Card")) if parent_type == "Payment" else None,
                 "bill": {"id": bill["id"], "number": bill["number"]}, "matter": {"id": matter_id},
                 "contact": dict(bill["client"]), "parent": parent,
-                "destination_bank_account": {"id": account["id"]} if parent_type == "Payment" else None,
+                "destination_bank_account": {"id": account["id"]} if deposit else None,
             }, at=instant)  # fmt: skip
             first = first or allocation
-        if parent_type == "Payment" and first is not None:
+        if deposit and first is not None:
             balance = to_cents(account["balance"]) + cents
             account.update(balance=to_number(balance), bank_transactions_count=account["bank_transactions_count"] + 1)
             firm.create("bank_transactions", {
@@ -319,6 +332,10 @@ def _directory(firm: Firm) -> Directory:
         # a hand-built firm may have areas the word lists do not know: no new matters there
         practice_areas=[a for a in firm.records("practice_areas") if a["code"] in names.MATTER_TOPICS],
     )
+
+
+def _currency_of(matter: dict) -> dict:
+    return dict(matter["currency"] or currency("USD"))
 
 
 def _count(rng: random.Random, mean: float) -> int:

@@ -7,6 +7,7 @@ so a failing test names the records at fault instead of a bare `assert False`.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 
 from pipelines.sandbox.clock import parse_instant
 from pipelines.sandbox.firm import Firm, references
@@ -164,12 +165,15 @@ def time_problems(firm: Firm) -> list[str]:
     return problems
 
 
+RULES: dict[str, Callable[[Firm], list[str]]] = {
+    "bills": bill_problems,
+    "activities": activity_problems,
+    "money records": money_record_problems,
+    "receivables": receivable_problems,
+    "time and ids": time_problems,
+}
+
+
 def all_problems(firm: Firm) -> list[str]:
     """Every rule above, for one firm."""
-    return (
-        bill_problems(firm)
-        + activity_problems(firm)
-        + money_record_problems(firm)
-        + receivable_problems(firm)
-        + time_problems(firm)
-    )
+    return [problem for rule in RULES.values() for problem in rule(firm)]

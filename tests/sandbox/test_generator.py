@@ -4,31 +4,15 @@ determinism and sizes (large sizes are checked by bench/sandbox_generate.py)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 
 import pytest
-from firm_rules import (
-    activity_problems,
-    all_problems,
-    bill_problems,
-    money_record_problems,
-    receivable_problems,
-    time_problems,
-)
+from firm_rules import RULES, all_problems
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipelines.sandbox.firm import Firm
 from pipelines.sandbox.money import to_cents
 from pipelines.sandbox.shapes import ENDPOINTS
-
-RULES: dict[str, Callable[[Firm], list[str]]] = {
-    "bills": bill_problems,
-    "activities": activity_problems,
-    "money records": money_record_problems,
-    "receivables": receivable_problems,
-    "time and ids": time_problems,
-}
 
 
 @pytest.fixture(scope="module")
