@@ -79,6 +79,7 @@ class Firm:
         self._tally: Counter[str] = Counter()
         self._balances_stale = True
         self._life = None
+        self._max_ids = dict.fromkeys(ENDPOINTS, 0)  # ids are never reused, even after a deletion
 
     # ----- construction ------------------------------------------------------------
 
@@ -110,13 +111,15 @@ class Firm:
         firm._check_references(records)
         return firm
 
-    def load(self, endpoint: str, record: dict) -> None:
-        """Store a complete record as it is, without stamping or notifying (bulk building)."""
+    def load(self, endpoint: str, record: dict, instants: tuple[int, int] | None = None) -> None:
+        """Store a complete record as it is, without stamping or notifying (bulk building).
+        `instants`: its (created_at, updated_at) as epoch seconds, when the caller knows them."""
         table = self.tables[endpoint]
         if record["id"] in table:
             raise FirmRuleError(f"duplicate id {record['id']} in {endpoint}")
         table[record["id"]] = record
-        self._index(endpoint, record)
+        self._max_ids[endpoint] = max(self._max_ids[endpoint], record["id"])
+        self._index(endpoint, record, instants)
         self._ordered[endpoint] = None
 
     def _check_references(self, records: dict[str, list[dict]]) -> None:
@@ -273,11 +276,8 @@ class Firm:
 
     def next_id(self, endpoint: str) -> int:
         """An id above every id the endpoint has used."""
-        table = self.tables[endpoint]
-        self._max_ids = getattr(self, "_max_ids", {})
-        top = max(self._max_ids.get(endpoint, 0), max(table, default=0)) + 1
-        self._max_ids[endpoint] = top
-        return top
+        self._max_ids[endpoint] += 1
+        return self._max_ids[endpoint]
 
     def create(self, endpoint: str, record: dict, at: int | None = None) -> dict:
         """Store a new record (id assigned if missing), stamped now, and announce it."""
@@ -313,11 +313,11 @@ class Firm:
         self._changes += 1
         return etag(self.seed, endpoint, record_id, self._changes)
 
-    def _index(self, endpoint: str, record: dict) -> None:
-        created = parse_instant(record["created_at"])
-        updated = parse_instant(record["updated_at"])
+    def _index(self, endpoint: str, record: dict, instants: tuple[int, int] | None = None) -> None:
+        if instants is None:
+            instants = (parse_instant(record["created_at"]), parse_instant(record["updated_at"]))
         previous = self._instants[endpoint].get(record["id"])
-        self._instants[endpoint][record["id"]] = (created, updated)
+        self._instants[endpoint][record["id"]] = instants
         if endpoint in self._by_bill and previous is None and record.get("bill"):
             self._by_bill[endpoint].setdefault(record["bill"]["id"], []).append(record["id"])
         if endpoint in ("bills", "allocations", "contacts"):
@@ -330,12 +330,18 @@ class Firm:
 
     def _first_reference(self, endpoint: str, record_id: int) -> str | None:
         """`'<endpoint> <id>'` of some record that points at the given one, if any."""
-        for other, table in self.tables.items():
-            if other == _DERIVED:
-                continue
-            for record in table.values():
-                if (endpoint, record_id) in references(other, record):
-                    return f"{other} {record['id']}"
+        for other, relations in _POINTERS[endpoint].items():
+            for record in self.tables[other].values():
+                for relation in relations:
+                    value = record.get(relation)
+                    if not value:
+                        continue
+                    if isinstance(value, int):
+                        found = value == record_id
+                    else:
+                        found = any(item.get("id") == record_id for item in (value if isinstance(value, list) else (value,)))
+                    if found:
+                        return f"{other} {record['id']}"
         return None
 
     def _refresh_balances(self) -> None:
@@ -348,6 +354,21 @@ class Firm:
                 for row in rows
             }
             self._ordered[_DERIVED] = None
+
+
+def _pointers() -> dict[str, dict[str, tuple[str, ...]]]:
+    """Per endpoint: which tables can point at its records, through which fields."""
+    pointers: dict[str, dict[str, list[str]]] = {endpoint: {} for endpoint in ENDPOINTS}
+    for other, relations in NESTED.items():
+        for relation in relations:
+            if relation in REFERENCES and other != _DERIVED:
+                pointers[REFERENCES[relation]].setdefault(other, []).append(relation)
+    pointers["contacts"].setdefault("matters", []).append("client_id")
+    pointers["bank_accounts"].setdefault("bank_transactions", []).append("bank_account_id")
+    return {e: {o: tuple(r) for o, r in tables.items()} for e, tables in pointers.items()}
+
+
+_POINTERS = _pointers()
 
 
 def references(endpoint: str, record: dict) -> Iterable[tuple[str, int]]:

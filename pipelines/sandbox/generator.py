@@ -37,6 +37,7 @@ class Placement:
     start_day: int
     created: int
     bill: dict = field(default_factory=dict)
+    first_item: int = 0  # index of its first line item in the builder's list
 
 
 def generate(firm: Firm, scale_name: str) -> Firm:
@@ -65,9 +66,19 @@ class _Builder:
         self.trust_items: list[dict] = []
         self.last_bill_day: dict[int, int] = {}
         self.by_currency: dict[str, list[dict]] = {}
+        # per currency: the pool's open days (bisected per bill, kept current when a matter
+        # is backdated) and its clients with several matters (for multi-matter bills)
+        self.pool_days: dict[str, list[int]] = {}
+        self.pool_slot: dict[int, tuple[str, int]] = {}
+        self.multi_clients: dict[str, list[int]] = {}
         for matter in directory.matters:
             if matter["id"] in directory.open_day:
                 self.by_currency.setdefault(matter["currency"]["code"], []).append(matter)
+        for code, pool in self.by_currency.items():
+            self.pool_days[code] = [directory.open_day[m["id"]] for m in pool]
+            self.pool_slot.update((m["id"], (code, index)) for index, m in enumerate(pool))
+            by_client = directory.matters_by_client
+            self.multi_clients[code] = sorted({m["client_id"] for m in pool if len(by_client[m["client_id"]]) > 1})
 
     # ----- where and when each bill lands ------------------------------------------
 
@@ -99,21 +110,23 @@ class _Builder:
     def _matters(self, plan: Plan, start: int) -> list[dict]:
         """Matters for the bill, opened before its period (backdated if none was)."""
         code = "USD" if plan.kind == "trust_kind" else plan.currency
-        pool = self.by_currency.get(code) or self.by_currency["USD"]
+        code = code if self.by_currency.get(code) else "USD"
+        pool = self.by_currency[code]
         if plan.multi:
-            clients = sorted({m["client_id"] for m in pool if len(self.dir.matters_by_client[m["client_id"]]) > 1})
+            clients = self.multi_clients[code]
             if clients:
                 own = self.dir.matters_by_client[self.rng.choice(clients)]
                 chosen = self.rng.sample(own, min(len(own), self.rng.choice((2, 2, 3))))
                 return sorted((self._opened_by(m, start) for m in chosen), key=lambda m: m["id"])
-        days = [self.dir.open_day[m["id"]] for m in pool]
-        eligible = pool[: bisect.bisect_right(days, start)] or pool
+        eligible = pool[: bisect.bisect_right(self.pool_days[code], start)] or pool
         return [self._opened_by(self.rng.choice(eligible), start)]
 
     def _opened_by(self, matter: dict, start: int) -> dict:
         if self.dir.open_day[matter["id"]] > start:
             day = start - self.rng.randint(0, 30)
             self.dir.open_day[matter["id"]] = day
+            code, slot = self.pool_slot[matter["id"]]
+            self.pool_days[code][slot] = day
             matter["open_date"] = day_text(day)
             created = at(self.rng, day)
             matter["created_at"] = matter["updated_at"] = stamp_text(created)
@@ -163,6 +176,7 @@ class _Builder:
         if bill["discount"]:
             bill["discount_services_only"] = rng.choice(("true", "false"))
         placement.bill = bill
+        placement.first_item = len(self.line_items)  # this bill's lines are appended next
         self.firm.tables["bills"][bill_id] = bill  # loaded for real in finish()
         if plan.kind == "trust_kind":
             self._trust_request(placement)
@@ -270,7 +284,7 @@ class _Builder:
     def _interest(self, placement: Placement) -> None:
         """Monthly 1.5% interest charges on an overdue bill, up to three."""
         due_day = placement.issue_day + placement.terms
-        sub = sum(to_cents(li["sub_total"]) for li in self.line_items if li["bill"]["id"] == placement.bill["id"])
+        sub = sum(to_cents(li["sub_total"]) for li in self.line_items[placement.first_item :])
         for month in (1, 2, 3):
             day = due_day + 30 * month
             if day >= self.today - 1 or (month > 1 and self.rng.random() < 0.5):
@@ -375,11 +389,12 @@ class _Builder:
         created = row.pop("_created", None)
         updated = row.pop("_updated", None)
         row.pop("_moved", None)
+        instants = None
         if created is not None:
-            row["created_at"] = stamp_text(created)
-            row["updated_at"] = stamp_text(max(created, updated or created))
+            instants = (created, max(created, updated or created))
+            row["created_at"], row["updated_at"] = stamp_text(instants[0]), stamp_text(instants[1])
         row["etag"] = etag(self.firm.seed, endpoint, row["id"], 0)
-        self.firm.load(endpoint, _complete(endpoint, row))
+        self.firm.load(endpoint, _complete(endpoint, row), instants)
 
 
 def renumber(directory: Directory) -> None:

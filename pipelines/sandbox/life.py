@@ -51,8 +51,9 @@ class FirmLife:
             self._new_client(day)
         for _ in range(_count(rng, size * 0.4)):
             self._new_matter(day)
+        open_matters = self._open_matters()
         for _ in range(_count(rng, max(size * 10, 3))):
-            self._new_activity(day)
+            self._new_activity(day, open_matters)
         unbilled = self._unbilled(day)
         for _ in range(_count(rng, max(size, 1))):
             self._issue_bill(day, unbilled)
@@ -79,8 +80,7 @@ class FirmLife:
         matter["open_date"] = day_text(day) if matter["status"] == "Open" else None
         self.firm.create("matters", matter, at=at(self.rng, day))
 
-    def _new_activity(self, day: int) -> None:
-        matters = self._open_matters()
+    def _new_activity(self, day: int, matters: list[dict]) -> None:
         if not matters:
             return
         rng = self.rng
