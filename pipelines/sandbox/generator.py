@@ -11,6 +11,7 @@ Ids follow creation time within each table. Nothing is stamped after `Firm.START
 from __future__ import annotations
 
 import bisect
+import gc
 import random
 from dataclasses import dataclass, field
 
@@ -44,16 +45,24 @@ def generate(firm: Firm, scale_name: str) -> Firm:
     """Fill `firm` (empty, at `Firm.START`) with a firm of the given scale."""
     if scale_name not in SCALES:
         raise ValueError(f"unknown scale {scale_name!r}; choose one of {sorted(SCALES)}")
-    scale = SCALES[scale_name]
-    rng = random.Random(firm.seed)
-    today = day_of(firm.now_instant())
-    directory = build_directory(rng, scale, today - 3 * 365, today)
-    builder = _Builder(firm, rng, directory, today)
-    placements = builder.place(plans_for(rng, scale.bills))
-    for placement in placements:
-        builder.build_bill(placement, scale.activities_per_bill)
-    builder.unbilled(scale.unbilled_activities)
-    builder.finish(placements)
+    # Building hundreds of thousands of plain dicts makes the cyclic garbage collector run
+    # over and over for nothing (they form no cycles): pausing it saves about a quarter.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        scale = SCALES[scale_name]
+        rng = random.Random(firm.seed)
+        today = day_of(firm.now_instant())
+        directory = build_directory(rng, scale, today - 3 * 365, today)
+        builder = _Builder(firm, rng, directory, today)
+        placements = builder.place(plans_for(rng, scale.bills))
+        for placement in placements:
+            builder.build_bill(placement, scale.activities_per_bill)
+        builder.unbilled(scale.unbilled_activities)
+        builder.finish(placements)
+    finally:
+        if collecting:
+            gc.enable()
     return firm
 
 
