@@ -45,14 +45,14 @@ class Event:
 def append(conn: sqlite3.Connection, deliveries: Iterable[Delivery]) -> list[int]:
     """Append deliveries in one fsynced transaction; returns their sequence numbers."""
     seqs = []
+    last: dict[int, float] = {}  # webhook id -> its latest delivery in this group
     conn.execute("BEGIN IMMEDIATE")
     try:
         for d in deliveries:
             seqs.append(_append_one(conn, d))
-            conn.execute(
-                "UPDATE webhooks SET last_delivery_at = ? WHERE webhook_id = ?",
-                (d.received_at, d.webhook_id),
-            )
+            last[d.webhook_id] = max(d.received_at, last.get(d.webhook_id, 0.0))
+        conn.executemany("UPDATE webhooks SET last_delivery_at = ? WHERE webhook_id = ?",
+                         [(at, webhook_id) for webhook_id, at in last.items()])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
