@@ -15,7 +15,7 @@ import random
 from contextlib import suppress
 
 from pipelines.sandbox import billing, names
-from pipelines.sandbox.clock import day_of, day_start, day_text
+from pipelines.sandbox.clock import day_of, day_start, day_text, parse_day
 from pipelines.sandbox.directory import CURRENCIES, Directory, at, currency, new_matter, person, ref
 from pipelines.sandbox.firm import Firm, FirmRuleError
 from pipelines.sandbox.money import split, to_cents, to_number
@@ -58,7 +58,7 @@ class FirmLife:
         for _ in range(_count(rng, max(size, 1))):
             self._issue_bill(day, unbilled)
         self._approve_drafts(day)
-        self._collect(day)
+        self._collect(day, size)
         self._tidy(day, size)
 
     def _new_client(self, day: int) -> None:
@@ -185,18 +185,21 @@ class FirmLife:
             billing.recompute(firm, bill)
             firm.touch("bills", bill, at=at(self.rng, day))
 
-    def _collect(self, day: int) -> None:
-        """Clients pay: the longer a bill is out, the likelier; some pay part, a few get
-        a write-off of the rest."""
+    def _collect(self, day: int, size: float) -> None:
+        """Clients pay about as many bills a day as the firm issues, so receivables stay
+        roughly level: mostly bills near their due date, seldom long-overdue ones; some
+        pay part, a few get a write-off of the rest."""
         firm, rng = self.firm, self.rng
-        for bill in list(firm.records("bills")):
-            if bill["state"] != "awaiting_payment" or bill["kind"] != "revenue_kind":
-                continue
-            if rng.random() >= 1 / 25:
-                continue
+        unpaid = [
+            b for b in firm.records("bills")
+            if b["state"] == "awaiting_payment" and b["kind"] == "revenue_kind" and to_cents(b["balance"]) > 0
+        ]  # fmt: skip
+        if not unpaid:
+            return
+        weights = [_payment_weight(day - parse_day(b["due_at"] or day_text(day))) for b in unpaid]
+        picked = {b["id"]: b for b in rng.choices(unpaid, weights, k=_count(rng, max(size, 0.3)))}
+        for bill in picked.values():
             owed = to_cents(bill["balance"])
-            if owed <= 0:
-                continue
             draw = rng.random()
             if draw < 0.8:
                 self._allocate(bill, owed, "Payment", day)
@@ -332,6 +335,14 @@ def _directory(firm: Firm) -> Directory:
         # a hand-built firm may have areas the word lists do not know: no new matters there
         practice_areas=[a for a in firm.records("practice_areas") if a["code"] in names.MATTER_TOPICS],
     )
+
+
+def _payment_weight(days_past_due: int) -> float:
+    """How likely a bill is to be the one paid today, by how late it is."""
+    for limit, weight in ((0, 3.0), (30, 4.0), (60, 2.0), (90, 1.0)):
+        if days_past_due <= limit:
+            return weight
+    return 0.3
 
 
 def _currency_of(matter: dict) -> dict:
