@@ -33,12 +33,14 @@ class Lived:
     counts: list[dict[str, int]] = field(default_factory=list)  # advance(1)'s answer per day
     moves: Counter = field(default_factory=Counter)  # (old state, new state) of bills
     unapproved: int = 0  # drafts and bills awaiting approval before the first day
+    unpaid: int = 0  # unpaid revenue bills before the first day
 
 
 def live(firm: Firm, days: int = DAYS) -> Lived:
     lived = Lived(firm, firm.now())
     states = {b["id"]: b["state"] for b in firm.records("bills")}
     lived.unapproved = sum(1 for state in states.values() if state in ("draft", "awaiting_approval"))
+    lived.unpaid = len(unpaid_bills(firm))
 
     def listen(endpoint: str, event: str, record: dict) -> None:
         lived.events.append((len(lived.mornings) - 1, endpoint, event, record))
@@ -52,6 +54,10 @@ def live(firm: Firm, days: int = DAYS) -> Lived:
         lived.mornings.append(firm.now())
         lived.counts.append(firm.advance(1))
     return lived
+
+
+def unpaid_bills(firm: Firm) -> list[dict]:
+    return [b for b in firm.records("bills") if b["state"] == "awaiting_payment" and b["kind"] == "revenue_kind"]
 
 
 @pytest.fixture(scope="module")
@@ -137,6 +143,15 @@ def test_days_look_alike(small: Lived) -> None:
     assert max(per_day) <= 2.5 * statistics.median(per_day), per_day
     waiting = small.moves[("draft", "awaiting_payment")] + small.moves[("awaiting_approval", "awaiting_payment")]
     assert waiting < 0.9 * small.unapproved
+
+
+def test_receivables_hold_steady(small: Lived) -> None:
+    """Clients pay about as many bills as the firm issues: the unpaid pile neither drains
+    nor runs away (it grows a little at first, as the waiting drafts get approved)."""
+    assert 0.8 * small.unpaid <= len(unpaid_bills(small.firm)) <= 1.5 * small.unpaid
+    issued = sum(1 for _, endpoint, event, _ in small.events if (endpoint, event) == ("bills", "created"))
+    settled = small.moves[("awaiting_payment", "paid")]
+    assert 0.3 * issued <= settled <= 2 * issued, (issued, settled)
 
 
 def test_the_same_seed_lives_the_same_life() -> None:
