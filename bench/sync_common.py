@@ -8,9 +8,9 @@ RSS as JSON on its last line of stdout.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
-import re
 import resource
 import shlex
 import socket
@@ -34,33 +34,41 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@contextmanager
-def sandbox_process(scale: str, rate_limit: int = 0, window: float = 60.0,
-                    seed: int = 7) -> Iterator[str]:
-    """`clio-sync sandbox serve` on a free port; yields its base URL.
+SCALES = ("large", "small")
 
-    `scale="synthetic"` serves `sync_synthetic_firm.py`'s fixture firm instead.
+
+def add_firm_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--scale` and `--seed` of the generated firm every sync benchmark syncs."""
+    parser.add_argument("--scale", choices=SCALES, default="large",
+                        help="the sandbox's generated firm (default: large)")
+    parser.add_argument("--seed", type=int, default=7)
+
+
+@contextmanager
+def sandbox_process(scale: str, seed: int = 7, rate_limit: int = 0,
+                    window: float = 60.0) -> Iterator[tuple[str, str]]:
+    """`clio-sync sandbox serve` of the generated firm on a free port.
+
+    Yields its base URL and the server's own line saying what it built and how fast.
     """
     port = free_port()
-    if scale == "synthetic":
-        cmd = [sys.executable, str(REPO / "bench" / "sync_synthetic_firm.py"), str(port),
-               str(rate_limit), str(window)]
-    else:
-        cmd = [sys.executable, "-m", "pipelines", "-q", "sandbox", "serve", "--port", str(port),
-               "--scale", scale, "--seed", str(seed), "--rate-limit", str(rate_limit),
-               "--rate-window", str(window)]
+    cmd = [sys.executable, "-m", "pipelines", "-q", "sandbox", "serve", "--port", str(port),
+           "--scale", scale, "--seed", str(seed), "--rate-limit", str(rate_limit),
+           "--rate-window", str(window)]
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     try:
         assert proc.stdout is not None
+        built = ""
         for line in proc.stdout:
+            if line.startswith("Clio sandbox"):
+                built = line.strip()
             if line.startswith("Serving at"):
                 break
         else:
             raise RuntimeError("the sandbox did not start")
-        base = f"http://127.0.0.1:{port}"
         _drain(proc)
-        yield base
+        yield f"http://127.0.0.1:{port}", built
     finally:
         proc.terminate()
         proc.wait(timeout=20)
@@ -131,14 +139,22 @@ def command_line() -> str:
     return shlex.join(argv)
 
 
-def api_request_count(base: str) -> int:
-    return sum(1 for r in control(base, "GET", "stats")["requests"]
-               if r["path"].startswith("/api/v4/"))
+def server_counts(base: str) -> dict[str, int]:
+    """API requests the sandbox answered since its stats were last cleared, and its 429s."""
+    by_path = control(base, "GET", "stats")["by_path"]
+    api = [codes for path, codes in by_path.items() if path.startswith("/api/v4/")]
+    return {"requests": sum(sum(c.values()) for c in api),
+            "429": sum(c.get("429", 0) for c in api)}
 
 
-def write_results(name: str, text: str) -> Path:
+def clear_server_counts(base: str) -> None:
+    control(base, "DELETE", "stats")
+
+
+def write_results(name: str, scale: str, text: str) -> Path:
+    """bench/results/<name>.md for the large firm, <name>_<scale>.md for another."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.md"
+    path = RESULTS / (f"{name}.md" if scale == "large" else f"{name}_{scale}.md")
     path.write_text(text)
     return path
 
@@ -147,14 +163,39 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
 
 
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+def describe_firm(scale: str, seed: int, built: str) -> str:
+    """One line saying which firm a benchmark synced (with the server's own summary)."""
+    return f"Firm: the sandbox's generated `{scale}` firm, seed {seed} (server: \"{built}\")."
 
 
-def describe_firm(scale: str) -> str:
-    """One line saying which firm a benchmark synced."""
-    if scale == "synthetic":
-        return ("Firm: synthetic (`bench/sync_synthetic_firm.py`: the `large` scale's "
-                "proportions, every catalog field filled), served by the sandbox from a "
-                "fixture; the generated `large` firm was not available when this ran.")
-    return f"Firm: the sandbox's generated `{scale}` firm (seed 7)."
+class LoadWatch:
+    """Samples the 1-minute load average every few seconds while a benchmark runs.
+
+    The machine is shared (2 cores, other work running tests), so every result says how
+    busy it was: `uptime`'s three numbers at the start and end, and the 1-minute load's
+    median and maximum over the run.
+    """
+
+    def __init__(self, every: float = 5.0) -> None:
+        import threading
+
+        self.start = os.getloadavg()
+        self.samples: list[float] = [self.start[0]]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _sample(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.samples.append(os.getloadavg()[0])
+
+    def stop(self) -> str:
+        """Stop sampling; one sentence for the results file."""
+        self._stop.set()
+        self._thread.join()
+        end = os.getloadavg()
+        fmt = ", ".join
+        return (f"Load average (1/5/15 min, as `uptime`): {fmt(f'{x:.2f}' for x in self.start)} "
+                f"at the start, {fmt(f'{x:.2f}' for x in end)} at the end; 1-minute load "
+                f"during the run: median {statistics.median(self.samples):.2f}, "
+                f"max {max(self.samples):.2f} ({len(self.samples)} samples).")

@@ -1,12 +1,13 @@
-"""Benchmark (c): an incremental run when nothing changed at Clio.
+"""Benchmark (c): an incremental run when nothing changed at Clio, beside a full sync.
 
-After a full sync of the sandbox (not measured), each measured run is a second sync with
-no change at Clio: it should cost one request per incremental endpoint, one per extra
-bill state and one for the fully replaced endpoint (16 in all), and take little time.
-Measured both in-process (`sync`) and as the real command (`clio-sync run`, which also
-rebuilds the SQL models).
+One full sync of the sandbox's generated firm, then repeated incremental runs with no
+change at Clio. A no-change run should cost one request per incremental endpoint, one per
+extra bill state and the pages of the fully replaced endpoint (it has no
+`updated_since`), and take little time; the ratios to the full sync show what a
+scheduled run saves. Measured in-process (`sync()` in a fresh process) and as the real
+command (`clio-sync run`, which also starts Python and rebuilds the SQL models).
 
-    .venv/bin/python bench/sync_incremental.py [--scale large --repeat 5]
+    .venv/bin/python bench/sync_incremental.py [--scale large|small] [--seed 7] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.sync_common import (
     REPO,
-    api_request_count,
+    LoadWatch,
+    add_firm_arguments,
+    clear_server_counts,
     command_line,
-    control,
     describe_firm,
     machine,
     median,
@@ -32,8 +34,11 @@ from bench.sync_common import (
     run_worker,
     sandbox_env,
     sandbox_process,
+    server_counts,
     write_results,
 )
+
+REPLACED = "outstanding_client_balances"  # no `updated_since`: read whole every run
 
 
 def worker(db: Path, mode: str) -> dict:
@@ -41,11 +46,8 @@ def worker(db: Path, mode: str) -> dict:
     from pipelines.clio.sync import sync
 
     started = time.perf_counter()
-    if mode == "full":
-        summary = sync(db, load_settings(), full_refresh=True)
-    else:
-        summary = sync(db, load_settings())
-    replaced = summary.resources["outstanding_client_balances"]
+    summary = sync(db, load_settings(), full_refresh=mode == "full")
+    replaced = summary.resources[REPLACED]
     return {"seconds": time.perf_counter() - started, "requests": summary.requests,
             "records": summary.records, "replaced_requests": replaced.requests,
             "replaced_records": replaced.records}
@@ -61,63 +63,86 @@ def cli_run(db: Path, env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--db")
-    parser.add_argument("--mode", choices=("full", "incremental"))
-    parser.add_argument("--scale", default="large")
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", choices=("full", "incremental"), help=argparse.SUPPRESS)
+    add_firm_arguments(parser)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     if args.worker:
         report(worker(Path(args.db), args.mode))
         return
     runs, cli = [], []
-    with sandbox_process(args.scale) as base, tempfile.TemporaryDirectory() as tmp:
+    load = LoadWatch()
+    with sandbox_process(args.scale, args.seed) as (base, built), \
+            tempfile.TemporaryDirectory() as tmp:
+        print(built, flush=True)
         db = Path(tmp) / "bench.duckdb"
         env = sandbox_env(base, Path(tmp) / "token.json")
+        clear_server_counts(base)
         full = run_worker(Path(__file__), ["--db", str(db), "--mode", "full"], env)
-        print(f"full sync (not measured): {full}", flush=True)
+        full["requests_seen_by_server"] = server_counts(base)["requests"]
+        print(f"full sync: {full}", flush=True)
         for i in range(args.repeat):
-            control(base, "DELETE", "stats")
+            clear_server_counts(base)
             result = run_worker(Path(__file__), ["--db", str(db), "--mode", "incremental"], env)
-            result["requests_seen_by_server"] = api_request_count(base)
+            result["requests_seen_by_server"] = server_counts(base)["requests"]
             runs.append(result)
             print(f"incremental {i + 1}: {result}", flush=True)
         for _ in range(args.repeat):
             cli.append(cli_run(db, env))
-    write_results("sync_incremental", render(args, full, runs, cli))
+    write_results("sync_incremental", args.scale, render(args, built, full, runs, cli, load.stop()))
 
 
-def render(args: argparse.Namespace, full: dict, runs: list[dict], cli: list[float]) -> str:
+def expected_requests(replaced_pages: int) -> tuple[int, str]:
+    """What a no-change run should cost, from the catalog, and how that adds up."""
+    from pipelines.clio.endpoints import ENDPOINTS
+
+    incremental = sum(1 for e in ENDPOINTS if e.incremental)
+    states = sum(len(e.extra_states) for e in ENDPOINTS if e.incremental)
+    total = incremental + states + replaced_pages
+    return total, (f"one per incremental endpoint ({incremental}) + one per extra bill state "
+                   f"({states}) + the pages of `{REPLACED}` ({replaced_pages}) = {total}")
+
+
+def render(args: argparse.Namespace, built: str, full: dict, runs: list[dict],
+           cli: list[float], load: str) -> str:
     seconds = [r["seconds"] for r in runs]
+    requests = median([r["requests_seen_by_server"] for r in runs])
+    expected, how = expected_requests(runs[0]["replaced_requests"])
+
+    def row(name: str, values: list, fmt: str = "{:.0f}", vs_full: float | None = None) -> str:
+        ratio = f"{100 * median(values) / vs_full:.1f}%" if vs_full else "-"
+        return (f"| {name} | {fmt.format(median(values))} | {ratio} | "
+                + ", ".join(fmt.format(v) for v in values) + " |")
+
     lines = [
-        "# No-change incremental run",
+        f"# No-change incremental run of the `{args.scale}` sandbox, beside a full sync",
         "",
         f"Command: `{command_line()}`  ",
-        f"Machine: {machine()}; `{args.scale}` sandbox in its own process, rate limiting off.",
+        f"Machine: {machine()}; sandbox in its own process, rate limiting off; one full "
+        f"sync, then {len(runs)} incremental runs in fresh processes and {len(cli)} "
+        "`clio-sync run`s, all on the same DuckDB file.  ",
+        load,
         "",
-        describe_firm(args.scale),
+        describe_firm(args.scale, args.seed, built),
         "",
-        f"Full sync before (not measured): {full['records']:,} records, {full['requests']} "
-        f"requests, {full['seconds']:.1f} s.",
+        f"Full sync: {full['records']:,} records, {full['requests_seen_by_server']:,} requests "
+        f"(server), {full['seconds']:.1f} s (one run, in a fresh process).",
         "",
-        "| measure | median | runs |",
-        "|---|---:|---|",
-        f"| requests (client counters) | {median([r['requests'] for r in runs]):.0f} | "
-        f"{', '.join(str(r['requests']) for r in runs)} |",
-        f"| requests (seen by the sandbox) | {median([r['requests_seen_by_server'] for r in runs]):.0f} | "
-        f"{', '.join(str(r['requests_seen_by_server']) for r in runs)} |",
-        f"| records re-read | {median([r['records'] for r in runs]):.0f} | "
-        f"{', '.join(str(r['records']) for r in runs)} |",
-        f"| seconds, `sync()` in a fresh process | {median(seconds):.2f} | "
-        f"{', '.join(f'{s:.2f}' for s in seconds)} |",
-        f"| seconds, `clio-sync run` (process start + models) | {median(cli):.2f} | "
-        f"{', '.join(f'{s:.2f}' for s in cli)} |",
+        "| no-change incremental | median | ÷ full sync | runs |",
+        "|---|---:|---:|---|",
+        row("requests (seen by the sandbox)", [r["requests_seen_by_server"] for r in runs],
+            vs_full=full["requests_seen_by_server"]),
+        row("requests (client counters)", [r["requests"] for r in runs],
+            vs_full=full["requests"]),
+        row("records re-read", [r["records"] for r in runs], vs_full=full["records"]),
+        row("seconds, `sync()` in a fresh process", seconds, "{:.2f}", full["seconds"]),
+        row("seconds, `clio-sync run` (process start + models)", cli, "{:.2f}"),
         "",
-        "Expected requests: one per incremental endpoint (13) + one per extra bill state "
-        "(deleted, void: 2) + the fully replaced endpoint, which has no `updated_since` and "
-        f"is read whole every run: outstanding_client_balances, {runs[0]['replaced_records']:,} "
-        f"records in {runs[0]['replaced_requests']} pages = "
-        f"**{15 + runs[0]['replaced_requests']}**. Records re-read are that endpoint's "
-        f"({runs[0]['replaced_records']:,}) plus any changed within the watermark's lag.",
+        f"- requests: **{requests:.0f}** (expected {how}): "
+        f"**{'as expected' if requests == expected else 'NOT as expected'}**.",
+        f"- records re-read are `{REPLACED}`'s ({runs[0]['replaced_records']:,}) plus any "
+        "changed within the watermark's lag.",
         "",
     ]
     return "\n".join(lines)

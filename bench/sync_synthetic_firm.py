@@ -1,8 +1,9 @@
-"""A synthetic firm for the sync benchmarks, served by the sandbox from a fixture.
+"""A synthetic firm served by the sandbox from a fixture (for `bench/sandbox_page.py`).
 
-Used with `--firm synthetic` when the generated firm is not wanted (or not available): it
-has the `large` scale's proportions (about 12k bills, 115k activities and line items, 9k
-matters and contacts) with every catalog field filled, so pages weigh what real ones do.
+The sync benchmarks used it before the sandbox's generated firm was committed; they now
+sync the generated firm. It remains only because `bench/sandbox_page.py --firm synthetic`
+imports it: the `large` scale's proportions (about 12k bills, 115k activities and line
+items, 9k matters and contacts) with every catalog field filled.
 
     .venv/bin/python bench/sync_synthetic_firm.py PORT [LIMIT WINDOW]   # serves until killed
 """
