@@ -1,8 +1,8 @@
 """Apply claimed inbox events to the warehouse, in batches, under the writer lock.
 
 One batch: read the stored versions of the records it touches, plan (`planner`),
-fetch what must be fetched, write tombstones, merge upserts and deletes through the
-sync's own loader (`load_records`, so rows have exactly the polled columns and types),
+fetch what must be fetched, write tombstones, merge upserts and deletes the sync's way
+(`loader`: one dlt load per batch, so rows have exactly the polled columns and types),
 log each event's outcome and lag in `clio._webhook_applies`, then acknowledge the events
 in the inbox. A crash anywhere before the acknowledgement leaves the events claimed;
 the next pass returns them to the queue and applies them again, which is idempotent.
@@ -21,12 +21,12 @@ from pathlib import Path
 import duckdb
 
 from pipelines import warehouse
-from pipelines.clio.load import expected_cause, load_records, make_pipeline
 from pipelines.webhooks import inbox, ledger, planner
 from pipelines.webhooks.changes import Change, from_event
 from pipelines.webhooks.fetcher import Fetch
+from pipelines.webhooks.loader import BatchLoader
 
-DEFAULT_BATCH = 1000  # events per batch; one DuckDB merge per table per batch
+DEFAULT_BATCH = 1000  # events per batch; one dlt load per batch
 
 log = logging.getLogger(__name__)
 
@@ -59,38 +59,22 @@ def apply_pending(db: Path, inbox_conn: sqlite3.Connection, fetch: Fetch,
     report = ApplyReport()
     with warehouse.writer_lock(db, "webhooks apply", timeout=lock_timeout):
         inbox.release_claims(inbox_conn)  # claims of a dead applier: we hold the lock now
-        _finish_interrupted_load(db)
+        loader = BatchLoader(db)
+        loader.finish_interrupted()
         while max_batches is None or report.batches < max_batches:
             events = inbox.claim(inbox_conn, batch_size)
             if not events:
                 break
-            outcomes = apply_batch(db, events, fetch, report)
+            outcomes = apply_batch(loader, events, fetch, report)
             inbox.acknowledge(inbox_conn, outcomes)
             report.batches += 1
     return report
 
 
-def _finish_interrupted_load(db: Path) -> None:
-    """Load what a writer killed mid-load left (dlt keeps it as a pending package).
-
-    Before planning: the plan compares with the stored rows, and a delete is written
-    straight to DuckDB, so an older package loaded after it would bring the row back.
-    """
-    pipeline = make_pipeline(db)
-    if pipeline.has_pending_data:
-        log.warning("finishing the load of a writer that was interrupted")
-        try:
-            pipeline.run(None)
-        except Exception as exc:
-            cause = expected_cause(exc)
-            if cause is None:
-                raise
-            raise cause from None
-
-
-def apply_batch(db: Path, events: list[inbox.Event], fetch: Fetch,
+def apply_batch(loader: BatchLoader, events: list[inbox.Event], fetch: Fetch,
                 report: ApplyReport) -> dict[int, str]:
     """Write one batch of events to the warehouse; returns each event's outcome by seq."""
+    db = loader.db
     changes = [c for c in map(from_event, events) if c is not None]
     outcomes = {e.seq: "unknown model" for e in events}
     con = warehouse.connect(db)
@@ -103,7 +87,7 @@ def apply_batch(db: Path, events: list[inbox.Event], fetch: Fetch,
     if plan.fetches:
         fetched = {table: fetch(table, ids) for table, ids in plan.fetches.items()}
         planner.resolve(plan, fetched, stored)
-    _write(db, plan)
+    _write(loader, plan)
     applied_at = time.time()
     outcomes.update(plan.outcomes)
     con = warehouse.connect(db)
@@ -127,17 +111,13 @@ def _known_state(con: duckdb.DuckDBPyConnection,
     return stored, tombstones
 
 
-def _write(db: Path, plan: planner.Plan) -> None:
+def _write(loader: BatchLoader, plan: planner.Plan) -> None:
     """Tombstones first, so a crash before the merge still blocks a late older update."""
     if plan.deletes:
-        con = warehouse.connect(db)
+        con = warehouse.connect(loader.db)
         try:
             for table, deletes in plan.deletes.items():
                 ledger.add_tombstones(con, table, deletes)
         finally:
             con.close()
-    for table in sorted(set(plan.upserts) | set(plan.deletes)):
-        records = list(plan.upserts.get(table, {}).values())
-        deleted = list(plan.deletes.get(table, {}))
-        if records or deleted:
-            load_records(db, table, records, deleted_ids=deleted)
+    loader.write(plan.upserts, {table: list(ids) for table, ids in plan.deletes.items()})

@@ -41,6 +41,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     p.add_argument("--batch-size", type=int, default=1000, help="events per batch (1000)")
     p.add_argument("--lock-timeout", type=float, default=600.0,
                    help="seconds to wait for another writer (600)")
+    p.add_argument("--follow", action="store_true",
+                   help="keep applying as events arrive until SIGTERM, then drain the queue")
+    p.add_argument("--interval", type=float, default=0.1,
+                   help="with --follow: seconds between polls of the inbox (0.1)")
     p.set_defaults(handler=_apply)
 
     p = sub.add_parser("replay", help="queue received events again (then run `apply`)")
@@ -96,8 +100,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                    help="hours between reconciles (24; 0 disables)")
     p.add_argument("--renew-every", type=float, default=6.0,
                    help="hours between webhook renewals (6; 0 disables)")
-    p.add_argument("--apply-interval", type=float, default=0.2,
-                   help="seconds between applier polls of the inbox (0.2)")
+    p.add_argument("--apply-interval", type=float, default=0.1,
+                   help="seconds between applier polls of the inbox (0.1)")
     p.set_defaults(handler=_serve_all)
 
 
@@ -155,6 +159,11 @@ def _apply(args: argparse.Namespace) -> int:
     from pipelines.webhooks.fetcher import ApiFetcher
 
     db, inbox_file = _paths(args)
+    if args.follow:
+        from pipelines.webhooks.follow import follow
+
+        with ApiFetcher(_settings_factory(args)) as fetch:
+            return follow(db, inbox_file, fetch, args.interval, args.batch_size)
     conn = store.connect(inbox_file)
     with ApiFetcher(_settings_factory(args)) as fetch:
         report = apply_pending(db, conn, fetch, batch_size=args.batch_size,

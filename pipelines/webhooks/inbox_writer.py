@@ -35,9 +35,8 @@ _Job = tuple[inbox.Delivery | Callable[[sqlite3.Connection], Any], Future]
 class InboxWriter:
     """A daemon thread appending deliveries (and running other writes) in order."""
 
-    def __init__(self, path: Path, on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(self, path: Path) -> None:
         self._path = path
-        self._on_commit = on_commit  # e.g. wake the in-process applier
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="inbox-writer", daemon=True)
         self._checkpointer = threading.Thread(target=self._checkpoint, name="inbox-checkpoint",
@@ -129,8 +128,6 @@ class InboxWriter:
             return
         for (_, future), seq in zip(group, seqs, strict=True):
             future.set_result(seq)
-        if self._on_commit is not None:
-            self._on_commit()
 
 
 def _resolve(future: Future, write: Callable[[sqlite3.Connection], Any],

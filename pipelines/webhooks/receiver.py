@@ -78,17 +78,15 @@ class BodyTooLarge(Exception):
 
 
 def build_app(inbox_file: Path, path: str = DEFAULT_PATH, max_body: int = MAX_BODY,
-              on_commit: Callable[[], None] | None = None,
               on_shutdown: Callable[[], None] | None = None) -> Starlette:
     """The receiver as an ASGI app appending to `inbox_file`.
 
-    `on_commit` runs after each group of deliveries is durable (`serve` wakes its applier);
     `on_shutdown` runs once the server has stopped taking requests, before the inbox closes.
     """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[State]:
-        writer = InboxWriter(inbox_file, on_commit)
+        writer = InboxWriter(inbox_file)
         writer.start()
         reader = store.connect(inbox_file)
         log.info("receiving webhooks at %s/<token>, inbox %s", path.rstrip("/"), inbox_file)

@@ -1,9 +1,11 @@
 """`clio-sync serve`: the one long-running process of a small firm's server.
 
-    main thread     uvicorn: the receiver (deliveries -> inbox, fsynced)
-    applier thread  micro-batches from the inbox into DuckDB, woken by each commit
-    schedule thread `clio-sync run` every N minutes, `reconcile` daily, webhook renewals
-                    (and their catch-ups), each sync as a child process
+    main thread      uvicorn: the receiver (deliveries -> inbox, fsynced)
+    applier process  `clio-sync webhooks apply --follow`: micro-batches from the inbox
+                     into DuckDB (a process, not a thread: its dlt work would otherwise
+                     hold the interpreter lock while deliveries wait for their 200)
+    schedule thread  `clio-sync run` every N minutes, `reconcile` daily, webhook renewals
+                     (and their catch-ups), each sync as a child process
 
 SIGTERM (or Ctrl-C): uvicorn stops accepting and finishes the requests in flight (each
 one's delivery is in the inbox before its 200); then the schedule stops (a running sync
@@ -15,6 +17,9 @@ next start, so nothing is lost.
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -22,17 +27,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.errors import ClioSyncError, WarehouseLocked
-from pipelines.webhooks import inbox, store
-from pipelines.webhooks.applier import DEFAULT_BATCH, apply_pending
+from pipelines.errors import ClioSyncError
+from pipelines.webhooks import store
+from pipelines.webhooks.applier import DEFAULT_BATCH
 from pipelines.webhooks.catchup import run_catchups
-from pipelines.webhooks.fetcher import ApiFetcher
 from pipelines.webhooks.jobs import JobRunner
 
 log = logging.getLogger(__name__)
 
-APPLIER_LOCK_TIMEOUT = 5.0  # then retry, so a long external writer never blocks shutdown
-DRAIN_LOCK_TIMEOUT = 30.0  # at shutdown, how long to wait to apply the remaining events
+DRAIN_TIMEOUT = 120.0  # seconds the applier may take to apply what is queued at shutdown
 
 
 @dataclass(frozen=True)
@@ -43,53 +46,44 @@ class ServeOptions:
     sync_every: float = 3600.0  # seconds; 0 disables
     reconcile_every: float = 86400.0
     renew_every: float = 21600.0
-    apply_interval: float = 0.2  # seconds between inbox polls when no commit wakes us
+    apply_interval: float = 0.1  # seconds between the applier's polls of the inbox
     batch_size: int = DEFAULT_BATCH
     base_url: str | None = None
 
 
-class Applier(threading.Thread):
-    """Applies inbox events in micro-batches until stopped, then drains the queue."""
+class ApplierProcess:
+    """`clio-sync webhooks apply --follow` as a child process."""
 
-    def __init__(self, db: Path, inbox_file: Path, fetch: ApiFetcher, jobs: JobRunner,
-                 options: ServeOptions) -> None:
-        super().__init__(name="applier", daemon=True)
-        self.db, self.inbox_file, self.fetch, self.jobs = db, inbox_file, fetch, jobs
-        self.options = options
-        self.wake = threading.Event()
-        self.stopping = threading.Event()
+    def __init__(self, db: Path, inbox_file: Path, options: ServeOptions) -> None:
+        self.db, self.inbox_file, self.options = db, inbox_file, options
+        self.proc: subprocess.Popen | None = None
 
-    def run(self) -> None:
-        conn = store.connect(self.inbox_file)
-        try:
-            while not self.stopping.is_set():
-                self.wake.wait(self.options.apply_interval)
-                self.wake.clear()
-                if not self.jobs.busy and inbox.pending(conn):
-                    self._apply(conn, APPLIER_LOCK_TIMEOUT)
-            if inbox.pending(conn):
-                self._apply(conn, DRAIN_LOCK_TIMEOUT)
-        finally:
-            conn.close()
-            self.fetch.close()
+    def start(self) -> None:
+        env = dict(os.environ)
+        if self.options.base_url:
+            env["SOURCES__CLIO__BASE_URL"] = self.options.base_url
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pipelines", "--log-format", "plain", "webhooks", "apply",
+             "--follow", "--db", str(self.db), "--inbox", str(self.inbox_file),
+             "--interval", str(self.options.apply_interval),
+             "--batch-size", str(self.options.batch_size)], env=env)
 
-    def _apply(self, conn: Any, lock_timeout: float) -> None:
-        try:
-            report = apply_pending(self.db, conn, self.fetch, self.options.batch_size,
-                                   lock_timeout=lock_timeout)
-        except WarehouseLocked:
-            return  # another writer; the events wait in the inbox
-        except ClioSyncError as exc:
-            log.error("applying webhook events failed (they stay queued): %s", exc)
-            self.stopping.wait(5.0)
+    def is_alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout: float = DRAIN_TIMEOUT) -> None:
+        """SIGTERM: it finishes its batch and applies what is queued; killed after `timeout`."""
+        if not self.is_alive():
             return
-        if report.events:
-            log.info("%s", report.summary())
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.wake.set()
-        self.join()
+        assert self.proc is not None
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            log.warning("the applier did not finish within %.0fs; stopping it (its events "
+                        "stay queued and are applied at the next start)", timeout)
+            self.proc.kill()
+            self.proc.wait()
 
 
 class Schedule(threading.Thread):
@@ -153,7 +147,7 @@ def serve(db: Path, inbox_file: Path, settings: Callable[[], Any], options: Serv
     from pipelines.webhooks.receiver import build_app
 
     jobs = JobRunner(db, options.base_url)
-    applier = Applier(db, inbox_file, ApiFetcher(settings), jobs, options)
+    applier = ApplierProcess(db, inbox_file, options)
     schedule = Schedule(inbox_file, settings, jobs, options)
 
     def shutdown() -> None:
@@ -162,7 +156,7 @@ def serve(db: Path, inbox_file: Path, settings: Callable[[], Any], options: Serv
         applier.stop()
         log.info("serve stopped")
 
-    app = build_app(inbox_file, options.path, on_commit=applier.wake.set, on_shutdown=shutdown)
+    app = build_app(inbox_file, options.path, on_shutdown=shutdown)
     store.connect(inbox_file).close()  # fail early, before threads, on an unusable inbox
     applier.start()
     schedule.start()

@@ -18,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "sync"))
 sys.path.insert(0, str(Path(__file__).parent))
 
-from world import Receiver  # noqa: E402
+from world import Receiver, ReceiverThread  # noqa: E402
 
 
 @pytest.fixture
@@ -27,7 +27,16 @@ def inbox_file(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def receiver(inbox_file: Path, tmp_path: Path) -> Iterator[Receiver]:
+def receiver(inbox_file: Path) -> Iterator[ReceiverThread]:
+    """The receiver app over real HTTP, served in this process (starts in milliseconds)."""
+    r = ReceiverThread(inbox_file).start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
+def receiver_process(inbox_file: Path, tmp_path: Path) -> Iterator[Receiver]:
+    """`clio-sync webhooks serve` as a child process (for kill -9 and its log)."""
     r = Receiver(inbox_file, tmp_path / "receiver.log").start()
     yield r
     r.stop()

@@ -71,11 +71,12 @@ class TestDelivery:
         assert kit.post_signed(receiver.url(token), body, "the-matter-secret").status_code == 401
         assert kit.rows() == []
 
-    def test_an_unknown_webhook_is_rejected_and_logged(self, receiver, kit):
-        resp = kit.post_signed(receiver.url("unknown-token"), kit.body(7, "updated", BILL), SECRET)
+    def test_an_unknown_webhook_is_rejected_and_logged(self, receiver_process, kit):
+        resp = kit.post_signed(receiver_process.url("unknown-token"),
+                               kit.body(7, "updated", BILL), SECRET)
         assert resp.status_code == 401
-        assert "unknown webhook" in receiver.log()
-        assert SECRET not in receiver.log()
+        assert "unknown webhook" in receiver_process.log()
+        assert SECRET not in receiver_process.log()
 
     def test_a_body_claiming_another_webhook_id_is_rejected(self, receiver, kit):
         token = kit.register(7, "bill", SECRET)
@@ -117,9 +118,9 @@ class TestDelivery:
         assert states == ["pending", "duplicate", "duplicate"]
 
 
-def test_an_acknowledged_delivery_survives_kill_9(receiver, kit):
+def test_an_acknowledged_delivery_survives_kill_9(receiver_process, kit):
     token = kit.register(7, "bill", SECRET)
     body = kit.body(7, "deleted", {"id": 5, "etag": '"e"'})
-    assert kit.post_signed(receiver.url(token), body, SECRET).status_code == 200
-    receiver.kill9()
+    assert kit.post_signed(receiver_process.url(token), body, SECRET).status_code == 200
+    receiver_process.kill9()
     assert [r["body"] for r in kit.rows()] == [body]

@@ -80,6 +80,9 @@ class ReceiverThread:
         """What `webhooks subscribe --url` is given (each webhook adds its token)."""
         return f"{self.base_url}/webhooks/clio"
 
+    def url(self, token: str) -> str:
+        return f"{self.hooks_url}/{token}"
+
 
 class Receiver:
     """`clio-sync webhooks serve` as a child process on a loopback port (restartable)."""

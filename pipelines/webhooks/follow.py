@@ -1,0 +1,67 @@
+"""`clio-sync webhooks apply --follow`: apply in micro-batches until SIGTERM, then drain.
+
+`serve` runs this as a child process rather than a thread: the applier's work (dlt,
+Arrow, DuckDB) is mostly Python, and sharing one interpreter lock with the receiver
+would make deliveries wait behind it for their 200. The inbox is the only link between
+the two: the follower polls its queue (an indexed count) every `interval` seconds.
+
+One batch per writer-lock hold, so a scheduled `run` waiting for the lock gets it
+between batches. SIGTERM or SIGINT: finish the batch, apply what is still queued (the
+receiver has stopped by then), exit; what a held lock prevents stays queued for the
+next start, never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+
+from pipelines.errors import ClioSyncError, WarehouseLocked
+from pipelines.webhooks import inbox, store
+from pipelines.webhooks.applier import DEFAULT_BATCH, apply_pending
+from pipelines.webhooks.fetcher import Fetch
+
+LOCK_WAIT = 5.0  # then poll again, so a long `run` never leaves SIGTERM unanswered
+DRAIN_LOCK_WAIT = 30.0  # at shutdown, how long to wait for the lock to apply the rest
+ERROR_PAUSE = 5.0  # after a failed batch (Clio unreachable for a fetch, say)
+
+log = logging.getLogger(__name__)
+
+
+def follow(db: Path, inbox_file: Path, fetch: Fetch, interval: float = 0.1,
+           batch_size: int = DEFAULT_BATCH) -> int:
+    """Apply queued events as they come until told to stop; returns the exit code."""
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    conn = store.connect(inbox_file)
+    try:
+        while True:
+            stopping = stop.is_set()
+            if not inbox.pending(conn):
+                if stopping:
+                    return 0
+                stop.wait(interval)
+                continue
+            try:
+                report = apply_pending(db, conn, fetch, batch_size,
+                                       max_batches=None if stopping else 1,
+                                       lock_timeout=DRAIN_LOCK_WAIT if stopping else LOCK_WAIT)
+            except WarehouseLocked as exc:
+                if stopping:
+                    log.warning("%s %d events stay queued for the next start.", exc,
+                                inbox.pending(conn))
+                    return 0
+                continue
+            except ClioSyncError as exc:
+                log.error("applying webhook events failed (they stay queued): %s", exc)
+                if stopping:
+                    return 1
+                stop.wait(ERROR_PAUSE)
+                continue
+            if report.events:
+                log.info("%s", report.summary())
+    finally:
+        conn.close()
