@@ -59,6 +59,8 @@ def apply_pending(db: Path, inbox_conn: sqlite3.Connection, fetch: Fetch,
     report = ApplyReport()
     with warehouse.writer_lock(db, "webhooks apply", timeout=lock_timeout):
         inbox.release_claims(inbox_conn)  # claims of a dead applier: we hold the lock now
+        # A fresh dlt pipeline under each hold of the lock: a `run` in between may have
+        # changed its schema and state on disk, which a kept pipeline would not see.
         loader = BatchLoader(db)
         loader.finish_interrupted()
         while max_batches is None or report.batches < max_batches:
