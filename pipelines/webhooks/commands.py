@@ -232,7 +232,7 @@ def _print_status(conn: sqlite3.Connection) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from pipelines.webhooks import inbox, registry
+    from pipelines.webhooks import inbox, lifecycle, registry
 
     table = Table("webhook id", "model", "status", "expires at", "last delivery", "fetch")
     for sub in registry.live(conn):
@@ -245,6 +245,10 @@ def _print_status(conn: sqlite3.Connection) -> None:
     counts = inbox.counts(conn)
     console.print("inbox: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
                                or "empty"))
+    due = lifecycle.due_catchups(conn)
+    if due:
+        console.print(f"catch-ups due: {len(due)} gap(s) ({', '.join(r['model'] for r in due)})"
+                      "; `clio-sync webhooks renew` runs them (an incremental run + reconcile)")
 
 
 def _renew(args: argparse.Namespace) -> int:

@@ -160,7 +160,10 @@ def test_a_suspended_webhook_is_recreated_and_its_gap_caught_up(world):
     assert {m: h["status"] for m, h in world.remote_hooks().items()} == {
         "bill": "suspended", "contact": "suspended", "matter": "enabled", "activity": "enabled"}
     world.receiver.start()
-    world.cli("webhooks", "renew", "--db", str(world.db))
+    world.cli("webhooks", "renew", "--db", str(world.db), "--no-catchup")  # re-creates only
+    world.cli("webhooks", "status", "--db", str(world.db), "--offline")
+    assert "catch-ups due: 2 gap(s)" in world.log()
+    world.cli("webhooks", "renew", "--db", str(world.db))  # runs the due catch-ups
     remote = world.remote_hooks()
     assert {m: h["status"] for m, h in remote.items()} == dict.fromkeys(old, "enabled")
     assert remote["bill"]["id"] not in old.values() and remote["contact"]["id"] not in old.values()
