@@ -1,17 +1,26 @@
-"""Shared fixtures for the report tests: the hand-built firm, loaded into a DuckDB file."""
+"""Shared fixtures for the report tests: the hand-built firm, loaded into a DuckDB file,
+and generated sandbox firms synced over HTTP."""
 
 from __future__ import annotations
 
 import json
-from datetime import date
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import duckdb
+import httpx
 import pytest
 
+from pipelines.clio.config import ClioSettings, load_settings
 from pipelines.clio.load import load_records
+from pipelines.clio.sync import build_models_if_present, sync
 from pipelines.reports.runner import build_models
 from pipelines.reports.settings import ReportSettings, apply_settings
+from pipelines.sandbox.harness import SandboxServer, serve_sandbox
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FIRM = json.loads((FIXTURES / "firm.json").read_text())
@@ -48,3 +57,75 @@ def con(firm_db: Path):
     apply_settings(connection, SETTINGS)
     yield connection
     connection.close()
+
+
+# The generated firm lives at a fixed -05:00 offset (no DST); Etc/GMT+5 is that zone.
+SANDBOX_TZ = "Etc/GMT+5"
+SANDBOX_OFFSET = timezone(timedelta(hours=-5))
+DEMO_FIRM = ("small", 7, 1)  # what `clio-sync demo` syncs: small seed 7, then a day of life
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A warehouse with its models built, and Clio's truth at the moment it was synced."""
+
+    db: Path
+    today: date
+    bills: list[dict]
+    allocations: list[dict]
+    outstanding: list[dict]
+
+    def revenue_bills(self, *states: str) -> list[dict]:
+        return [b for b in self.bills if b["state"] in states and b["kind"] != "trust_kind"]
+
+
+def sandbox_settings(sb: SandboxServer, tmp: Path) -> ClioSettings:
+    token = sb.token()
+    return load_settings(
+        base_url=sb.base_url, region="us", api="manage", token_store=tmp / "token.json",
+        refresh_token=token["refresh_token"], access_token=token["access_token"],
+        client_id="sandbox", client_secret="sandbox-secret",
+    )
+
+
+def sandbox_today(sb: SandboxServer) -> date:
+    """The firm's date: its clock comes as the `Date` header of every sandbox answer."""
+    stamp = httpx.get(f"{sb.base_url}/_sandbox/stats").headers["date"]
+    return parsedate_to_datetime(stamp).astimezone(SANDBOX_OFFSET).date()
+
+
+def _snapshot(sb: SandboxServer, db: Path, copy_to: Path) -> Snapshot:
+    assert build_models_if_present(db)
+    shutil.copy(db, copy_to)  # the next sync writes on `db`; this state stays readable
+    return Snapshot(copy_to, sandbox_today(sb), sb.truth("bills"), sb.truth("allocations"),
+                    sb.truth("outstanding_client_balances"))
+
+
+def sync_generated_firm(scale: str, seed: int, days: int, tmp: Path) -> dict[str, Snapshot]:
+    """{"synced": after a full sync, "lived": after `days` of life and an incremental sync}."""
+    db = tmp / "clio_sync.duckdb"
+    with serve_sandbox(scale=scale, seed=seed) as sb:
+        settings = sandbox_settings(sb, tmp)
+        sync(db, settings, full_refresh=True)
+        synced = _snapshot(sb, db, tmp / "synced.duckdb")
+        changes = sb.advance(days=days)
+        assert changes.get("bills"), "the firm's life changed no bill: nothing to test"
+        assert not sync(db, settings).full_refresh
+        lived = _snapshot(sb, db, tmp / "lived.duckdb")
+    assert lived.today == synced.today + timedelta(days=days)
+    return {"synced": synced, "lived": lived}
+
+
+@pytest.fixture(scope="session")
+def generated_firm(tmp_path_factory) -> Callable[[str, int, int], dict[str, Snapshot]]:
+    """`generated_firm(scale, seed, days)`: a synced firm, built once per session (read it,
+    don't write: the notebook test and the property tests share the demo firm)."""
+    built: dict[tuple[str, int, int], dict[str, Snapshot]] = {}
+
+    def get(scale: str, seed: int, days: int) -> dict[str, Snapshot]:
+        key = (scale, seed, days)
+        if key not in built:
+            built[key] = sync_generated_firm(*key, tmp_path_factory.mktemp(f"{scale}{seed}"))
+        return built[key]
+
+    return get

@@ -9,31 +9,23 @@ the allocations Clio holds, and the as-of aging of today equals the live aging.
 
 from __future__ import annotations
 
-import shutil
 from collections import defaultdict
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from decimal import Decimal
-from email.utils import parsedate_to_datetime
-from pathlib import Path
 
 import duckdb
-import httpx
 import pytest
 
-from pipelines.clio.config import ClioSettings, load_settings
-from pipelines.clio.sync import build_models_if_present, sync
 from pipelines.reports.checks import run_checks
 from pipelines.reports.settings import ReportSettings, apply_settings
-from pipelines.sandbox.harness import SandboxServer, serve_sandbox
+
+from .conftest import DEMO_FIRM, SANDBOX_TZ, Snapshot
 
 pytestmark = pytest.mark.slow
 
-# The sandbox firm lives at a fixed -05:00 offset (no DST); Etc/GMT+5 is that zone.
-FIRM_TZ = "Etc/GMT+5"
-FIRM_OFFSET = timezone(timedelta(hours=-5))
-# (scale, seed, days lived between the full and the incremental sync)
-FIRMS = [("tiny", 7, 5), ("tiny", 3, 12), ("tiny", 41, 30), ("small", 3, 4)]
+# (scale, seed, days lived between the full and the incremental sync); small seed 7 after
+# one day is the database `clio-sync demo` builds.
+FIRMS = [("tiny", 7, 5), ("tiny", 3, 12), ("tiny", 41, 30), DEMO_FIRM]
 BUCKETS = ("current_amount", "days_1_30_amount", "days_31_60_amount", "days_61_90_amount",
            "days_91_plus_amount")
 CENT = Decimal("0.01")
@@ -43,59 +35,9 @@ def cents(value: float | None) -> Decimal:
     return Decimal(str(value or 0)).quantize(CENT)
 
 
-@dataclass(frozen=True)
-class Snapshot:
-    """A warehouse with its models built, and Clio's truth at the moment it was synced."""
-
-    db: Path
-    today: date
-    bills: list[dict]
-    allocations: list[dict]
-    outstanding: list[dict]
-
-    def revenue_bills(self, *states: str) -> list[dict]:
-        return [b for b in self.bills if b["state"] in states and b["kind"] != "trust_kind"]
-
-
-def settings_for(sb: SandboxServer, tmp: Path) -> ClioSettings:
-    token = sb.token()
-    return load_settings(
-        base_url=sb.base_url, region="us", api="manage", token_store=tmp / "token.json",
-        refresh_token=token["refresh_token"], access_token=token["access_token"],
-        client_id="sandbox", client_secret="sandbox-secret",
-    )
-
-
-def firm_today(sb: SandboxServer) -> date:
-    """The firm's date: its clock comes as the `Date` header of every sandbox answer."""
-    stamp = httpx.get(f"{sb.base_url}/_sandbox/stats").headers["date"]
-    return parsedate_to_datetime(stamp).astimezone(FIRM_OFFSET).date()
-
-
-def snapshot(sb: SandboxServer, db: Path, copy_to: Path) -> Snapshot:
-    assert build_models_if_present(db)
-    shutil.copy(db, copy_to)  # the next sync writes on `db`; this state stays readable
-    return Snapshot(copy_to, firm_today(sb), sb.truth("bills"), sb.truth("allocations"),
-                    sb.truth("outstanding_client_balances"))
-
-
 @pytest.fixture(scope="module", params=FIRMS, ids=lambda f: f"{f[0]}-seed{f[1]}-{f[2]}days")
-def firm(request, tmp_path_factory) -> dict[str, Snapshot]:
-    """{"synced": after a full sync, "lived": after days of life and an incremental sync}."""
-    scale, seed, days = request.param
-    tmp = tmp_path_factory.mktemp(f"{scale}{seed}")
-    db = tmp / "clio_sync.duckdb"
-    with serve_sandbox(scale=scale, seed=seed) as sb:
-        settings = settings_for(sb, tmp)
-        sync(db, settings, full_refresh=True)
-        synced = snapshot(sb, db, tmp / "synced.duckdb")
-        changes = sb.advance(days=days)
-        assert changes.get("bills"), "the firm's life changed no bill: nothing to test"
-        incremental = sync(db, settings)
-        assert not incremental.full_refresh
-        lived = snapshot(sb, db, tmp / "lived.duckdb")
-    assert lived.today == synced.today + timedelta(days=days)
-    return {"synced": synced, "lived": lived}
+def firm(request, generated_firm) -> dict[str, Snapshot]:
+    return generated_firm(*request.param)
 
 
 @pytest.fixture(params=["synced", "lived"])
@@ -106,7 +48,7 @@ def state(request, firm) -> Snapshot:
 @pytest.fixture
 def con(state):
     connection = duckdb.connect(str(state.db), read_only=True)
-    apply_settings(connection, ReportSettings(timezone=FIRM_TZ, today=state.today))
+    apply_settings(connection, ReportSettings(timezone=SANDBOX_TZ, today=state.today))
     yield connection
     connection.close()
 
@@ -218,11 +160,11 @@ def test_as_of_the_first_sync_day_replays_its_aging_from_the_later_warehouse(fir
     stable = {i for i, s in states_then.items() if s in ("awaiting_payment", "paid")
               and states_now.get(i) in ("awaiting_payment", "paid")}
     with duckdb.connect(str(synced.db), read_only=True) as con:
-        apply_settings(con, ReportSettings(timezone=FIRM_TZ, today=synced.today))
+        apply_settings(con, ReportSettings(timezone=SANDBOX_TZ, today=synced.today))
         then = con.execute("select bill_id, sum(balance) from reports.ar_aging_detail "
                            "group by 1 order by 1").fetchall()
     with duckdb.connect(str(lived.db), read_only=True) as con:
-        apply_settings(con, ReportSettings(timezone=FIRM_TZ, today=lived.today))
+        apply_settings(con, ReportSettings(timezone=SANDBOX_TZ, today=lived.today))
         replayed = con.execute(
             "select bill_id, balance from reports.ar_aging_as_of(cast(? as date)) order by 1",
             [synced.today]).fetchall()
