@@ -116,7 +116,7 @@ def _report(args: argparse.Namespace) -> int:
         result = run_report(con, query)
     finally:
         con.close()
-    write(result, args.format, title=query.title)
+    write(result, args.format, title=query.title, layout=query.layout)
     return 0
 
 

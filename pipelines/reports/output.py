@@ -18,6 +18,8 @@ from typing import IO, Any, Literal
 
 import duckdb
 
+from pipelines.reports.table import Layout, render
+
 Format = Literal["table", "csv", "json"]
 FORMATS: tuple[str, ...] = ("table", "csv", "json")
 
@@ -52,11 +54,23 @@ def format_money(value: Decimal | None, currency: str | None = None) -> str:
     return f"{text} {currency}" if currency else text
 
 
-def write(result: Result, fmt: Format, title: str | None = None, out: IO[str] | None = None) -> None:
-    """Print `result` to `out` (stdout) in the chosen format."""
+def write(
+    result: Result,
+    fmt: Format,
+    title: str | None = None,
+    out: IO[str] | None = None,
+    layout: Layout | None = None,
+    width: int | None = None,
+) -> None:
+    """Print `result` to `out` (stdout) in the chosen format. A table follows `layout`
+    (a report's human headers, per currency, fitted to `width` or the terminal) when
+    given; without one (ad-hoc SQL) it shows every column under its own name."""
     out = out or sys.stdout
     try:
-        _write(result, fmt, title, out)
+        if fmt == "table" and layout is not None:
+            render(result.columns, result.rows, layout, title or "", out, width)
+        else:
+            _write(result, fmt, title, out)
     except BrokenPipeError:  # `| head`: the reader has all it wanted
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter's final flush quiet
 

@@ -15,6 +15,7 @@ import duckdb
 
 from pipelines.errors import ClioSyncError, ConfigError
 from pipelines.reports.output import Result
+from pipelines.reports.table import Column, Layout
 
 REPORTS: tuple[str, ...] = ("ar-aging", "outstanding", "paid-bills", "collections", "kpis")
 GROUPINGS: dict[str, tuple[str, ...]] = {
@@ -26,6 +27,66 @@ BUCKETS = (
     "current_amount", "days_1_30_amount", "days_31_60_amount", "days_61_90_amount",
     "days_91_plus_amount",
 )
+
+# What `--format table` shows (CSV and JSON keep every column, under these machine names).
+# `drop`: the order in which columns give way on a narrow terminal (highest first).
+KEY_COLUMNS: dict[str, tuple[Column, ...]] = {
+    "client": (Column("client_name", "Client"),),
+    "matter": (Column("matter_display_number", "Matter"), Column("client_name", "Client", drop=2)),
+    "attorney": (Column("responsible_attorney_name", "Attorney"),),
+}
+AGING_COLUMNS = (
+    Column("count_bills", "Bills", "number", drop=1),
+    Column("current_amount", "Current", "money", total=True),
+    Column("days_1_30_amount", "1–30", "money", total=True),
+    Column("days_31_60_amount", "31–60", "money", total=True),
+    Column("days_61_90_amount", "61–90", "money", total=True),
+    Column("days_91_plus_amount", "91+", "money", total=True),
+    Column("balance", "Balance", "money", total=True),
+)
+OUTSTANDING_COLUMNS = (
+    Column("total_outstanding", "Outstanding", "money", total=True),
+    Column("overdue_outstanding", "Overdue", "money", total=True),
+    Column("oldest_due_at", "Oldest due", "date", drop=3),
+    Column("last_payment_date", "Last payment", "date", drop=4),
+    Column("open_bills", "Bills", "number", drop=1),
+)
+PAID_BILLS_LAYOUT = Layout((
+    Column("bill_number", "Bill"),
+    Column("client_name", "Client"),
+    Column("issued_at", "Issued", "date", drop=3),
+    Column("due_at", "Due", "date", drop=2),
+    Column("paid_at", "Paid", "date"),
+    Column("days_to_pay", "Days\nto pay", "number"),
+    Column("days_late", "Days\nlate", "number", drop=1),
+    Column("amount_due", "Amount\ndue", "money", total=True),
+    Column("collected", "Collected", "money", total=True),
+    Column("written_off", "Written\noff", "money", total=True),
+    Column("settled_by", "Settled\nby", "label", drop=4),
+))
+COLLECTIONS_LAYOUT = Layout((
+    Column("allocation_date", "Date", "date"),
+    Column("bill_number", "Bill"),
+    Column("client_name", "Client"),
+    Column("collected", "Collected", "money", total=True),
+    Column("written_off", "Written\noff", "money", total=True),
+    Column("days_after_issue", "Days after\nissue", "number", drop=2),
+    Column("days_after_due", "Days after\ndue", "number", drop=1),
+))
+KPIS_LAYOUT = Layout((
+    Column("month", "Month", "month"),
+    Column("billed", "Billed", "money"),
+    Column("collected", "Collected", "money"),
+    Column("written_off", "Written\noff", "money", drop=3),
+    Column("collection_rate", "Collection\nrate", "percent"),
+    Column("ar_at_month_end", "AR at\nmonth end", "money"),
+    Column("ar_over_90_at_month_end", "AR 91+ at\nmonth end", "money", drop=2),
+    Column("dso_days", "DSO\n(days)", "days"),
+    Column("avg_days_to_pay", "Days to pay\n(average)", "days", drop=4),
+    Column("weighted_days_to_pay", "Days to pay\n(weighted)", "days", drop=5),
+    Column("count_bills_issued", "Bills\nissued", "number", drop=6),
+    Column("count_bills_paid", "Bills\npaid", "number", drop=7),
+), totals=False)
 
 
 class ReportsMissing(ClioSyncError):
@@ -39,6 +100,7 @@ class ReportQuery:
     title: str
     sql: str
     params: tuple[object, ...] = ()
+    layout: Layout | None = None  # how `--format table` shows it
 
 
 def report_query(name: str, by: str | None = None, as_of: date | None = None) -> ReportQuery:
@@ -71,7 +133,7 @@ def report_query(name: str, by: str | None = None, as_of: date | None = None) ->
         "kpis": _kpis,
     }
     query = builders[name](by or "client", as_of)
-    return ReportQuery(query.title + suffix, query.sql, query.params)
+    return ReportQuery(query.title + suffix, query.sql, query.params, query.layout)
 
 
 def run_report(con: duckdb.DuckDBPyConnection, query: ReportQuery) -> Result:
@@ -103,13 +165,14 @@ from {source}
 group by all
 order by currency, balance desc, {keys}
 """
-    return ReportQuery(f"AR aging by {by}", sql, (as_of,) if as_of else ())
+    layout = Layout(KEY_COLUMNS[by] + AGING_COLUMNS)
+    return ReportQuery(f"AR aging by {by}", sql, (as_of,) if as_of else (), layout)
 
 
 def _outstanding(by: str, as_of: date | None) -> ReportQuery:
     if by == "client" and as_of is None:
         sql = "select * from reports.outstanding_balances order by currency, total_outstanding desc, client_id"
-        return ReportQuery("Outstanding balances by client", sql)
+        return ReportQuery("Outstanding balances by client", sql, (), _outstanding_layout(by))
     keys = ", ".join(GROUPINGS[by])
     source = "reports.ar_aging_as_of(?)" if as_of else "reports.ar_aging_detail"
     sql = f"""
@@ -124,22 +187,27 @@ from {source}
 group by all
 order by currency, total_outstanding desc, {keys}
 """
-    return ReportQuery(f"Outstanding balances by {by}", sql, (as_of,) if as_of else ())
+    return ReportQuery(f"Outstanding balances by {by}", sql, (as_of,) if as_of else (),
+                       _outstanding_layout(by))
+
+
+def _outstanding_layout(by: str) -> Layout:
+    return Layout(KEY_COLUMNS[by] + OUTSTANDING_COLUMNS)
 
 
 def _paid_bills(by: str, as_of: date | None) -> ReportQuery:
     where = "where paid_at <= ?" if as_of else ""
     sql = f"select * from reports.paid_bills {where} order by paid_at desc, bill_id"
-    return ReportQuery("Paid bills", sql, (as_of,) if as_of else ())
+    return ReportQuery("Paid bills", sql, (as_of,) if as_of else (), PAID_BILLS_LAYOUT)
 
 
 def _collections(by: str, as_of: date | None) -> ReportQuery:
     where = "where allocation_date <= ?" if as_of else ""
     sql = f"select * from reports.collections {where} order by allocation_date desc, allocation_id"
-    return ReportQuery("Collections", sql, (as_of,) if as_of else ())
+    return ReportQuery("Collections", sql, (as_of,) if as_of else (), COLLECTIONS_LAYOUT)
 
 
 def _kpis(by: str, as_of: date | None) -> ReportQuery:
     # The view stops at the firm's today, which --as-of pins.
     sql = "select * from reports.billing_kpis_monthly order by currency, month"
-    return ReportQuery("Billing KPIs by month", sql)
+    return ReportQuery("Billing KPIs by month", sql, (), KPIS_LAYOUT)

@@ -38,13 +38,29 @@ def cli(capsys, *argv) -> tuple[int, str, str]:
 
 
 class TestReport:
-    def test_aging_table_formats_money_with_its_currency(self, capsys, firm_db):
+    def test_aging_table_has_human_headers_and_a_table_per_currency(self, capsys, firm_db):
         code, out, err = cli(capsys, "report", "ar-aging", "--db", str(firm_db))
         assert code == 0, err
-        assert "AR aging by client" in out
-        assert "4,550.00 USD" in out and "2,550.50 USD" in out and "4,000.00 EUR" in out
+        assert "AR aging by client (EUR)" in out and "AR aging by client (USD)" in out
+        header = next(line for line in out.splitlines() if line.startswith("Client"))
+        assert header.split() == ["Client", "Bills", "Current", "1–30", "31–60", "61–90", "91+",
+                                  "Balance"]
+        assert "_amount" not in out and "client_id" not in out
+        assert "4,550.00" in out and "2,550.50" in out and "4,000.00" in out
         assert "-50.00" not in out  # the credit balance is netted into Birch's 1-30 bucket
-        assert "700.50 USD" in out
+        assert "700.50" in out
+        usd = out[out.index("(USD)"):]
+        assert next(line for line in usd.splitlines() if line.startswith("Total")).split()[-1] \
+            == "7,100.50"
+
+    def test_csv_and_json_keep_the_machine_column_names(self, capsys, firm_db):
+        names = ["client_id", "client_name", "currency", "count_bills", "current_amount",
+                 "days_1_30_amount", "days_31_60_amount", "days_61_90_amount",
+                 "days_91_plus_amount", "balance"]
+        code, out, _ = cli(capsys, "report", "ar-aging", "--format", "csv", "--db", str(firm_db))
+        assert code == 0 and out.splitlines()[0].split(",") == names
+        code, out, _ = cli(capsys, "report", "ar-aging", "--format", "json", "--db", str(firm_db))
+        assert code == 0 and all(list(row) == names for row in json.loads(out))
 
     def test_aging_by_attorney_as_csv(self, capsys, firm_db):
         code, out, _ = cli(capsys, "report", "ar-aging", "--by", "attorney", "--format", "csv",
