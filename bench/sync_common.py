@@ -125,8 +125,11 @@ def run_worker(script: Path, args: Sequence[str], env: dict[str, str]) -> dict[s
 
 
 def report(result: dict[str, Any]) -> None:
-    """Print a worker's result as its last line (with the process's peak RSS)."""
-    result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    """Print a worker's result as its last line (with the process's peak RSS and CPU)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    result["peak_rss_mb"] = round(usage.ru_maxrss / 1024, 1)
+    # CPU seconds of the client process (all its threads): less swayed by a busy machine
+    result["cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 2)
     print(json.dumps(result), flush=True)
 
 

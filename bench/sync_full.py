@@ -208,14 +208,15 @@ def render(args: argparse.Namespace, built: str, runs: dict[str, list[dict]], lo
         "",
         describe_firm(args.scale, args.seed, built),
         "",
-        "| variant | median s | records | records/s | rows in DuckDB | requests (server) "
-        "| 429s | median peak RSS MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| variant | median s | records | records/s | client CPU s | rows in DuckDB "
+        "| requests (server) | 429s | median peak RSS MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for v, rs in runs.items():
         stored = rs[0].get("rows")
         lines.append(
             f"| {v} | {med[v]:.2f} | {records[v]:,} | {rate[v]:,.0f} | "
+            f"{median([r['cpu_seconds'] for r in rs]):.1f} | "
             f"{'-' if stored is None else f'{stored:,}'} | {rs[0]['requests']:,} | "
             f"{sum(r['served_429'] for r in rs)} | {rss[v]:.0f} |")
     lines.append("")
@@ -232,7 +233,9 @@ def render(args: argparse.Namespace, built: str, runs: dict[str, list[dict]], lo
     lines += [
         "- records: what the variant read (floor, clio-sync: records in pages; baseline: rows "
         "dlt normalized into the root tables); rows in DuckDB: rows in the root tables after "
-        "the load; requests: API requests the sandbox answered during the run.",
+        "the load; requests: API requests the sandbox answered during the run; client CPU s: "
+        "user + system CPU of the whole worker process (imports included, all threads), "
+        "median; the sandbox's CPU is not in it.",
         "- baseline: dlt's generic `rest_api` source on the same endpoints, `fields`, page "
         "sizes and state filters (`JSONLinkPaginator` on `meta.paging.next`, `updated_since` "
         "incremental), merged into DuckDB with dlt's defaults (no explicit column types).",
