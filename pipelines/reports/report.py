@@ -31,9 +31,10 @@ BUCKETS = (
 # What `--format table` shows (CSV and JSON keep every column, under these machine names).
 # `drop`: the order in which columns give way on a narrow terminal (highest first).
 KEY_COLUMNS: dict[str, tuple[Column, ...]] = {
-    "client": (Column("client_name", "Client"),),
-    "matter": (Column("matter_display_number", "Matter"), Column("client_name", "Client", drop=2)),
-    "attorney": (Column("responsible_attorney_name", "Attorney"),),
+    "client": (Column("client_name", "Client", missing="(no client)"),),
+    "matter": (Column("matter_display_number", "Matter", missing="(no matter)"),
+               Column("client_name", "Client", drop=2)),
+    "attorney": (Column("responsible_attorney_name", "Attorney", missing="(no attorney)"),),
 }
 AGING_COLUMNS = (
     Column("count_bills", "Bills", "number", drop=1),

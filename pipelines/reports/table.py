@@ -34,6 +34,7 @@ class Column:
     kind: Kind = "text"
     drop: int = 0  # 0: always shown; when too wide, the highest `drop` goes first
     total: bool = False  # summed in the total row (money only)
+    missing: str = ""  # shown for null, e.g. "(no attorney)" for a matter without one
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,8 @@ def render(
     hidden: list[str] = []
     sections = _sections(rows, index.get(layout.section_by or ""))
     for number, (key, part) in enumerate(sections.items()):
-        cells = [[cell(row[index[c.name]], c.kind) for c in wanted] for row in part]
+        cells = [[c.missing if row[index[c.name]] is None else cell(row[index[c.name]], c.kind)
+                  for c in wanted] for row in part]
         total = _total_row(part, wanted, index) if layout.totals else None
         shown, in_row, widths = _fit(wanted, cells, total, limit)
         table = Table(

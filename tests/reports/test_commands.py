@@ -53,6 +53,16 @@ class TestReport:
         assert next(line for line in usd.splitlines() if line.startswith("Total")).split()[-1] \
             == "7,100.50"
 
+    def test_aging_by_attorney_names_matters_without_one(self, capsys, db_copy):
+        import duckdb
+
+        with duckdb.connect(str(db_copy)) as con:
+            con.execute("update clio.matters set responsible_attorney__id = null, "
+                        "responsible_attorney__name = null where id = 304")
+        code, out, err = cli(capsys, "report", "ar-aging", "--by", "attorney", "--db", str(db_copy))
+        assert code == 0, err
+        assert any(line.startswith("(no attorney)") for line in out.splitlines())
+
     def test_csv_and_json_keep_the_machine_column_names(self, capsys, firm_db):
         names = ["client_id", "client_name", "currency", "count_bills", "current_amount",
                  "days_1_30_amount", "days_31_60_amount", "days_61_90_amount",
