@@ -23,7 +23,7 @@ from pipelines.webhooks import inbox, store
 from pipelines.webhooks.applier import DEFAULT_BATCH, apply_pending
 from pipelines.webhooks.fetcher import Fetch
 
-LOCK_WAIT = 5.0  # then poll again, so a long `run` never leaves SIGTERM unanswered
+LOCK_WAIT = 30.0  # per try: a long `run` logs one "waiting" line per 30 s, SIGTERM waits <= 30 s
 DRAIN_LOCK_WAIT = 30.0  # at shutdown, how long to wait for the lock to apply the rest
 ERROR_PAUSE = 5.0  # after a failed batch (Clio unreachable for a fetch, say)
 
