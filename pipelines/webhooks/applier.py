@@ -6,6 +6,8 @@ fetch what must be fetched, write tombstones, merge upserts and deletes the sync
 log each event's outcome and lag in `clio._webhook_applies`, then acknowledge the events
 in the inbox. A crash anywhere before the acknowledgement leaves the events claimed;
 the next pass returns them to the queue and applies them again, which is idempotent.
+When Clio cannot be asked about a record (a fetch fails), only that record's events wait
+for the next pass; the rest of the batch is applied.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import warehouse
+from pipelines.errors import ClioSyncError
 from pipelines.webhooks import inbox, ledger, planner
 from pipelines.webhooks.changes import Change, from_event
 from pipelines.webhooks.fetcher import Fetch
@@ -38,18 +41,21 @@ class ApplyReport:
     outcomes: Counter = field(default_factory=Counter)
     lags: list[float] = field(default_factory=list)
     batches: int = 0
+    deferred: int = 0  # events left queued because Clio could not be asked about them
 
     @property
     def events(self) -> int:
         return sum(self.outcomes.values())
 
     def summary(self) -> str:
+        waiting = (f"; {self.deferred} events wait for Clio (a fetch failed)"
+                   if self.deferred else "")
         if not self.events:
-            return "no events to apply"
+            return "no events to apply" + waiting
         counts = ", ".join(f"{n} {what}" for what, n in sorted(self.outcomes.items()))
         lag = (f"; lag p50 {statistics.median(self.lags):.2f}s max {max(self.lags):.2f}s"
                if self.lags else "")
-        return f"applied {self.events} events in {self.batches} batches ({counts}){lag}"
+        return f"applied {self.events} events in {self.batches} batches ({counts}){lag}{waiting}"
 
 
 def apply_pending(db: Path, inbox_conn: sqlite3.Connection, fetch: Fetch,
@@ -86,20 +92,43 @@ def apply_batch(loader: BatchLoader, events: list[inbox.Event], fetch: Fetch,
     finally:
         con.close()
     plan = planner.plan(changes, stored, tombstones)
+    deferred: set[int] = set()
     if plan.fetches:
-        fetched = {table: fetch(table, ids) for table, ids in plan.fetches.items()}
-        planner.resolve(plan, fetched, stored)
+        try:
+            fetched = {table: fetch(table, ids) for table, ids in plan.fetches.items()}
+        except ClioSyncError as exc:
+            deferred = _defer(plan, exc)
+        else:
+            planner.resolve(plan, fetched, stored)
     _write(loader, plan)
     applied_at = time.time()
+    outcomes = {seq: why for seq, why in outcomes.items() if seq not in deferred}
     outcomes.update(plan.outcomes)
+    settled = [c for c in changes if c.seq not in deferred]
     con = warehouse.connect(db)
     try:
-        ledger.record_applies(con, changes, outcomes, applied_at)
+        ledger.record_applies(con, settled, outcomes, applied_at)
     finally:
         con.close()
     report.outcomes.update(outcomes.values())
-    report.lags.extend(applied_at - c.received_at for c in changes)
+    report.lags.extend(applied_at - c.received_at for c in settled)
+    report.deferred += len(deferred)
     return outcomes
+
+
+def _defer(plan: planner.Plan, exc: ClioSyncError) -> set[int]:
+    """Leave the records that needed Clio for a later pass; the rest of the batch goes on.
+
+    Their events stay claimed (not acknowledged) until the next pass returns them to the
+    queue. Applying the others first is safe: each record's outcome depends only on its
+    own events and row, and a fetch returns Clio's current version whenever it happens.
+    """
+    seqs = {c.seq for group in plan.waiting.values() for c in group}
+    log.warning("could not fetch %d record(s) from Clio (%s); their %d event(s) wait for "
+                "the next pass", len(plan.waiting), exc, len(seqs))
+    plan.waiting.clear()
+    plan.fetches.clear()
+    return seqs
 
 
 def _known_state(con: duckdb.DuckDBPyConnection,

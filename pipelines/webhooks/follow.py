@@ -25,7 +25,7 @@ from pipelines.webhooks.fetcher import Fetch
 
 LOCK_WAIT = 30.0  # per try: a long `run` logs one "waiting" line per 30 s, SIGTERM waits <= 30 s
 DRAIN_LOCK_WAIT = 30.0  # at shutdown, how long to wait for the lock to apply the rest
-ERROR_PAUSE = 5.0  # after a failed batch (Clio unreachable for a fetch, say)
+ERROR_PAUSE = 5.0  # after a failed batch, or one whose fetches from Clio failed
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,13 @@ def follow(db: Path, inbox_file: Path, fetch: Fetch, interval: float = 0.1,
                     return 1
                 stop.wait(ERROR_PAUSE)
                 continue
-            if report.events:
+            if report.events or report.deferred:
                 log.info("%s", report.summary())
+            if report.deferred:
+                if stopping:
+                    log.warning("%d events stay queued for the next start (Clio could not be "
+                                "asked about their records)", report.deferred)
+                    return 0
+                stop.wait(ERROR_PAUSE)  # Clio is failing: do not ask again at once
     finally:
         conn.close()

@@ -211,6 +211,31 @@ class TestEvents:
         world.assert_truth()
 
 
+    def test_records_clio_cannot_be_asked_about_wait_while_the_rest_is_applied(
+        self, world, monkeypatch
+    ):
+        world.sync()
+        monkeypatch.setattr(subscriptions, "MAX_FIELDS_LENGTH", 500)  # bills' 580 do not fit
+        world.subscribe(("bill", "contact"))
+        assert world.remote_hooks()["bill"]["fields"] == subscriptions.SHORT_FIELDS
+        world.edit("bills", 1, memo="Waits for Clio")
+        world.edit("contacts", 3, name="Applied at once")
+        world.flush()
+        world.settings = settings_for(world.sb, world.tmp_path, max_attempts=2,
+                                      backoff_base=0.01)
+        world.sb.faults(kind="503", count=100, path="bills.json")
+        report = world.apply()
+        assert report.outcomes == {"upserted": 1} and report.deferred == 1
+        assert world.query("SELECT name FROM clio.contacts WHERE id = 3") == [
+            ("Applied at once",)]
+        assert world.query("SELECT memo FROM clio.bills WHERE id = 1") != [("Waits for Clio",)]
+        assert [e["state"] for e in world.inbox_rows("model = 'bill'")] == ["claimed"]
+        world.sb.faults(clear=True)
+        report = world.apply()
+        assert report.outcomes == {"fetched": 1} and report.deferred == 0
+        world.assert_truth()
+
+
 class TestRejected:
     def test_deliveries_signed_with_another_secret_are_refused_and_stored_nowhere(self, world):
         world.sync()
