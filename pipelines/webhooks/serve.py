@@ -36,6 +36,7 @@ from pipelines.webhooks.jobs import JobRunner
 log = logging.getLogger(__name__)
 
 DRAIN_TIMEOUT = 120.0  # seconds the applier may take to apply what is queued at shutdown
+RESTART_PAUSE = 2.0  # seconds before an applier that died is started again
 
 
 @dataclass(frozen=True)
@@ -52,38 +53,63 @@ class ServeOptions:
 
 
 class ApplierProcess:
-    """`clio-sync webhooks apply --follow` as a child process."""
+    """`clio-sync webhooks apply --follow` as a child process, restarted if it dies."""
 
     def __init__(self, db: Path, inbox_file: Path, options: ServeOptions) -> None:
         self.db, self.inbox_file, self.options = db, inbox_file, options
         self.proc: subprocess.Popen | None = None
+        self._lock = threading.Lock()  # `stop` never races a restart
+        self._stopping = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, name="applier-watch", daemon=True)
 
     def start(self) -> None:
+        self._spawn()
+        self._watcher.start()
+
+    def _spawn(self) -> None:
         env = dict(os.environ)
         if self.options.base_url:
             env["SOURCES__CLIO__BASE_URL"] = self.options.base_url
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pipelines", "--log-format", "plain", "webhooks", "apply",
-             "--follow", "--db", str(self.db), "--inbox", str(self.inbox_file),
-             "--interval", str(self.options.apply_interval),
-             "--batch-size", str(self.options.batch_size)], env=env)
+        with self._lock:
+            if self._stopping.is_set():
+                return
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "pipelines", "--log-format", "plain", "webhooks",
+                 "apply", "--follow", "--db", str(self.db), "--inbox", str(self.inbox_file),
+                 "--interval", str(self.options.apply_interval),
+                 "--batch-size", str(self.options.batch_size)], env=env)
+
+    def _watch(self) -> None:
+        """Restart the applier when it exits on its own (a crash, an OOM kill)."""
+        while True:
+            assert self.proc is not None
+            code = self.proc.wait()
+            if self._stopping.is_set():
+                return
+            log.error("the applier exited with %s; restarting it in %.0f s (events wait in "
+                      "the inbox meanwhile)", code, RESTART_PAUSE)
+            if self._stopping.wait(RESTART_PAUSE):
+                return
+            self._spawn()
 
     def is_alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self, timeout: float = DRAIN_TIMEOUT) -> None:
         """SIGTERM: it finishes its batch and applies what is queued; killed after `timeout`."""
-        if not self.is_alive():
+        with self._lock:
+            self._stopping.set()
+            proc = self.proc
+        if proc is None or proc.poll() is not None:
             return
-        assert self.proc is not None
-        self.proc.terminate()
+        proc.terminate()
         try:
-            self.proc.wait(timeout)
+            proc.wait(timeout)
         except subprocess.TimeoutExpired:
             log.warning("the applier did not finish within %.0fs; stopping it (its events "
                         "stay queued and are applied at the next start)", timeout)
-            self.proc.kill()
-            self.proc.wait()
+            proc.kill()
+            proc.wait()
 
 
 class Schedule(threading.Thread):
@@ -150,10 +176,13 @@ def serve(db: Path, inbox_file: Path, settings: Callable[[], Any], options: Serv
     applier = ApplierProcess(db, inbox_file, options)
     schedule = Schedule(inbox_file, settings, jobs, options)
 
+    stopped = threading.Event()
+
     def shutdown() -> None:
         log.info("stopping: schedule, then the applier (finishing its batch)")
         schedule.stop()
         applier.stop()
+        stopped.set()
         log.info("serve stopped")
 
     app = build_app(inbox_file, options.path, on_shutdown=shutdown)
@@ -164,6 +193,6 @@ def serve(db: Path, inbox_file: Path, settings: Callable[[], Any], options: Serv
         uvicorn.run(app, host=options.host, port=options.port, access_log=False,
                     log_config=None)
     finally:
-        if applier.is_alive():  # uvicorn never started (port taken): stop the threads too
+        if not stopped.is_set():  # uvicorn never started (port taken): stop the others too
             shutdown()
     return 0  # after SIGTERM uvicorn re-raises the signal once shut down: exit status 143

@@ -7,6 +7,7 @@ import random
 import signal
 import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from world import Receiver, World, wait_healthy
@@ -30,6 +31,17 @@ def make_many_changes(world: World) -> None:
     world.delete("activities", 3)
     for n in range(1, 10):
         world.edit("contacts", n, name=f"Second rename {n}")
+
+
+def child_pids(pid: int, marker: str) -> list[int]:
+    """Child processes of `pid` whose command line contains `marker` (Linux /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+            if marker.encode() in cmdline:
+                found.append(int(child))
+    return found
 
 
 def queued(world: World) -> int:
@@ -181,7 +193,7 @@ def test_a_suspended_webhook_is_recreated_and_its_gap_caught_up(world):
 
 
 @pytest.mark.slow
-def test_serve_applies_continuously_and_drains_on_sigterm(world):
+def test_serve_applies_continuously_restarts_its_applier_and_drains_on_sigterm(world):
     world.sync()
     world.receiver.stop()
     port = free_port()
@@ -196,6 +208,15 @@ def test_serve_applies_continuously_and_drains_on_sigterm(world):
     while world.inbox_rows("state != 'applied'"):
         assert time.monotonic() < deadline, world.log()[-3000:]
         time.sleep(0.05)
+    (applier,) = child_pids(serve.pid, "--follow")
+    os.kill(applier, signal.SIGKILL)  # serve starts another one
+    world.edit("contacts", 4, name="Applied by the restarted applier")
+    world.flush()
+    deadline = time.monotonic() + 30
+    while world.inbox_rows("state != 'applied'"):
+        assert time.monotonic() < deadline, world.log()[-3000:]
+        time.sleep(0.05)
+    assert "the applier exited with -9; restarting it" in world.log()
     make_many_changes(world)
     world.flush()
     serve.send_signal(signal.SIGTERM)  # with events still queued
