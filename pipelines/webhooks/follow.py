@@ -32,10 +32,33 @@ log = logging.getLogger(__name__)
 
 def follow(db: Path, inbox_file: Path, fetch: Fetch, interval: float = 0.1,
            batch_size: int = DEFAULT_BATCH) -> int:
-    """Apply queued events as they come until told to stop; returns the exit code."""
+    """Apply queued events as they come until told to stop; returns the exit code.
+
+    The work runs in a second thread and the main thread only takes the signals: dlt
+    installs its own SIGTERM handler around a load when it runs on the main thread, and
+    would abort the batch in flight instead of letting it finish.
+    """
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
+    outcome: list[int] = []
+
+    def work() -> None:
+        try:
+            outcome.append(_follow(db, inbox_file, fetch, interval, batch_size, stop))
+        except Exception:
+            log.exception("the applier failed; its events stay queued")
+            outcome.append(1)
+
+    worker = threading.Thread(target=work, name="applier")
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.5)  # short waits keep the main thread free to run signal handlers
+    return outcome[0] if outcome else 1
+
+
+def _follow(db: Path, inbox_file: Path, fetch: Fetch, interval: float, batch_size: int,
+            stop: threading.Event) -> int:
     conn = store.connect(inbox_file)
     try:
         while True:
