@@ -10,6 +10,7 @@ import httpx
 from sandbox_helpers import Receiver, api_client
 
 from pipelines.sandbox.harness import SandboxServer
+from pipelines.sandbox.shapes import ENDPOINTS
 
 
 def test_advance_changes_are_listed_by_updated_since(sandbox: SandboxServer) -> None:
@@ -40,22 +41,7 @@ def test_advance_after_requests_waits_for_the_nth_request(sandbox: SandboxServer
 
 def test_every_index_of_the_generated_firm_answers(sandbox: SandboxServer) -> None:
     with api_client(sandbox) as http:
-        for endpoint in (
-            "bills",
-            "line_items",
-            "activities",
-            "matters",
-            "contacts",
-            "users",
-            "allocations",
-            "credit_memos",
-            "interest_charges",
-            "practice_areas",
-            "bank_accounts",
-            "bank_transactions",
-            "trust_line_items",
-            "outstanding_client_balances",
-        ):
+        for endpoint in ENDPOINTS:
             body = http.get(f"{endpoint}.json", params={"fields": "id,etag"}).json()
             truth = sandbox.truth(endpoint)
             expected = [r for r in truth if r.get("state") not in ("deleted", "void")]
