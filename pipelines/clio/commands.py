@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     _db_option(run)
     run.add_argument("--resources", metavar="LIST", help=RESOURCES_HELP)
     run.add_argument("--full-refresh", action="store_true",
-                     help="forget the watermarks and empty the synced tables first")
+                     help="read every endpoint in full and replace each table (one transaction per "
+                     "table, so none is ever seen empty)")
     run.add_argument("--destination", choices=("duckdb", "filesystem"), default="duckdb",
                      help="duckdb (the warehouse) or filesystem (Parquet under data/lake/, or "
                      "DESTINATION__FILESYSTEM__BUCKET_URL)")
@@ -35,10 +36,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "reconcile",
         help="delete local rows of records deleted at Clio (ids-only scan)",
         description="List the ids of each endpoint (fields=id, largest page) and delete the "
-        "local rows, and their child rows, that Clio no longer has.",
+        "local rows, and their child rows, that Clio no longer has. Deletions are recorded "
+        "in clio._tombstones and are final: no later delivery or sync brings them back.",
     )
     _db_option(reconcile)
     reconcile.add_argument("--resources", metavar="LIST", help=RESOURCES_HELP)
+    reconcile.add_argument(
+        "--allow-mass-delete", action="store_true",
+        help="delete even when Clio no longer lists more than half of a table's rows "
+        "(held back by default, as a faulty listing is the likelier cause)")
     _lock_option(reconcile)
     _log_options(reconcile)
     reconcile.set_defaults(handler=_reconcile)
@@ -129,7 +135,8 @@ def _reconcile(args: argparse.Namespace) -> int:
     db = resolve_db(args.db)
     settings = load_settings()
     with writer_lock(db, "clio-sync reconcile", timeout=_lock_timeout(args)):
-        report = reconcile(db, settings, resources=_resources(args))
+        report = reconcile(db, settings, resources=_resources(args),
+                           allow_mass_delete=args.allow_mass_delete)
     if not args.quiet:
         print_report(report, plain=_plain(args))
     return 0

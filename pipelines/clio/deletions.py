@@ -1,22 +1,61 @@
-"""Hard deletes in the warehouse: records Clio deleted outright, with their child rows.
+"""Hard deletes in the warehouse, and the ledger that makes them final.
 
-Clio has no tombstone feed, so these ids come from webhooks (`load_records`) or from an
-ids-only scan (`reconcile`). Deleting is one SQL transaction on the DuckDB file; the
-caller holds the writer lock.
+Clio has no tombstone feed, so the ids of records deleted outright come from webhooks
+(the applier) or from an ids-only scan (`reconcile`). Both paths record each deletion in
+one ledger, `clio._tombstones`, in the same transaction that deletes the rows:
+
+    clio._tombstones   (table_name, id, etag, deleted_at, source)   one row per deleted record
+
+Clio never reuses an id and a record deleted outright never comes back, so a tombstone
+is final: after every load (`purge_tombstoned`), rows whose id is in the ledger are
+deleted again. That is what stops an older copy of a deleted record (a late webhook, a
+replay, a load package left by a killed run, a page read just before the delete) from
+bringing it back. The caller holds the writer lock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from pipelines import warehouse
-from pipelines.clio.endpoints import Endpoint
+from pipelines.clio.endpoints import ENDPOINTS, Endpoint
 from pipelines.clio.rows import child_table
 
 DATASET = "clio"  # the dataset (DuckDB schema) of the raw tables
+TOMBSTONES = f"{DATASET}._tombstones"
+
+TOMBSTONES_DDL = f"""
+CREATE SCHEMA IF NOT EXISTS {DATASET};
+CREATE TABLE IF NOT EXISTS {TOMBSTONES} (
+    table_name VARCHAR NOT NULL,
+    id BIGINT NOT NULL,
+    etag VARCHAR,
+    deleted_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (table_name, id)
+);
+ALTER TABLE {TOMBSTONES} ADD COLUMN IF NOT EXISTS source VARCHAR;
+"""
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """One record deleted at Clio: its id, the etag it had (if known), when and who saw it."""
+
+    id: int
+    deleted_at: datetime
+    source: str  # "webhook" | "reconcile"
+    etag: str | None = None
+
+
+def ensure_tombstones(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the ledger (and add columns newer versions need) if missing."""
+    con.execute(TOMBSTONES_DDL)
 
 
 def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -27,33 +66,98 @@ def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {name for (name,) in rows}
 
 
-def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[int]) -> int:
-    """Delete rows `ids` of `endpoint` and their child rows in one transaction.
+def record_tombstones(con: duckdb.DuckDBPyConnection, table: str,
+                      tombstones: Iterable[Tombstone]) -> None:
+    """Add to the ledger; a record already in it keeps its first tombstone (idempotent)."""
+    stones = list(tombstones)
+    if not stones:
+        return
+    frame = pa.table({
+        "table_name": pa.array([table] * len(stones), pa.string()),
+        "id": pa.array([t.id for t in stones], pa.int64()),
+        "etag": pa.array([t.etag for t in stones], pa.string()),
+        "deleted_at": pa.array([t.deleted_at for t in stones], pa.timestamp("us", tz="UTC")),
+        "source": pa.array([t.source for t in stones], pa.string()),
+    })
+    con.register("_new_tombstones", frame)
+    try:
+        con.execute(
+            f"insert or ignore into {TOMBSTONES} (table_name, id, etag, deleted_at, source) "
+            "select table_name, id, etag, deleted_at, source from _new_tombstones"
+        )
+    finally:
+        con.unregister("_new_tombstones")
+
+
+def tombstoned_ids(con: duckdb.DuckDBPyConnection, table: str, ids: Iterable[int]) -> set[int]:
+    """The ids among `ids` that the ledger holds for `table`."""
+    rows = con.execute(
+        f"select id from {TOMBSTONES} where table_name = ? "
+        "and id in (select unnest(?::bigint[]))", [table, list(ids)],
+    ).fetchall()
+    return {rid for (rid,) in rows}
+
+
+def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[int], source: str,
+                etags: Mapping[int, str | None] | None = None) -> int:
+    """Tombstone `ids` of `endpoint` and delete their rows and child rows, in one transaction.
 
     Returns:
         The number of root rows deleted.
     """
     if not ids:
         return 0
+    now = datetime.now(UTC)
+    stones = [Tombstone(i, now, source, (etags or {}).get(i)) for i in ids]
     con = warehouse.connect(db)
     try:
-        tables = existing_tables(con)
-        if endpoint.table not in tables:
-            return 0
         con.execute("begin")
-        con.execute("create temp table _gone(id bigint)")
-        con.executemany("insert into _gone values (?)", [(i,) for i in ids])
-        for child in endpoint.children:
-            name = child_table(endpoint, child)
-            if name in tables:
-                con.execute(
-                    f'delete from {DATASET}."{name}" where "{child.parent_key}" in (select id from _gone)'
-                )
-        (count,) = con.execute(
-            f'delete from {DATASET}."{endpoint.table}" where id in (select id from _gone)'
-        ).fetchone() or (0,)
-        con.execute("drop table _gone")
+        ensure_tombstones(con)
+        record_tombstones(con, endpoint.table, stones)
+        count = _delete_tombstoned(con, endpoint, existing_tables(con), only=ids)
         con.execute("commit")
-        return int(count)
+        return count
+    except BaseException:
+        con.execute("rollback")
+        raise
     finally:
         con.close()
+
+
+def purge_tombstoned(con: duckdb.DuckDBPyConnection,
+                     endpoints: Sequence[Endpoint] = ENDPOINTS) -> dict[str, int]:
+    """Delete every row whose id the ledger holds; run after each load, in its transaction.
+
+    Returns:
+        Root rows deleted per table (only tables where something was deleted).
+    """
+    tables = existing_tables(con)
+    if "_tombstones" not in tables:
+        return {}
+    purged = {}
+    for endpoint in endpoints:
+        count = _delete_tombstoned(con, endpoint, tables)
+        if count:
+            purged[endpoint.table] = count
+    return purged
+
+
+def _delete_tombstoned(con: duckdb.DuckDBPyConnection, endpoint: Endpoint, tables: set[str],
+                       only: Sequence[int] | None = None) -> int:
+    """Delete the tombstoned rows (among `only`, if given) of `endpoint` and its children."""
+    if endpoint.table not in tables:
+        return 0
+    gone = f"(select id from {TOMBSTONES} where table_name = $table"
+    gone += " and id in (select unnest($ids::bigint[])))" if only is not None else ")"
+    params: dict[str, object] = {"table": endpoint.table}
+    if only is not None:
+        params["ids"] = list(only)
+    for child in endpoint.children:
+        name = child_table(endpoint, child)
+        if name in tables:
+            con.execute(f'delete from {DATASET}."{name}" where "{child.parent_key}" in {gone}',
+                        params)
+    (count,) = con.execute(
+        f'delete from {DATASET}."{endpoint.table}" where id in {gone}', params
+    ).fetchone() or (0,)
+    return int(count)

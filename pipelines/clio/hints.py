@@ -7,11 +7,15 @@ never infers a type and never splits a column into variants when a value looks d
     bills__matters   merge on `bill_id`: the children of every parent in the batch are
                      replaced; the `_tombstone` rows (hard_delete) empty a list and vanish
     outstanding_client_balances   replaced in full (no `updated_since` at Clio)
+
+A full refresh loads every table with `replace`, an append-only lake with `append`
+(`LoadMode`). The warehouse's destination replaces a table from dlt's staging dataset in
+one transaction (`insert-from-staging`), so no table is ever seen empty.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import dlt
 import pyarrow as pa
@@ -33,53 +37,57 @@ def root_columns(endpoint: Endpoint) -> TColumns:
     return {**cols, **DLT_COLUMNS}
 
 
-APPEND = {"disposition": "append"}
+LoadMode = Literal["merge", "replace", "append"]
+MERGE = {"disposition": "merge", "strategy": "delete-insert"}
 
 
-def write_disposition(endpoint: Endpoint) -> dict[str, str]:
-    """Merge on `id` for incremental endpoints, full replace for the others."""
-    if endpoint.incremental:
-        return {"disposition": "merge", "strategy": "delete-insert"}
+def write_disposition(endpoint: Endpoint, mode: LoadMode = "merge") -> dict[str, str]:
+    """Merge on `id` for incremental endpoints, full replace for the others (and for every
+    endpoint in a full refresh), append into a lake."""
+    if mode == "append":
+        return {"disposition": "append"}
+    if mode == "merge" and endpoint.incremental:
+        return MERGE
     return {"disposition": "replace"}
 
 
-def root_hints(endpoint: Endpoint, append: bool = False) -> Any:
-    """Hints of the endpoint's raw table: typed columns, key `id`, merge or replace.
-
-    `append` is for destinations without merge (a Parquet lake): every load is added.
-    """
+def root_hints(endpoint: Endpoint, mode: LoadMode = "merge") -> Any:
+    """Hints of the endpoint's raw table: typed columns, key `id`, the mode's disposition."""
     return dlt.mark.make_hints(
         table_name=endpoint.table,
-        write_disposition=APPEND if append else write_disposition(endpoint),  # type: ignore[arg-type]
+        write_disposition=write_disposition(endpoint, mode),  # type: ignore[arg-type]
         primary_key="id",
         columns=root_columns(endpoint),  # type: ignore[arg-type]
     )
 
 
-def child_hints(endpoint: Endpoint, child: Child, append: bool = False) -> Any:
-    """Hints that send an Arrow table to the child table, replacing children per parent
-    (or, with `append`, adding them; such tables carry no tombstones)."""
+def child_hints(endpoint: Endpoint, child: Child, mode: LoadMode = "merge") -> Any:
+    """Hints that send an Arrow table to the child table: merged by parent (the children of
+    every parent in the batch replace the stored ones, tombstones empty a list), or with
+    the whole table replaced, or appended; only a merge carries tombstones."""
+    merging = mode == "merge"
     cols: TColumns = {name: {**DLT_TYPES[kind]} for name, kind in child_columns(child).items()}
-    cols[child.parent_key].update(nullable=False, merge_key=not append)
-    if not append:
+    cols[child.parent_key].update(nullable=False, merge_key=merging)
+    if merging:
         cols[TOMBSTONE] = {"data_type": "bool", "hard_delete": True}
     cols.update(DLT_COLUMNS)
+    disposition = MERGE if merging else {"disposition": mode}
     return dlt.mark.make_hints(
         table_name=child_table(endpoint, child),
-        write_disposition=APPEND if append else {"disposition": "merge", "strategy": "delete-insert"},  # type: ignore[arg-type]
+        write_disposition=disposition,  # type: ignore[arg-type]
         columns=cols,
     )
 
 
-def mark_root(endpoint: Endpoint, table: pa.Table, append: bool = False) -> Any:
+def mark_root(endpoint: Endpoint, table: pa.Table, mode: LoadMode = "merge") -> Any:
     """`table` marked for the endpoint's raw table.
 
     Each table a resource yields carries its own hints (a table variant): resource-level
     column hints would leak into the child tables' variants.
     """
-    return dlt.mark.with_hints(table, root_hints(endpoint, append), create_table_variant=True)
+    return dlt.mark.with_hints(table, root_hints(endpoint, mode), create_table_variant=True)
 
 
-def mark_child(endpoint: Endpoint, child: Child, table: pa.Table, append: bool = False) -> Any:
+def mark_child(endpoint: Endpoint, child: Child, table: pa.Table, mode: LoadMode = "merge") -> Any:
     """`table` marked for its child table, so one resource can yield several tables."""
-    return dlt.mark.with_hints(table, child_hints(endpoint, child, append), create_table_variant=True)
+    return dlt.mark.with_hints(table, child_hints(endpoint, child, mode), create_table_variant=True)

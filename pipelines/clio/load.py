@@ -3,8 +3,17 @@
 A sync and the webhook applier load through the same path: `typed_items` turns API
 records into Arrow tables typed by the catalog (`rows.arrow_batch`), marked with the
 catalog's hints (`hints.py`), and one dlt pipeline per warehouse merges them. Its working
-folder sits beside the DuckDB file (`warehouse.pipelines_dir`), so the incremental state
-belongs to that warehouse; dlt commits the state together with the data it loads.
+folder sits beside the DuckDB file (`warehouse.pipelines_dir`).
+
+Every load ends with `settle`, one transaction that deletes again whatever the tombstone
+ledger says is gone (so no older copy revives a deleted record), empties dlt's staging
+tables (they would keep the last batch's names and emails) and lets the caller commit
+its own bookkeeping (the sync's watermarks) with it; then the loaded packages are
+deleted from dlt's folder (`WAREHOUSE__KEEP_LOAD_PACKAGES` keeps the newest few).
+
+A package that a killed run left half-loaded is finished before anything else; one that
+cannot be loaded at all is aborted, which loses nothing: the sync's watermarks never
+moved past it and the applier's events stay queued, so its records are read again.
 
 Callers that write hold `warehouse.writer_lock`; nothing here takes it.
 """
@@ -15,7 +24,7 @@ import gc
 import logging
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,11 +37,11 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract.resource import DltResource
 
 from pipelines import warehouse
-from pipelines.clio.deletions import DATASET, delete_rows
+from pipelines.clio.deletions import DATASET, delete_rows, purge_tombstoned
 from pipelines.clio.endpoints import BY_TABLE, Endpoint
-from pipelines.clio.hints import mark_child, mark_root, write_disposition
+from pipelines.clio.hints import LoadMode, mark_child, mark_root, write_disposition
 from pipelines.clio.rows import arrow_batch, child_table
-from pipelines.errors import ClioSyncError, WarehouseBusy
+from pipelines.errors import ClioSyncError, ConfigError, WarehouseBusy
 
 DLT_LOAD_ID, DLT_ID = "_dlt_load_id", "_dlt_id"
 PIPELINE_NAME = "clio_sync"
@@ -41,6 +50,8 @@ DEFAULT_LAKE = Path("data/lake")
 # scheduled job should stay small (it spills to disk past this).
 DUCKDB_MEMORY_LIMIT = os.environ.get("CLIO_SYNC_DUCKDB_MEMORY_LIMIT", "192MB")
 Destination = Literal["duckdb", "filesystem"]
+STAGING = f"{DATASET}_staging"  # dlt's staging dataset (merges and replaces go through it)
+KEEP_PACKAGES_KEY = "warehouse.keep_load_packages"
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +76,14 @@ def make_pipeline(db: Path, destination: Destination = "duckdb") -> dlt.Pipeline
     else:
         credentials = DuckDbCredentials(str(db))
         credentials.global_config = {"memory_limit": DUCKDB_MEMORY_LIMIT}
-        dest = dlt.destinations.duckdb(credentials)
+        # A replaced table (full refresh, outstanding balances) is loaded beside it and
+        # swapped in by one transaction, instead of being emptied first in its own. dlt's
+        # DuckDB capabilities leave `supports_transactions` unset, so a merge or swap
+        # whose SQL happens not to contain CREATE/ALTER/DROP (a table without a
+        # `created_at` column...) would run statement by statement: a kill between its
+        # DELETE and INSERT left the table empty. Say DuckDB has transactions (it does).
+        dest = dlt.destinations.duckdb(credentials, replace_strategy="insert-from-staging",
+                                       supports_transactions=True)
         name = PIPELINE_NAME
     return dlt.pipeline(
         pipeline_name=name,
@@ -77,21 +95,19 @@ def make_pipeline(db: Path, destination: Destination = "duckdb") -> dlt.Pipeline
 
 
 def typed_items(
-    endpoint: Endpoint, records: Sequence[Mapping[str, Any]], append: bool = False
+    endpoint: Endpoint, records: Sequence[Mapping[str, Any]], mode: LoadMode = "merge"
 ) -> Iterator[Any]:
-    """The Arrow tables of one batch of API records: the root, then each marked child.
-
-    `append` marks them for a destination without merge (the Parquet lake).
-    """
+    """The Arrow tables of one batch of API records: the root, then each marked child,
+    marked to load in `mode` (only a merge needs tombstone rows for emptied lists)."""
     if not records:
         return
     load_id = dlt.current.load_package_state()["load_id"]
-    root, children = arrow_batch(endpoint, records, tombstones=not append)
-    yield mark_root(endpoint, with_dlt_columns(root, load_id, ("id",)), append)
+    root, children = arrow_batch(endpoint, records, tombstones=mode == "merge")
+    yield mark_root(endpoint, with_dlt_columns(root, load_id, ("id",)), mode)
     for child in endpoint.children:
         table = children[child_table(endpoint, child)]
         keyed = with_dlt_columns(table, load_id, (child.parent_key, "id"))
-        yield mark_child(endpoint, child, keyed, append)
+        yield mark_child(endpoint, child, keyed, mode)
 
 
 def with_dlt_columns(table: pa.Table, load_id: str, key: tuple[str, ...]) -> pa.Table:
@@ -108,13 +124,14 @@ def with_dlt_columns(table: pa.Table, load_id: str, key: tuple[str, ...]) -> pa.
         .append_column(pa.field(DLT_ID, pa.string(), nullable=False), row_id)
 
 
-def endpoint_resource(endpoint: Endpoint, data: Iterable[Any], name: str | None = None) -> DltResource:
+def endpoint_resource(endpoint: Endpoint, data: Iterable[Any], name: str | None = None,
+                      mode: LoadMode = "merge") -> DltResource:
     """A dlt resource of `endpoint`; `data` yields items marked by `typed_items`."""
     return dlt.resource(
         data,
         name=name or endpoint.table,
         table_name=endpoint.table,
-        write_disposition=write_disposition(endpoint),  # type: ignore[arg-type]
+        write_disposition=write_disposition(endpoint, mode),  # type: ignore[arg-type]
     )
 
 
@@ -128,17 +145,16 @@ def records_source(endpoint: Endpoint, records: Sequence[Mapping[str, Any]]) -> 
 def run_pipeline(pipeline: dlt.Pipeline, data: Any, **extract_options: Any) -> LoadInfo:
     """Extract `data`, normalise and load it, with expected failures as `ClioSyncError`s.
 
-    This is `pipeline.run(data)` in its steps: first whatever an interrupted run left
-    (killed while loading) is loaded, since dlt's `run` would load only that and skip
-    `data`; between the steps memory is handed back, so a large sync stays small.
+    This is `pipeline.run(data)` in its steps: first whatever an interrupted run left is
+    finished (`finish_pending`), since dlt's `run` would load only that and skip `data`;
+    between the steps memory is handed back, so a large sync stays small. The caller
+    settles the load (`settle`) once it returns.
 
     A `ClioSyncError` raised inside a resource (a bad page, an auth failure) comes out as
     itself; a DuckDB file held by another process becomes `WarehouseBusy`.
     """
     try:
-        if pipeline.has_pending_data:
-            log.warning("Finishing the load of a run that was interrupted")
-        pipeline.run(None)  # restores state from the destination if needed; loads leftovers
+        finish_pending(pipeline)
         started = time.perf_counter()
         pipeline.extract(data, **extract_options)
         _release_memory()
@@ -155,6 +171,97 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, **extract_options: Any) -> L
         if expected is None:
             raise
         raise expected from None
+
+
+def finish_pending(pipeline: dlt.Pipeline) -> None:
+    """Load what an interrupted writer left (and restore dlt's folder from the destination
+    if it was lost); abort a package that fails to load, whose records will be read again.
+    """
+    if pipeline.has_pending_data:
+        log.warning("Finishing the load of a run that was interrupted")
+    try:
+        pipeline.run(None)
+    except Exception as exc:
+        if expected_cause(exc) is not None or not pipeline.has_pending_data:
+            raise
+        log.warning("The load left by an earlier run cannot be finished (%s); dropping it. "
+                    "Nothing is lost: its records are read from Clio again.", _first_line(exc))
+        pipeline.abort_packages()
+
+
+def settle(pipeline: dlt.Pipeline, db: Path,
+           then: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> dict[str, int]:
+    """After a load into the warehouse: purge tombstoned rows, empty dlt's staging tables
+    and run `then` (the caller's bookkeeping) in one transaction, then prune dlt's folder.
+
+    Returns:
+        Rows deleted again per table because the ledger says they are gone.
+    """
+    con = warehouse.connect(db)
+    try:
+        con.execute("begin")
+        purged = purge_tombstoned(con)
+        _empty_staging(con)
+        if then is not None:
+            then(con)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    finally:
+        con.close()
+    for table, count in purged.items():
+        log.info("%s: removed %d rows of records deleted at Clio", table, count)
+    prune_loaded_packages(pipeline)
+    return purged
+
+
+def _empty_staging(con: duckdb.DuckDBPyConnection) -> None:
+    tables = con.execute(
+        "select table_name from information_schema.tables where table_schema = ? "
+        "and table_type = 'BASE TABLE' and table_name not like '\\_dlt\\_%' escape '\\'",
+        [STAGING],
+    ).fetchall()
+    for (name,) in tables:
+        con.execute(f'delete from {STAGING}."{name}"')
+
+
+def keep_load_packages() -> int:
+    """How many loaded packages dlt's folder keeps (`WAREHOUSE__KEEP_LOAD_PACKAGES`, 0)."""
+    value = dlt.config.get(KEEP_PACKAGES_KEY)
+    if value is None:
+        return 0
+    try:
+        kept = int(value)
+    except (TypeError, ValueError):
+        kept = -1
+    if kept < 0 or str(value).strip() != str(kept):
+        raise ConfigError(
+            f"WAREHOUSE__KEEP_LOAD_PACKAGES is {value!r}; it must be a whole number of 0 or "
+            "more (how many loaded packages dlt's folder keeps, for debugging; 0 by default "
+            "because they hold copies of the records, deleted ones included)."
+        )
+    return kept
+
+
+def prune_loaded_packages(pipeline: dlt.Pipeline) -> int:
+    """Delete loaded packages from dlt's folder but the newest `keep_load_packages()`.
+
+    They hold a copy of every record loaded, including records deleted at Clio since;
+    the warehouse has the data and `clio._sync_runs` the history.
+    """
+    loaded = sorted(pipeline.list_completed_load_packages())
+    keep = keep_load_packages()
+    doomed = loaded[: max(0, len(loaded) - keep)]
+    storage = pipeline._get_load_storage()  # dlt offers no public delete of loaded packages
+    for load_id in doomed:
+        storage.loaded_packages.delete_package(load_id, not_exists_ok=True)
+    return len(doomed)
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:300] if text else type(exc).__name__
 
 
 def _release_memory() -> None:
@@ -193,12 +300,14 @@ def load_records(
         db: the DuckDB warehouse file.
         endpoint_table: catalog table name, e.g. "bills".
         records: records as the API returns them (nested relations as dicts / lists).
-        deleted_ids: ids deleted outright at Clio; their rows and child rows are removed.
+        deleted_ids: ids deleted outright at Clio; they are tombstoned and their rows and
+            child rows removed.
     """
     endpoint = BY_TABLE[endpoint_table]
     deleted = sorted({int(i) for i in deleted_ids})
     if records:
         pipeline = make_pipeline(db)
         run_pipeline(pipeline, records_source(endpoint, records))
+        settle(pipeline, db)
     if deleted:
-        delete_rows(db, endpoint, deleted)
+        delete_rows(db, endpoint, deleted, source="webhook")

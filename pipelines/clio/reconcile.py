@@ -3,8 +3,14 @@
 Clio has no tombstone feed: a record deleted outright simply stops being listed. So each
 endpoint's ids are listed (`fields=id`, the endpoint's largest page, by id, every state
 filter), which costs ⌈N/limit⌉ requests, and the local rows whose id is not among them
-are deleted with their child rows. Fully replaced endpoints are exact after every run
-and are skipped.
+are deleted with their child rows, and recorded in the tombstone ledger the webhook
+applier uses, so a late delivery, a replay or an older copy cannot bring them back.
+Fully replaced endpoints are exact after every run and are skipped.
+
+A tombstone is final, so a listing that suddenly misses most of a table (an outage at
+Clio answering empty pages, a permission change) must not be taken at its word: a table
+where more than `MASS_DELETE_SHARE` of the rows would go is left alone and reported,
+unless the caller allows it (`--allow-mass-delete`).
 """
 
 from __future__ import annotations
@@ -22,11 +28,15 @@ from pipelines.clio.client import ClioClient
 from pipelines.clio.config import ClioSettings
 from pipelines.clio.deletions import DATASET, delete_rows, existing_tables
 from pipelines.clio.endpoints import Endpoint
+from pipelines.clio.load import finish_pending, make_pipeline, settle
 from pipelines.clio.source import page_limit, walk_states
 from pipelines.clio.stats import RunStats
 from pipelines.clio.sync import select_endpoints
 
 log = logging.getLogger(__name__)
+
+MASS_DELETE_SHARE = 0.5  # of a table's rows; more than this is held back as suspicious
+MASS_DELETE_FLOOR = 20  # tables this small may lose every row without suspicion
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,7 @@ class Reconciled:
     local: int  # rows here before
     deleted: int  # rows deleted here
     requests: int
+    held_back: int = 0  # rows that would have gone, kept because they were too many
 
 
 def remote_ids(client: ClioClient, endpoint: Endpoint, limit_cap: int | None = None) -> set[int]:
@@ -72,16 +83,20 @@ def reconcile(
     settings: ClioSettings,
     resources: Sequence[str] | None = None,
     limit_cap: int | None = None,
+    allow_mass_delete: bool = False,
 ) -> list[Reconciled]:
-    """Delete the local rows of records Clio no longer lists. The caller holds the writer lock.
+    """Delete (and tombstone) the local rows of records Clio no longer lists. The caller
+    holds the writer lock.
 
     Args:
         db: the DuckDB warehouse.
         settings: the Clio connection.
         resources: catalog tables to check; all incremental ones when None.
         limit_cap: caps the page size (tests).
+        allow_mass_delete: delete even when most of a table seems gone.
     """
     endpoints = [e for e in select_endpoints(resources) if e.incremental]
+    _finish_interrupted_load(db)
     stats = RunStats()
     results = []
     with ClioClient(settings, stats=stats) as client:
@@ -89,24 +104,46 @@ def reconcile(
             at_clio = remote_ids(client, endpoint, limit_cap)
             here = local_ids(db, endpoint)
             gone = sorted(here - at_clio)
-            deleted = delete_rows(db, endpoint, gone)
+            held_back = 0
+            if gone and not allow_mass_delete and _suspicious(len(gone), len(here)):
+                log.warning(
+                    "%s: Clio no longer lists %d of the %d rows here; that many deletions look "
+                    "like a faulty listing, so none were made. Check the records at Clio; if "
+                    "they really are gone, run `clio-sync reconcile --allow-mass-delete`.",
+                    endpoint.table, len(gone), len(here))
+                gone, held_back = [], len(gone)
+            deleted = delete_rows(db, endpoint, gone, source="reconcile")
             if deleted:
                 log.info("%s: deleted %d rows gone at Clio", endpoint.table, deleted)
             results.append(Reconciled(endpoint.table, len(at_clio), len(here), deleted,
-                                      stats.get(endpoint.table).requests))
+                                      stats.get(endpoint.table).requests, held_back))
     return results
+
+
+def _suspicious(gone: int, here: int) -> bool:
+    return here >= MASS_DELETE_FLOOR and gone > here * MASS_DELETE_SHARE
+
+
+def _finish_interrupted_load(db: Path) -> None:
+    """Load what a killed writer left before comparing ids: its rows count as here."""
+    pipeline = make_pipeline(db)
+    if pipeline.has_pending_data:
+        finish_pending(pipeline)
+        settle(pipeline, db)
 
 
 def print_report(results: Sequence[Reconciled], plain: bool) -> None:
     """Print what reconciliation found: a table, or one log line per endpoint."""
     if plain:
         for r in results:
-            log.info("%s: %d at Clio, %d here, %d deleted, %d requests",
-                     r.table, r.at_clio, r.local, r.deleted, r.requests)
+            held = f", {r.held_back} held back" if r.held_back else ""
+            log.info("%s: %d at Clio, %d here, %d deleted%s, %d requests",
+                     r.table, r.at_clio, r.local, r.deleted, held, r.requests)
         return
     table = Table(title="clio-sync reconcile", title_justify="left")
-    for name in ("resource", "at Clio", "here before", "deleted", "requests"):
+    for name in ("resource", "at Clio", "here before", "deleted", "held back", "requests"):
         table.add_column(name, justify="left" if name == "resource" else "right")
     for r in results:
-        table.add_row(r.table, str(r.at_clio), str(r.local), str(r.deleted), str(r.requests))
+        table.add_row(r.table, str(r.at_clio), str(r.local), str(r.deleted), str(r.held_back),
+                      str(r.requests))
     Console().print(table)

@@ -7,8 +7,9 @@ since its watermark (`updated_since`), and yields Arrow tables typed by the cata
 The watermark is the server's time when the resource's first page was answered (its
 `Date` header) minus a lag, never the largest `updated_at` seen: paging is by id, so a
 record edited behind the cursor during the walk must be picked up by the next run, and
-the merge on `id` makes the overlap harmless. The watermark lives in dlt's resource
-state, which dlt commits together with the data it loads.
+the merge on `id` makes the overlap harmless. The source only reads the walks' starting
+points from a `Watermarks` and notes where the next ones start; the caller saves those
+once the load has succeeded (`watermarks.py` says why not dlt's resource state).
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ from dlt.extract.resource import DltResource
 
 from pipelines.clio.client import ClioClient, Page
 from pipelines.clio.endpoints import ENDPOINTS, Endpoint
-from pipelines.clio.load import DATASET, endpoint_resource, typed_items
+from pipelines.clio.load import DATASET, LoadMode, endpoint_resource, typed_items
 from pipelines.clio.read_ahead import read_ahead
+from pipelines.clio.watermarks import Watermarks
 
 DEFAULT_LAG = timedelta(seconds=60)
 BATCH_ROWS = 20_000  # records typed into one Arrow table: big enough to amortise, small in RAM
 READ_AHEAD = 4  # pages fetched ahead while earlier ones are typed and written
-WATERMARK = "updated_since"  # key of the resource state
 
 PageHook = Callable[[str, Page], None]
 
@@ -43,14 +44,16 @@ class WalkOptions:
         page_limit: caps each endpoint's `limit` (tests use it to force paging).
         batch_rows: records per Arrow table.
         on_page: called with (resource, page) after every page (progress display).
-        append: load by appending (a destination without merge, like the Parquet lake).
+        mode: how the rows load: `merge` on id (the warehouse), `replace` every table
+            (a full refresh, swapped in by one transaction per table), or `append` (a
+            destination without merge, like the Parquet lake).
     """
 
     lag: timedelta = DEFAULT_LAG
     page_limit: int | None = None
     batch_rows: int = BATCH_ROWS
     on_page: PageHook | None = None
-    append: bool = False
+    mode: LoadMode = "merge"
 
 
 @dlt.source(name=DATASET, max_table_nesting=0)
@@ -58,14 +61,18 @@ def clio_source(
     client: ClioClient,
     endpoints: Sequence[Endpoint] = ENDPOINTS,
     options: WalkOptions = WalkOptions(),
+    marks: Watermarks | None = None,
 ) -> Iterator[DltResource]:
     """Clio Manage v4. Resources: bills, line_items, activities, matters, contacts, users,
     allocations, credit_memos, interest_charges, practice_areas, bank_accounts,
     bank_transactions, trust_line_items (merged on `id`), outstanding_client_balances
-    (replaced in full).
+    (replaced in full). `marks` gives each walk's start (none: read in full) and
+    receives the next.
     """
+    marks = marks if marks is not None else Watermarks()
     for endpoint in endpoints:
-        yield endpoint_resource(endpoint, sync_endpoint(client, endpoint, options))
+        yield endpoint_resource(endpoint, sync_endpoint(client, endpoint, options, marks),
+                                mode=options.mode)
 
 
 def page_params(endpoint: Endpoint, limit: int, since: str | None, state: str | None) -> dict[str, Any]:
@@ -93,10 +100,11 @@ def page_limit(endpoint: Endpoint, cap: int | None) -> int:
     return endpoint.limit if cap is None else max(1, min(endpoint.limit, cap))
 
 
-def sync_endpoint(client: ClioClient, endpoint: Endpoint, options: WalkOptions) -> Iterator[Any]:
-    """Walk `endpoint` (every state filter), yield typed Arrow tables, then move the watermark."""
-    state = dlt.current.resource_state(endpoint.table) if endpoint.incremental else {}
-    since = state.get(WATERMARK)
+def sync_endpoint(client: ClioClient, endpoint: Endpoint, options: WalkOptions,
+                  marks: Watermarks) -> Iterator[Any]:
+    """Walk `endpoint` (every state filter), yield typed Arrow tables, then note where the
+    next walk starts."""
+    since = marks.start_of(endpoint.table) if endpoint.incremental else None
     limit = page_limit(endpoint, options.page_limit)
     first_answer: datetime | None = None
     batch: list[dict[str, Any]] = []
@@ -109,9 +117,9 @@ def sync_endpoint(client: ClioClient, endpoint: Endpoint, options: WalkOptions) 
             if options.on_page is not None:
                 options.on_page(endpoint.table, page)
             if len(batch) >= options.batch_rows:
-                yield from typed_items(endpoint, batch, options.append)
+                yield from typed_items(endpoint, batch, options.mode)
                 batch = []
-    yield from typed_items(endpoint, batch, options.append)
+    yield from typed_items(endpoint, batch, options.mode)
     client.stats.add(endpoint.table, seconds=0.0)  # a resource with no request still shows up
     if endpoint.incremental and first_answer is not None:
-        state[WATERMARK] = (first_answer - options.lag).isoformat()
+        marks.advance(endpoint.table, (first_answer - options.lag).isoformat())

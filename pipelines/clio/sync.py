@@ -1,10 +1,14 @@
 """One sync run: Clio -> dlt -> the warehouse, with its summary kept in `clio._sync_runs`.
 
 The caller holds the writer lock (`warehouse.writer_lock`); `run` in `commands.py` does.
-A run either loads everything it extracted, watermarks included, or nothing: extraction
-fails before dlt loads anything, and dlt keeps a package whose load was interrupted and
-finishes it first on the next run, so a killed run converges without duplicates (merge on
-`id`).
+
+A run reads each endpoint from its watermark (kept in the warehouse, `watermarks.py`),
+loads, and only then, in the transaction that settles the load, moves the watermarks:
+they never get ahead of the data. Whatever fails (a bad page, a killed process, a load
+that cannot finish), the next run starts from the old watermarks and reads it again;
+dlt finishes a package whose load was interrupted before anything else, and the merge
+on `id` makes the overlap harmless. A full refresh replaces each table in one
+transaction (dlt's `insert-from-staging`), so no table is ever seen empty.
 """
 
 from __future__ import annotations
@@ -19,14 +23,22 @@ from pathlib import Path
 import dlt
 
 from pipelines import warehouse
+from pipelines.clio import watermarks
 from pipelines.clio.client import ClioClient, Page
 from pipelines.clio.config import ClioSettings
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
-from pipelines.clio.load import Destination, make_pipeline, run_pipeline
+from pipelines.clio.load import (
+    Destination,
+    make_pipeline,
+    prune_loaded_packages,
+    run_pipeline,
+    settle,
+)
 from pipelines.clio.progress import SyncProgress
 from pipelines.clio.source import PageHook, WalkOptions, clio_source
 from pipelines.clio.stats import RunStats
 from pipelines.clio.summary import RUNS_COLUMNS, RUNS_TABLE, RunSummary
+from pipelines.clio.watermarks import FileWatermarks, Watermarks
 from pipelines.errors import ClioSyncError, ConfigError
 
 log = logging.getLogger(__name__)
@@ -62,7 +74,8 @@ def sync(
         db: the DuckDB warehouse (its folder also holds dlt's state and the default lake).
         settings: the Clio connection.
         resources: catalog table names to sync; all when None.
-        full_refresh: forget the watermarks and empty the tables of these resources first.
+        full_refresh: read these resources in full and replace their tables (each in one
+            transaction; the lake's tables are emptied first).
         destination: `duckdb` (the warehouse) or `filesystem` (Parquet files).
         options: how resources walk their indexes.
         show_progress: draw the live per-resource display.
@@ -85,17 +98,20 @@ def sync(
         full_refresh=full_refresh,
     )
     pipeline = make_pipeline(db, destination)
+    lake = destination == "filesystem"
+    marks = Watermarks(start={} if full_refresh else _stored_marks(db, endpoints, lake))
+    mode = "append" if lake else "replace" if full_refresh else "merge"
     try:
         with ClioClient(settings, stats=stats) as client, SyncProgress(stats, show_progress) as shown:
             hooks = [hook for hook in (options.on_page, shown.on_page) if hook is not None]
-            walk = replace(options, on_page=_each(hooks), append=destination == "filesystem")
-            source = clio_source(client, endpoints, walk)
+            walk = replace(options, on_page=_each(hooks), mode=mode)
             run_pipeline(
                 pipeline,
-                source,
-                refresh="drop_data" if full_refresh else None,
-                loader_file_format="parquet" if destination == "filesystem" else None,
+                clio_source(client, endpoints, walk, marks),
+                refresh="drop_data" if full_refresh and lake else None,
+                loader_file_format="parquet" if lake else None,
             )
+        _save_marks(pipeline, db, marks, summary.run_id, lake)
         summary.status = "ok"
     except BaseException as exc:
         summary.status = "failed"
@@ -106,6 +122,29 @@ def sync(
         summary.resources = {e.table: stats.get(e.table) for e in endpoints}
         record_run(pipeline, summary)
     return summary
+
+
+def _stored_marks(db: Path, endpoints: Sequence[Endpoint], lake: bool) -> dict[str, str]:
+    if lake:
+        return _lake_marks(db).read(endpoints)
+    con = warehouse.connect(db)
+    try:
+        return watermarks.read(con, endpoints)
+    finally:
+        con.close()
+
+
+def _save_marks(pipeline: dlt.Pipeline, db: Path, marks: Watermarks, run_id: str,
+                lake: bool) -> None:
+    """Move the watermarks, now that their data is loaded (with the load's settlement)."""
+    if lake:
+        _lake_marks(db).save(marks.advanced)
+        return
+    settle(pipeline, db, then=lambda con: watermarks.save(con, marks.advanced, run_id))
+
+
+def _lake_marks(db: Path) -> FileWatermarks:
+    return FileWatermarks(warehouse.pipelines_dir(db) / "lake_watermarks.json")
 
 
 def _each(hooks: list[PageHook]) -> PageHook:
@@ -123,6 +162,7 @@ def record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
     )
     try:
         run_pipeline(pipeline, resource)
+        prune_loaded_packages(pipeline)
     except Exception as exc:  # monitoring must not hide the run's own outcome
         log.warning("Could not record the run in %s: %s", RUNS_TABLE, exc)
 

@@ -13,6 +13,7 @@ from datetime import UTC
 from email.utils import format_datetime
 from typing import TYPE_CHECKING
 
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipelines.sandbox.errors import ApiError
@@ -73,6 +74,8 @@ class SandboxMiddleware:
             await self.app(scope, receive, send)
         elif fault.kind in ("429", *_ERROR_TYPES):
             await self._error(scope, receive, send, fault)
+        elif fault.kind == "empty":
+            await self._empty_page(scope, receive, send)
         else:
             await self.app(scope, receive, _mangler(send, fault.kind))
 
@@ -88,6 +91,11 @@ class SandboxMiddleware:
             error = ApiError(int(fault.kind), _ERROR_TYPES[fault.kind], message).response()
             error.headers.update(self.state.limiter.peek("fault").headers())
         await error(scope, receive, send)
+
+    async def _empty_page(self, scope: Scope, receive: Receive, send: Send) -> None:
+        page = JSONResponse({"data": [], "meta": {"paging": {}, "records": 0}})
+        page.headers.update(self.state.limiter.peek("fault").headers())
+        await page(scope, receive, send)
 
     def _stamped(self, send: Send, status: dict) -> Send:
         async def stamped(message: Message) -> None:

@@ -1,8 +1,10 @@
 """The applier's tables in the warehouse, and the stored versions it compares against.
 
-    clio._tombstones       (table_name, id, etag, deleted_at)   one row per deleted record
     clio._webhook_applies  (seq, webhook_id, model, record_id, event, outcome,
                             received_at, applied_at, lag_seconds)   one row per applied event
+
+Deletions go to the warehouse's tombstone ledger (`pipelines.clio.deletions`), shared with
+`reconcile`, so a record deleted at Clio stays deleted whichever path saw it go.
 
 `lag_seconds` is the time from the delivery reaching the receiver to its batch being
 committed in DuckDB (visible to readers).
@@ -11,22 +13,22 @@ committed in DuckDB (visible to readers).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 import duckdb
 import pyarrow as pa
 
+from pipelines.clio.deletions import (
+    Tombstone,
+    ensure_tombstones,
+    record_tombstones,
+    tombstoned_ids,
+)
 from pipelines.webhooks.changes import Change
 from pipelines.webhooks.planner import Key, Version
 
 DDL = """
 CREATE SCHEMA IF NOT EXISTS clio;
-CREATE TABLE IF NOT EXISTS clio._tombstones (
-    table_name VARCHAR NOT NULL,
-    id BIGINT NOT NULL,
-    etag VARCHAR,
-    deleted_at TIMESTAMPTZ NOT NULL,
-    PRIMARY KEY (table_name, id)
-);
 CREATE TABLE IF NOT EXISTS clio._webhook_applies (
     seq BIGINT PRIMARY KEY,
     webhook_id BIGINT,
@@ -42,6 +44,7 @@ CREATE TABLE IF NOT EXISTS clio._webhook_applies (
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    ensure_tombstones(con)
     con.execute(DDL)
 
 
@@ -65,28 +68,16 @@ def stored_versions(con: duckdb.DuckDBPyConnection, table: str,
 
 
 def tombstoned(con: duckdb.DuckDBPyConnection, table: str, ids: Iterable[int]) -> set[Key]:
-    rows = con.execute(
-        "SELECT id FROM clio._tombstones WHERE table_name = ?"
-        " AND id IN (SELECT unnest(?::BIGINT[]))", [table, list(ids)],
-    ).fetchall()
-    return {(table, rid) for (rid,) in rows}
+    return {(table, rid) for rid in tombstoned_ids(con, table, ids)}
 
 
 def add_tombstones(con: duckdb.DuckDBPyConnection, table: str,
                    deletes: dict[int, Change]) -> None:
     """Record deletions (idempotent: a replayed delete keeps the first tombstone)."""
-    frame = pa.table({
-        "table_name": [table] * len(deletes),
-        "id": pa.array(list(deletes), pa.int64()),
-        "etag": [c.etag for c in deletes.values()],
-        "deleted_at": pa.array([c.received_at for c in deletes.values()], pa.float64()),
-    })
-    con.register("new_tombstones", frame)
-    con.execute(
-        "INSERT OR IGNORE INTO clio._tombstones SELECT table_name, id, etag,"
-        " to_timestamp(deleted_at) FROM new_tombstones"
-    )
-    con.unregister("new_tombstones")
+    record_tombstones(con, table, (
+        Tombstone(rid, datetime.fromtimestamp(c.received_at, UTC), "webhook", c.etag)
+        for rid, c in deletes.items()
+    ))
 
 
 def record_applies(con: duckdb.DuckDBPyConnection, changes: list[Change],

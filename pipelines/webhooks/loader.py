@@ -4,13 +4,14 @@ The sync's `load_records` loads one table per call, each a full dlt extract, nor
 and load with the memory hand-back a large sync needs; a micro-batch touching bills and
 contacts paid that twice, about a second each. Here every touched table goes into one
 load of the same source shape (schema `clio`, resources named as the endpoints, the
-catalog's typing and hints from `typed_items`), so a row is exactly what a sync stores;
-deletions go through the sync's `delete_rows`. The caller holds the writer lock.
+catalog's typing and hints from `typed_items`), so a row is exactly what a sync stores,
+settled the sync's way (`settle`: tombstoned rows purged, staging emptied, packages
+pruned); deletions go through the warehouse's `delete_rows`, which tombstones them. The
+caller holds the writer lock.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,14 @@ from dlt.extract.resource import DltResource
 
 from pipelines.clio.deletions import DATASET, delete_rows
 from pipelines.clio.endpoints import BY_TABLE
-from pipelines.clio.load import endpoint_resource, expected_cause, make_pipeline, typed_items
-
-log = logging.getLogger(__name__)
+from pipelines.clio.load import (
+    endpoint_resource,
+    expected_cause,
+    finish_pending,
+    make_pipeline,
+    settle,
+    typed_items,
+)
 
 
 @dlt.source(name=DATASET, max_table_nesting=0)
@@ -46,8 +52,8 @@ class BatchLoader:
         straight to DuckDB, so an older package loaded after it would bring the row back.
         """
         if self.pipeline.has_pending_data:
-            log.warning("finishing the load of a writer that was interrupted")
-            self._expected(lambda: self.pipeline.run(None))
+            self._expected(lambda: finish_pending(self.pipeline))
+            settle(self.pipeline, self.db)
 
     def write(self, upserts: Mapping[str, Mapping[int, dict]],
               deletes: Mapping[str, Sequence[int]]) -> None:
@@ -55,9 +61,10 @@ class BatchLoader:
         records = {table: list(rows.values()) for table, rows in upserts.items() if rows}
         if records:
             self._expected(lambda: self._load(records))
+            settle(self.pipeline, self.db)
         for table, ids in sorted(deletes.items()):
             if ids:
-                delete_rows(self.db, BY_TABLE[table], sorted(ids))
+                delete_rows(self.db, BY_TABLE[table], sorted(ids), source="webhook")
 
     def _load(self, records: dict[str, list[dict]]) -> None:
         self.pipeline.extract(changes_source(records))

@@ -15,7 +15,6 @@ from sync_helpers import assert_matches_truth, query, requires_generated_firm, s
 from pipelines import warehouse
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS
 from pipelines.clio.errors import ClioBadResponse
-from pipelines.clio.load import make_pipeline
 from pipelines.clio.reconcile import reconcile
 from pipelines.clio.source import WalkOptions
 from pipelines.clio.sync import sync
@@ -51,9 +50,9 @@ def expected_full_requests(sb, limit: int) -> Counter:
 
 
 def watermarks(db: Path) -> dict[str, str]:
-    state = make_pipeline(db).state
-    resources = state.get("sources", {}).get("clio", {}).get("resources", {})
-    return {name: r.get("updated_since") for name, r in resources.items()}
+    """The stored watermarks (ISO times), by resource."""
+    rows = query(db, "select resource, updated_since from clio._sync_watermarks")
+    return {name: since.isoformat() for name, since in rows}
 
 
 @pytest.fixture(params=["hand-built", pytest.param("generated", marks=requires_generated_firm)])
