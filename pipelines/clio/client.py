@@ -186,7 +186,7 @@ class ClioClient:
             if isinstance(outcome, httpx.Response):
                 return outcome
             if attempt == attempts:
-                break
+                raise self._exhausted(request, attempts, outcome)
             delay = outcome.retry_after
             if delay is None:
                 delay = backoff(attempt, self.settings.backoff_base, self.settings.backoff_cap,
@@ -197,7 +197,7 @@ class ClioClient:
                         _path_of(request), outcome.reason, delay, attempt + 1, attempts)
             self.stats.add(resource, retries=1)
             self._wait(resource, delay)
-        raise self._exhausted(request, attempts, outcome)
+        raise ConfigError(f"SOURCES__CLIO__MAX_ATTEMPTS must be at least 1 (it is {attempts}).")
 
     def _attempt(self, request: httpx.Request, resource: str | None) -> httpx.Response | _Failure:
         """Send once: an accepted answer, a retriable failure, or a raised `ClioApiError`."""

@@ -88,7 +88,7 @@ def _toml_paths() -> Iterator[tuple[str, str]]:
     for provider in dlt.config.config_providers:
         if not isinstance(provider, BaseDocProvider):
             continue
-        table, _ = provider.get_value(SECTIONS[-1], Any, None, *SECTIONS[:-1])
+        table, _ = provider.get_value(SECTIONS[-1], Any, "", *SECTIONS[:-1])
         if isinstance(table, Mapping):
             for path in _flatten(table):
                 yield path, provider.name

@@ -80,7 +80,7 @@ class TokenSet:
     def from_json(cls, data: dict[str, Any]) -> TokenSet:
         known = {k: data.get(k) for k in cls.__dataclass_fields__}
         for key in ("expires_at", "obtained_at"):
-            known[key] = datetime.fromisoformat(known[key]) if known[key] else None
+            known[key] = datetime.fromisoformat(str(known[key])) if known[key] else None
         return cls(**known)
 
 
