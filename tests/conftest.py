@@ -1,14 +1,26 @@
-"""Shared fixtures: a real sandbox server on a free loopback port."""
+"""Shared fixtures: a real sandbox server on a free loopback port; no test touches the
+user's real config dir (the default token store lives there)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from pipelines.sandbox.harness import SandboxServer, serve_sandbox
+
+
+@pytest.fixture(autouse=True)
+def private_config_dir(tmp_path_factory: pytest.TempPathFactory,
+                       monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`XDG_CONFIG_HOME` in a temp dir (subprocesses inherit it), so default token stores
+    of tests never land in, or are read from, the real ~/.config."""
+    path = tmp_path_factory.mktemp("xdg-config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(path))
+    return path
 
 
 @pytest.fixture

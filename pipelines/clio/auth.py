@@ -24,7 +24,8 @@ import httpx
 from pipelines.clio import diagnostics
 from pipelines.clio.config import ClioSettings
 from pipelines.clio.retry import RetriableError
-from pipelines.clio.token_store import TokenSet, TokenStore
+from pipelines.clio.token_location import LEGACY_TOKEN_STORE
+from pipelines.clio.token_store import Origin, TokenSet, TokenStore
 
 log = logging.getLogger(__name__)
 
@@ -32,12 +33,16 @@ REFRESHED = "clio_refreshed"  # request extension: a refresh happened while send
 
 
 def store_for(settings: ClioSettings) -> TokenStore:
-    """The token store of `settings`, seeded from its configured tokens."""
+    """The token store of `settings`: seeded from its configured tokens, refusing tokens of
+    another origin, and adopting one left at the old default location (the working
+    directory's `.clio-sync/token.json`) when the default store is used."""
     seed = TokenSet(
         access_token=settings.access_token, refresh_token=settings.refresh_token,
         region=settings.region, base_url=settings.base_url, api=settings.api,
     )
-    return TokenStore(settings.token_store, seed=seed)
+    origin = Origin(api=settings.api, region=settings.region, base_url=settings.base_url)
+    legacy = LEGACY_TOKEN_STORE.absolute() if settings.uses_default_token_store else None
+    return TokenStore(settings.token_store, seed=seed, origin=origin, legacy=legacy)
 
 
 def token_set_from_answer(

@@ -17,8 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     """Add `auth` (login, status, logout) and `doctor`."""
     auth = subparsers.add_parser(
         "auth", help="authorize clio-sync with Clio, show or remove the authorization",
-        description="Manage the OAuth tokens clio-sync uses (kept in the token store, "
-        "SOURCES__CLIO__TOKEN_STORE, default .clio-sync/token.json).",
+        description="Manage the OAuth tokens clio-sync uses (kept in the token store: "
+        "SOURCES__CLIO__TOKEN_STORE, by default one file per region, host and app under "
+        "~/.config/clio-sync/tokens, or $XDG_CONFIG_HOME/clio-sync/tokens).",
     )
     actions = auth.add_subparsers(dest="auth_command", metavar="ACTION", required=True)
     login = actions.add_parser(
@@ -84,32 +85,43 @@ def _login(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    from pipelines.clio.client import ClioClient
+    from pipelines.clio.config import load_settings
+    from pipelines.clio.token_location import describe_store
+    from pipelines.errors import ClioSyncError
+
+    settings = load_settings()
+
+    def where() -> list[tuple[str, str]]:
+        return [("api", settings.api), ("region", settings.region),
+                ("API root", settings.api_root), ("token store", describe_store(settings))]
+
+    try:
+        with ClioClient(settings) as client:
+            me = client.get_json("users/who_am_i.json", params={"fields": "id,name,email"})["data"]
+            tokens = client.auth.current()
+    except ClioSyncError:
+        _print_rows(where())  # where it looked, then the error (printed by the CLI)
+        raise
+    _print_rows([
+        ("user", f"{me.get('name')} <{me.get('email')}> (id {me.get('id')})"),
+        *where(),
+        ("access token expires", f"{tokens.expires_at:%Y-%m-%d %H:%M:%S} UTC"
+         if tokens.expires_at else "unknown (refreshed on the first 401)"),
+        ("refresh token", "stored" if tokens.refresh_token else "none: `auth login` when it expires"),
+    ])
+    return 0
+
+
+def _print_rows(rows: list[tuple[str, str]]) -> None:
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
-    from pipelines.clio.client import ClioClient
-    from pipelines.clio.config import load_settings
-
-    settings = load_settings()
-    with ClioClient(settings) as client:
-        me = client.get_json("users/who_am_i.json", params={"fields": "id,name,email"})["data"]
-        tokens = client.auth.current()
     table = Table(show_header=False, box=None)
-    rows = [
-        ("user", f"{me.get('name')} <{me.get('email')}> (id {me.get('id')})"),
-        ("api", settings.api),
-        ("region", settings.region),
-        ("API root", settings.api_root),
-        ("token store", str(settings.token_store)),
-        ("access token expires", f"{tokens.expires_at:%Y-%m-%d %H:%M:%S} UTC"
-         if tokens.expires_at else "unknown (refreshed on the first 401)"),
-        ("refresh token", "stored" if tokens.refresh_token else "none: `auth login` when it expires"),
-    ]
     for key, value in rows:
         table.add_row(key, escape(value))
     Console().print(table)
-    return 0
 
 
 def _logout(args: argparse.Namespace) -> int:
@@ -120,9 +132,11 @@ def _logout(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     store = store_for(settings)
+    store.adopt_legacy()
     if not store.exists():
         print(f"No token store at {settings.token_store}: nothing to log out.")
         return 0
+    store.load()  # refuses a store saved for another region: never delete someone else's
     try:
         with ClioClient(settings) as client:
             client.post(f"{settings.oauth_base}/oauth/deauthorize")
@@ -141,7 +155,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
     from pipelines.clio.doctor import run_checks
 
-    styles = {"ok": "green", "fail": "bold red", "warn": "yellow", "skip": "dim"}
+    styles = {"ok": "green", "fail": "bold red", "skip": "dim"}
     table = Table(title="clio-sync doctor")
     for column in ("check", "status", "detail"):
         table.add_column(column, overflow="fold")

@@ -9,6 +9,9 @@ with ClioClient(settings, stats=run_stats) as client:
 Each request: wait for the rate budget (and Platform's token bucket), send with the auth
 flow, classify the answer (`retry.classify`), and on 429/5xx/timeouts/dropped connections
 back off (honouring `Retry-After`) and try again, at most `max_attempts` times in all.
+No single wait exceeds `max_wait`: a longer `Retry-After` or rate-limit window fails the
+request at once (a run holds the warehouse's writer lock while it waits), and so does a
+`rate_limit_buffer` that leaves none of the limit Clio announces.
 POST and PATCH are sent again only after a 429 or a connection that never opened: after a
 5xx or a dropped answer Clio may have applied them (a duplicate webhook, say).
 A malformed page is fetched again at most `bad_page_attempts` times in all: truncation is
@@ -44,6 +47,7 @@ from pipelines.clio.errors import (
 from pipelines.clio.pacing import RateBudget, TokenBucket
 from pipelines.clio.retry import RETRIABLE_TRANSPORT, RetriableError, Verdict, backoff, classify
 from pipelines.clio.stats import RunStats
+from pipelines.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -175,23 +179,25 @@ class ClioClient:
                  headers: Mapping[str, str] | None, resource: str | None) -> httpx.Response:
         attempts = self.settings.max_attempts
         for attempt in range(1, attempts + 1):
-            self._pace(resource)
             request = self._http.build_request(method, path, params=params, json=json_body,
                                                headers=headers)
+            self._pace(request, resource)
             outcome = self._attempt(request, resource)
             if isinstance(outcome, httpx.Response):
                 return outcome
             if attempt == attempts:
-                break
+                raise self._exhausted(request, attempts, outcome)
             delay = outcome.retry_after
             if delay is None:
                 delay = backoff(attempt, self.settings.backoff_base, self.settings.backoff_cap,
                                 self._rng)
+            elif delay > self.settings.max_wait:
+                raise self._asked_to_wait_too_long(request, outcome, delay)
             log.warning("%s %s: %s; retrying in %.2f s (attempt %d of %d)", method,
                         _path_of(request), outcome.reason, delay, attempt + 1, attempts)
             self.stats.add(resource, retries=1)
             self._wait(resource, delay)
-        raise self._exhausted(request, attempts, outcome)
+        raise ConfigError(f"SOURCES__CLIO__MAX_ATTEMPTS must be at least 1 (it is {attempts}).")
 
     def _attempt(self, request: httpx.Request, resource: str | None) -> httpx.Response | _Failure:
         """Send once: an accepted answer, a retriable failure, or a raised `ClioApiError`."""
@@ -229,10 +235,17 @@ class ClioClient:
             raise self._maybe_applied(request, f"HTTP {status}", status)
         return _Failure(f"HTTP {status}", status, verdict.retry_after)
 
-    def _pace(self, resource: str | None) -> None:
+    def _pace(self, request: httpx.Request, resource: str | None) -> None:
+        """Wait for the rate budget (and Platform's spacing), never longer than `max_wait`."""
+        limit = self.budget.limit
+        if limit is not None and limit <= self.budget.buffer:
+            raise self._buffer_leaves_nothing(limit)
         wait = self.budget.reserve()
         if self.bucket is not None:
             wait = max(wait, self.bucket.reserve())
+        if wait > self.settings.max_wait:
+            self.budget.release()
+            raise self._window_too_far(request, wait)
         if wait > 0:
             if wait >= 0.5:
                 log.info("Rate limit: waiting %.1f s for the window to reset", wait)
@@ -269,14 +282,11 @@ class ClioClient:
             status=response.status_code, path=path)
 
     def _unauthorized(self, response: httpx.Response) -> ClioApiError:
-        tokens = self.auth.current()
-        stored_for = tokens.base_url if tokens.base_url and tokens.base_url != self.settings.base_url else None
         return diagnostics.unauthorized(
             response,
             refreshed=bool(response.request.extensions.get(REFRESHED)),
             can_refresh=self.auth.can_refresh(),
             region=self.settings.region,
-            stored_for=stored_for,
         )
 
     def _exhausted(self, request: httpx.Request, attempts: int, last: _Failure) -> ClioApiError:
@@ -292,6 +302,44 @@ class ClioClient:
             f"{last.reason}). Clio or the network is having trouble: try again later; if it "
             "persists, check connectivity to the Clio host or raise SOURCES__CLIO__TIMEOUT.",
             status=last.status, path=path, attempts=attempts)
+
+    def _asked_to_wait_too_long(self, request: httpx.Request, failure: _Failure,
+                                delay: float) -> ClioApiError:
+        method, path = request.method, _path_of(request)
+        said = ("429 Too Many Requests" if failure.status == 429 else failure.reason)
+        message = (
+            f"Clio answered {said} for {method} {path} and asked to wait {delay:.0f} s "
+            f"(Retry-After), longer than SOURCES__CLIO__MAX_WAIT ({self.settings.max_wait:g} s), "
+            "so clio-sync stopped at once rather than sit idle that long (a run holds the "
+            f"warehouse's writer lock meanwhile). Run again after {self._after(delay)}, or "
+            "raise SOURCES__CLIO__MAX_WAIT if such waits are expected."
+        )
+        error = ClioRateLimited if failure.status == 429 else ClioUnavailable
+        return error(message, status=failure.status, path=path, attempts=1)
+
+    def _window_too_far(self, request: httpx.Request, wait: float) -> ClioRateLimited:
+        path = _path_of(request)
+        return ClioRateLimited(
+            f"Clio's rate limit for this token (X-RateLimit-* headers) would make "
+            f"{request.method} {path} wait {wait:.0f} s for the next window, longer than "
+            f"SOURCES__CLIO__MAX_WAIT ({self.settings.max_wait:g} s), so clio-sync stopped at "
+            "once rather than sit idle that long (a run holds the warehouse's writer lock "
+            "meanwhile). Another client may be spending this token's budget, or Clio's window "
+            f"is unusually long: run again after {self._after(wait)}, or raise "
+            "SOURCES__CLIO__MAX_WAIT.",
+            status=None, path=path, attempts=0)
+
+    def _buffer_leaves_nothing(self, limit: int) -> ConfigError:
+        return ConfigError(
+            f"Clio allows this token {limit} requests per window (X-RateLimit-Limit), and "
+            f"SOURCES__CLIO__RATE_LIMIT_BUFFER is {self.budget.buffer}, which keeps all of "
+            "them unused: clio-sync would wait for a window that never comes. Set "
+            f"SOURCES__CLIO__RATE_LIMIT_BUFFER below {limit} (the default is 1)."
+        )
+
+    def _after(self, seconds: float) -> str:
+        when = datetime.fromtimestamp(self._clock() + seconds, UTC)
+        return f"{when:%Y-%m-%d %H:%M} UTC"
 
     def _maybe_applied(self, request: httpx.Request, reason: str,
                        status: int | None = None) -> ClioUnavailable:

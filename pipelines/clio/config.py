@@ -19,20 +19,36 @@ refresh_token = "..."      # optional seed; `clio-sync auth login` writes the to
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from dlt.common.configuration import configspec, resolve_configuration
-from dlt.common.configuration.exceptions import ConfigurationException
+from dlt.common.configuration.exceptions import (
+    ConfigurationException,
+    ConfigValueCannotBeCoercedException,
+)
 from dlt.common.configuration.specs import BaseConfiguration, CredentialsConfiguration
 from dlt.common.typing import TSecretStrValue
 
+from pipelines.clio.config_keys import check_setting_names
 from pipelines.clio.endpoints import API_VERSION
 from pipelines.clio.regions import APIS, REGIONS, Api, Region, hosts_for
+from pipelines.clio.token_location import default_token_store
 from pipelines.errors import ConfigError
 
-DEFAULT_TOKEN_STORE = Path(".clio-sync") / "token.json"  # git-ignored, beside the working dir
+# Manage allows 50 requests per window at peak (more off-peak): a buffer must leave at
+# least one of them. Whether this token gets 50 or 300 is known only from the first answer,
+# so the client also refuses, at run time, a buffer that leaves none of the limit it sees.
+MAX_RATE_LIMIT_BUFFER = 49
+MAX_ATTEMPTS = 100  # per request; beyond this a retry loop is a stall, not patience
+# Whole numbers: (smallest, largest).
+_INTS = {"max_attempts": (1, MAX_ATTEMPTS), "bad_page_attempts": (1, MAX_ATTEMPTS),
+         "rate_limit_buffer": (0, MAX_RATE_LIMIT_BUFFER)}
+# Seconds or rates: may they be 0?
+_FLOATS = {"timeout": False, "backoff_base": True, "backoff_cap": False,
+           "platform_requests_per_second": False, "refresh_skew": True, "max_wait": False}
 
 
 @configspec
@@ -62,6 +78,7 @@ class ClioConfiguration(BaseConfiguration):
     platform_requests_per_second: float = 3.0
     bad_page_attempts: int = 3
     refresh_skew: float = 60.0
+    max_wait: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -72,11 +89,11 @@ class ClioSettings:
     base_url: str  # API host: the REST API is at f"{base_url}/api/v4"
     oauth_base: str  # OAuth endpoints are at f"{oauth_base}/oauth/..."
     api: Api
+    token_store: Path  # absolute; see `token_location` for the default
     client_id: str
     client_secret: str = field(repr=False)
     refresh_token: str | None = field(default=None, repr=False)
     access_token: str | None = field(default=None, repr=False)
-    token_store: Path = DEFAULT_TOKEN_STORE
     api_version: str = API_VERSION
     timeout: float = 30.0  # seconds per request (connect, read, write, pool)
     max_attempts: int = 6  # per request, first try included
@@ -86,6 +103,10 @@ class ClioSettings:
     platform_requests_per_second: float = 3.0  # Platform's documented per-app limit
     bad_page_attempts: int = 3  # a malformed page is fetched at most this often
     refresh_skew: float = 60.0  # refresh this many seconds before the access token expires
+    # Longest single sleep (a Retry-After, the next rate-limit window, a backoff):
+    # Manage's windows last 60 s, so a longer wait means a quota or a proxy, not pacing, and
+    # the run holds the warehouse's writer lock (the webhook applier waits) while it waits.
+    max_wait: float = 300.0
 
     @property
     def api_root(self) -> str:
@@ -95,6 +116,12 @@ class ClioSettings:
     @property
     def token_url(self) -> str:
         return f"{self.oauth_base}/oauth/token"
+
+    @property
+    def uses_default_token_store(self) -> bool:
+        """True when the token store is this authorization's default one (no setting)."""
+        return self.token_store == default_token_store(self.api, self.region, self.base_url,
+                                                       self.client_id)
 
 
 def load_settings(
@@ -110,14 +137,22 @@ def load_settings(
         base_url: Overrides the region's host (the API at `{base_url}/api/v4`).
         region: us, eu, ca or au.
         api: manage or platform.
-        token_store: Path of the token file.
+        token_store: Path of the token file (default: one per authorization in the user's
+            config dir, see `token_location`).
         **overrides: Any other `ClioSettings` field (client_id, max_attempts, ...).
 
     Raises:
-        ConfigError: A value is mistyped or a required one is missing.
+        ConfigError: A value is mistyped, out of range or missing, or a name is mistyped.
     """
+    check_setting_names(ClioConfiguration)
     try:
         config = resolve_configuration(ClioConfiguration(), sections=("sources", "clio"))
+    except ConfigValueCannotBeCoercedException as exc:
+        raise ConfigError(
+            f"SOURCES__CLIO__{exc.field_name.upper()} is not a {_kind(exc.hint)}. Fix it in "
+            "the environment or in .dlt/config.toml, or remove it to use the default (see "
+            "docs/connecting-clio.md)."
+        ) from None
     except ConfigurationException as exc:
         raise ConfigError(
             f"A SOURCES__CLIO__* setting could not be read: {exc}. Fix it in the environment "
@@ -146,8 +181,9 @@ def load_settings(
         "client_secret": creds.client_secret,
         "refresh_token": creds.refresh_token or None,
         "access_token": creds.access_token or None,
-        "token_store": Path(token_store or config.token_store or DEFAULT_TOKEN_STORE)
-        .expanduser().absolute(),
+        "token_store": _token_store_path(token_store or config.token_store, chosen_api,
+                                         chosen_region, hosts.api_base,
+                                         overrides.get("client_id") or creds.client_id),
         "timeout": config.timeout,
         "max_attempts": config.max_attempts,
         "backoff_base": config.backoff_base,
@@ -156,13 +192,13 @@ def load_settings(
         "platform_requests_per_second": config.platform_requests_per_second,
         "bad_page_attempts": config.bad_page_attempts,
         "refresh_skew": config.refresh_skew,
+        "max_wait": config.max_wait,
     }
     values.update(overrides)
     _require(values, "client_id", "the app's Client ID (developer portal, app Settings page)")
     _require(values, "client_secret", "the app's Client Secret (developer portal, app Settings page)")
-    settings = ClioSettings(**values)
-    _check_numbers(settings)
-    return settings
+    _check_numbers(values)
+    return ClioSettings(**values)
 
 
 def with_overrides(settings: ClioSettings, **changes: Any) -> ClioSettings:
@@ -190,18 +226,43 @@ def _require(values: dict[str, Any], name: str, what: str) -> None:
         )
 
 
-def _check_numbers(settings: ClioSettings) -> None:
-    positive = ("timeout", "max_attempts", "backoff_cap", "platform_requests_per_second",
-                "bad_page_attempts")
-    for name in positive:
-        if not getattr(settings, name) > 0:
+def _token_store_path(configured: str | Path | None, api: str, region: str, api_base: str,
+                      client_id: str | None) -> Path:
+    if configured:
+        return Path(configured).expanduser().absolute()
+    return default_token_store(api, region, api_base, client_id or "")  # type: ignore[arg-type]
+
+
+def _kind(hint: Any) -> str:
+    return {int: "whole number", float: "number"}.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def _check_numbers(values: dict[str, Any]) -> None:
+    """Whole numbers in range, finite numbers of the right sign, and no single sleep of
+    our own choosing (a backoff, Platform's spacing) longer than `max_wait`."""
+    for name, (low, high) in _INTS.items():
+        value = values[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            _bad(name, value, f"a whole number from {low} to {high}")
+    for name, zero_ok in _FLOATS.items():
+        value = values[name]
+        if (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
+                or value < 0 or (value == 0 and not zero_ok)):
+            _bad(name, value, "a finite number " + ("of 0 or more" if zero_ok else "greater than 0"))
+    cap = values["max_wait"]
+    waits = {"backoff_cap": values["backoff_cap"],
+             "platform_requests_per_second": 1 / values["platform_requests_per_second"]}
+    for name, seconds in waits.items():
+        if seconds > cap:
             raise ConfigError(
-                f"SOURCES__CLIO__{name.upper()} must be greater than 0 "
-                f"(it is {getattr(settings, name)!r}); fix it or remove it to use the default."
+                f"SOURCES__CLIO__{name.upper()} ({values[name]!r}) makes a single wait of "
+                f"{seconds:g} s, longer than SOURCES__CLIO__MAX_WAIT ({cap:g} s), the longest "
+                "clio-sync waits for anything. Lower the one or raise the other."
             )
-    for name in ("rate_limit_buffer", "backoff_base", "refresh_skew"):
-        if getattr(settings, name) < 0:
-            raise ConfigError(
-                f"SOURCES__CLIO__{name.upper()} must not be negative "
-                f"(it is {getattr(settings, name)!r}); fix it or remove it to use the default."
-            )
+
+
+def _bad(name: str, value: Any, expected: str) -> None:
+    raise ConfigError(
+        f"SOURCES__CLIO__{name.upper()} must be {expected} (it is {value!r}); fix it in the "
+        "environment or in .dlt/config.toml, or remove it to use the default."
+    )

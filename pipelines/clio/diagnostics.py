@@ -59,7 +59,6 @@ def malformed_token(region: str) -> ClioAuthError:
 
 def unauthorized(
     response: httpx.Response, *, refreshed: bool, can_refresh: bool, region: str,
-    stored_for: str | None = None,
 ) -> ClioAuthError:
     """The error for a 401 the auth flow could not cure.
 
@@ -68,18 +67,13 @@ def unauthorized(
         refreshed: A refresh succeeded during this request and Clio still said 401.
         can_refresh: A refresh token and client credentials were available.
         region: The configured region.
-        stored_for: Base URL the stored token was issued for, if it differs from ours.
+
+    A store saved for another region or host never gets this far: the token store refuses it.
     """
     path = response.request.url.path
     _, said = error_body(response)
     quoted = f' Clio said: "{_clip(said)}".' if said else ""
-    if stored_for:
-        cause = (
-            f"the stored token was issued by {stored_for}, not by the host configured now: "
-            f"a token from one region is not valid in another. Either {REGION_HINT}, or "
-            f"delete the token store and {LOGIN}."
-        )
-    elif refreshed:
+    if refreshed:
         cause = (
             "Clio refused an access token it had just issued, which happens when the token "
             f"and the API belong to different regions: {REGION_HINT}."

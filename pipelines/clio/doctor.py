@@ -15,9 +15,10 @@ from pipelines.clio.client import ClioClient
 from pipelines.clio.config import ClioSettings, load_settings
 from pipelines.clio.endpoints import ENDPOINTS
 from pipelines.clio.errors import ClioApiError
+from pipelines.clio.token_location import describe_store
 from pipelines.errors import ClioSyncError
 
-Status = Literal["ok", "fail", "skip", "warn"]
+Status = Literal["ok", "fail", "skip"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,8 @@ def run_checks(load: Callable[[], ClioSettings] = load_settings) -> Iterator[Che
         yield Check("config", "fail", str(exc))
         return
     yield Check("config", "ok", f"api {settings.api}, region {settings.region}, "
-                f"API {settings.api_root}, token store {settings.token_store}")
+                f"API {settings.api_root}")
+    yield Check("token store", "ok", describe_store(settings))
     with ClioClient(settings) as client:
         token_ok = yield from _token_checks(settings, client)
         for endpoint in ENDPOINTS:
@@ -47,13 +49,10 @@ def run_checks(load: Callable[[], ClioSettings] = load_settings) -> Iterator[Che
 
 def _token_checks(settings: ClioSettings, client: ClioClient) -> Generator[Check, None, bool]:
     try:
-        tokens = client.auth.current()
+        client.auth.current()
     except ClioSyncError as exc:
         yield Check("token", "fail", str(exc))
         return False
-    if tokens.base_url and tokens.base_url != settings.base_url:
-        yield Check("region", "warn", f"the stored token was issued by {tokens.base_url}, "
-                    f"but the configuration points at {settings.base_url}")
     try:
         me = client.get_json("users/who_am_i.json", params={"fields": "id,name,email"})["data"]
     except ClioSyncError as exc:

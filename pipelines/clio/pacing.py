@@ -67,6 +67,11 @@ class RateBudget:
         self._learning = True
         self._in_flight = 0
 
+    @property
+    def limit(self) -> int | None:
+        """Requests per window as the last answer said (`X-RateLimit-Limit`), if known."""
+        return self._limit
+
     def reserve(self) -> float:
         """Seconds to wait before the next request may go; counts it as in flight.
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -69,9 +68,6 @@ class TestSources:
                              capture_output=True, check=True).stdout.split()
         assert out == ["ca", "toml-id", "seed", str(tmp_path / "tokens" / "t.json"), "2"]
 
-    def test_default_token_store_is_beside_the_working_dir(self, app_env, tmp_path) -> None:
-        assert load_settings().token_store == Path(tmp_path) / ".clio-sync" / "token.json"
-
     def test_secrets_are_not_in_the_repr(self, app_env) -> None:
         app_env.setenv("SOURCES__CLIO__CREDENTIALS__REFRESH_TOKEN", "refresh-seed")
         text = repr(load_settings())
@@ -99,9 +95,77 @@ class TestMistakes:
         assert f"SOURCES__CLIO__CREDENTIALS__{name} is not set" in str(info.value)
         assert ".dlt/secrets.toml" in str(info.value)
 
-    @pytest.mark.parametrize(("name", "value"), [("TIMEOUT", "0"), ("MAX_ATTEMPTS", "-1"),
-                                                 ("TIMEOUT", "soon")])
+    @pytest.mark.parametrize(("name", "value"), [
+        ("TIMEOUT", "0"), ("MAX_ATTEMPTS", "-1"), ("TIMEOUT", "soon"), ("TIMEOUT", "nan"),
+        ("REFRESH_SKEW", "inf"), ("BACKOFF_BASE", "nan"), ("MAX_WAIT", "0"), ("MAX_WAIT", "inf"),
+        ("MAX_WAIT", "-5"), ("RATE_LIMIT_BUFFER", "1000"), ("RATE_LIMIT_BUFFER", "50"),
+        ("RATE_LIMIT_BUFFER", "-1"), ("PLATFORM_REQUESTS_PER_SECOND", "inf"),
+        ("MAX_ATTEMPTS", "1000"), ("BAD_PAGE_ATTEMPTS", "0"),
+    ])
     def test_bad_numbers_are_config_errors(self, app_env, name, value) -> None:
         app_env.setenv(f"SOURCES__CLIO__{name}", value)
-        with pytest.raises(ConfigError, match=f"(?i){name}"):
+        with pytest.raises(ConfigError, match=f"SOURCES__CLIO__{name}"):
             load_settings()
+
+    @pytest.mark.parametrize(("name", "value"), [
+        ("BACKOFF_CAP", "400"), ("PLATFORM_REQUESTS_PER_SECOND", "0.001")])
+    def test_no_single_wait_may_exceed_the_cap(self, app_env, name, value) -> None:
+        app_env.setenv(f"SOURCES__CLIO__{name}", value)
+        with pytest.raises(ConfigError, match=f"SOURCES__CLIO__{name}.*SOURCES__CLIO__MAX_WAIT"):
+            load_settings()
+        app_env.setenv("SOURCES__CLIO__MAX_WAIT", "1000")
+        assert load_settings().max_wait == 1000
+
+    @pytest.mark.parametrize(("name", "value"), [
+        ("max_attempts", 2.5), ("max_attempts", True), ("rate_limit_buffer", 1.0),
+        ("timeout", "30"), ("max_wait", float("nan"))])
+    def test_explicit_values_are_checked_too(self, app_env, name, value) -> None:
+        with pytest.raises(ConfigError, match=f"SOURCES__CLIO__{name.upper()}"):
+            load_settings(**{name: value})
+
+    def test_the_defaults_are_valid_and_bounded(self, app_env) -> None:
+        settings = load_settings()
+        assert settings.max_wait == 300
+        assert settings.backoff_cap <= settings.max_wait
+
+
+class TestTypos:
+    @pytest.mark.parametrize(("typo", "meant"), [
+        ("SOURCES__CLIO__RATE_LIMT_BUFER", "SOURCES__CLIO__RATE_LIMIT_BUFFER"),
+        ("SOURCES__CLIO__MAXWAIT", "SOURCES__CLIO__MAX_WAIT"),
+        ("SOURCES__CLIO__REGOIN", "SOURCES__CLIO__REGION"),
+        ("SOURCES__CLIO__CREDENTIALS__CLIENT_SECRT", "SOURCES__CLIO__CREDENTIALS__CLIENT_SECRET"),
+        ("SOURCES__CLIO__CREDENTIAL__REFRESH_TOKEN",
+         "SOURCES__CLIO__CREDENTIALS__REFRESH_TOKEN"),
+    ])
+    def test_a_mistyped_variable_is_refused_with_a_suggestion(self, app_env, typo,
+                                                              meant) -> None:
+        app_env.setenv(typo, "secret-looking-value")
+        with pytest.raises(ConfigError) as info:
+            load_settings()
+        message = str(info.value)
+        assert typo in message and f"did you mean {meant}" in message
+        assert "secret-looking-value" not in message
+
+    def test_an_unrelated_variable_is_only_mentioned(self, app_env, caplog) -> None:
+        app_env.setenv("SOURCES__CLIO__BILLS__PRIMARY_KEY", "id")
+        assert load_settings().region == "us"
+        assert "SOURCES__CLIO__BILLS__PRIMARY_KEY" in caplog.text
+
+    def test_a_mistyped_key_in_config_toml_is_refused(self, tmp_path) -> None:
+        # A fresh process: dlt settles its project directory (and .dlt/) once per process.
+        (tmp_path / ".dlt").mkdir()
+        (tmp_path / ".dlt" / "config.toml").write_text(
+            '[sources.clio]\nrate_limt_bufer = 3\n')
+        (tmp_path / ".dlt" / "secrets.toml").write_text(
+            '[sources.clio.credentials]\nclient_id = "id"\nclient_secret = "s3cret"\n'
+            'client_secrt = "s3cret"\n')
+        code = ("from pipelines.errors import ConfigError\n"
+                "from pipelines.clio.config import load_settings\n"
+                "try:\n    load_settings()\nexcept ConfigError as e:\n    print(e)\n")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SOURCES__")}
+        out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, text=True,
+                             capture_output=True, check=True).stdout
+        assert "rate_limt_bufer" in out and "did you mean rate_limit_buffer" in out
+        assert "client_secrt" in out and "did you mean client_secret" in out
+        assert "s3cret" not in out

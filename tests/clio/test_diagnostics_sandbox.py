@@ -63,14 +63,16 @@ class TestUnauthorized:
         with pytest.raises(ClioAuthError, match="CLIENT_SECRET"):
             fetch(settings)
 
-    def test_a_store_written_for_another_host_is_named(self, clio_sandbox, sandbox_settings,
-                                                       store_path) -> None:
+    def test_a_store_written_for_another_host_is_refused_before_any_request(
+            self, clio_sandbox, sandbox_settings, store_path, statuses) -> None:
         sb = clio_sandbox()
         store_path.parent.mkdir(parents=True)
         store_path.write_text(json.dumps({"access_token": "eu-a-x", "refresh_token": None,
                                           "base_url": "https://eu.app.clio.com"}))
-        with pytest.raises(ClioAuthError, match=r"issued by https://eu\.app\.clio\.com"):
+        with pytest.raises(ClioAuthError, match=r"holds tokens saved for host https://eu\.app\.clio\.com"
+                           rf", but the configuration is api manage, region us, host {sb.base_url}"):
             fetch(sandbox_settings(sb, seed=False))
+        assert statuses(sb) == []
 
     def test_a_401_right_after_a_refresh_means_another_region(self, make_settings) -> None:
         def app(request: httpx.Request) -> httpx.Response:
