@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
@@ -9,6 +10,10 @@ from typing import Any
 import pytest
 
 from pipelines.sandbox.harness import SandboxServer, serve_sandbox
+
+# The test run is a program using the package as a library, so dlt's telemetry follows its
+# configuration: off, for this process and the commands it starts (only loopback traffic).
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from dlt.extract.resource import DltResource
 
 from pipelines.clio.client import ClioClient, Page
 from pipelines.clio.endpoints import ENDPOINTS, Endpoint
+from pipelines.clio.in_turn import in_turn
 from pipelines.clio.load import DATASET, endpoint_resource, typed_items
 from pipelines.clio.read_ahead import read_ahead
 
@@ -64,8 +65,9 @@ def clio_source(
     bank_transactions, trust_line_items (merged on `id`), outstanding_client_balances
     (replaced in full).
     """
-    for endpoint in endpoints:
-        yield endpoint_resource(endpoint, sync_endpoint(client, endpoint, options))
+    walks = in_turn(sync_endpoint(client, endpoint, options) for endpoint in endpoints)
+    for endpoint, walk in zip(endpoints, walks, strict=True):
+        yield endpoint_resource(endpoint, walk)  # one walk at a time, in catalog order
 
 
 def page_params(endpoint: Endpoint, limit: int, since: str | None, state: str | None) -> dict[str, Any]:
