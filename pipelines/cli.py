@@ -70,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.quiet, args.verbose, args.log_format)
+    from pipelines.telemetry import telemetry_off_unless_asked  # imports dlt: not for --help
+
+    telemetry_off_unless_asked()
     try:
         return int(args.handler(args) or 0)
     except ClioSyncError as exc:

@@ -3,6 +3,7 @@ user's real config dir (the default token store lives there)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -11,6 +12,10 @@ from typing import Any
 import pytest
 
 from pipelines.sandbox.harness import SandboxServer, serve_sandbox
+
+# The test run is a program using the package as a library, so dlt's telemetry follows its
+# configuration: off, for this process and the commands it starts (only loopback traffic).
+os.environ.setdefault("RUNTIME__DLTHUB_TELEMETRY", "false")
 
 
 @pytest.fixture(autouse=True)

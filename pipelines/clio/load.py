@@ -55,10 +55,6 @@ KEEP_PACKAGES_KEY = "warehouse.keep_load_packages"
 
 log = logging.getLogger(__name__)
 
-# One resource after the other (dlt's default interleaves them): one walk holds memory at
-# a time, and the progress display and logs read in order.
-os.environ.setdefault("EXTRACT__NEXT_ITEM_MODE", "fifo")
-
 
 def make_pipeline(db: Path, destination: Destination = "duckdb") -> dlt.Pipeline:
     """The dlt pipeline of warehouse `db`.

@@ -24,6 +24,7 @@ from dlt.extract.resource import DltResource
 
 from pipelines.clio.client import ClioClient, Page
 from pipelines.clio.endpoints import ENDPOINTS, Endpoint
+from pipelines.clio.in_turn import in_turn
 from pipelines.clio.load import DATASET, LoadMode, endpoint_resource, typed_items
 from pipelines.clio.read_ahead import read_ahead
 from pipelines.clio.watermarks import Watermarks
@@ -70,9 +71,10 @@ def clio_source(
     receives the next.
     """
     marks = marks if marks is not None else Watermarks()
-    for endpoint in endpoints:
-        yield endpoint_resource(endpoint, sync_endpoint(client, endpoint, options, marks),
-                                mode=options.mode)
+    walks = in_turn(sync_endpoint(client, endpoint, options, marks) for endpoint in endpoints)
+    for endpoint, walk in zip(endpoints, walks, strict=True):
+        # one walk at a time, in catalog order
+        yield endpoint_resource(endpoint, walk, mode=options.mode)
 
 
 def page_params(endpoint: Endpoint, limit: int, since: str | None, state: str | None) -> dict[str, Any]:

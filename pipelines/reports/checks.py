@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import duckdb
 
 from pipelines.errors import ClioSyncError
-from pipelines.reports.runner import SQL_DIR
+from pipelines.reports.runner import SQL_DIR, sql_files
 
 _REQUIRES = re.compile(r"^\s*--\s*requires:\s*clio\.(\w+)\s*$", re.MULTILINE)
 _RULE = re.compile(r"^\s*--\s*(?!requires:|params:)(.+)$", re.MULTILINE)
@@ -25,6 +25,10 @@ SHOWN_ROWS = 10  # failing rows named in a message; the rest are counted
 
 class ChecksFailed(ClioSyncError):
     """One or more reconciliation checks found rows breaking their rule."""
+
+
+class ChecksNotFound(ClioSyncError):
+    """No check file was found: the installation is incomplete."""
 
 
 @dataclass(frozen=True)
@@ -53,9 +57,20 @@ class CheckResult:
         return f"{self.name}: {len(self.failures)} row(s) break '{self.rule}': {shown}{tail}"
 
 
-def run_checks(con: duckdb.DuckDBPyConnection, sql_dir: Path | None = None) -> list[CheckResult]:
-    """Run every check of `sql_dir/checks` (default: the project's `sql/`), by file name."""
+def run_checks(
+    con: duckdb.DuckDBPyConnection, sql_dir: Traversable | None = None,
+) -> list[CheckResult]:
+    """Run every check of `sql_dir/checks` (default: the checks shipped in the package), by
+    file name. Finding none raises `ChecksNotFound`: zero checks must never read as a pass.
+    """
     folder = (sql_dir or SQL_DIR) / "checks"
+    paths = sql_files(folder)
+    if not paths:
+        raise ChecksNotFound(
+            f"No reconciliation checks were found in {folder}, so nothing was checked. The "
+            "installation is incomplete: reinstall clio-sync (pip install --force-reinstall "
+            "clio-sync), or in a checkout restore the sql/checks folder."
+        )
     present = {
         name.lower()
         for (name,) in con.execute(
@@ -63,7 +78,7 @@ def run_checks(con: duckdb.DuckDBPyConnection, sql_dir: Path | None = None) -> l
             "where table_schema = 'clio' and table_catalog = current_database()"
         ).fetchall()
     }
-    return [_run_one(con, path, present) for path in sorted(folder.glob("*.sql"))]
+    return [_run_one(con, path, present) for path in paths]
 
 
 def raise_for_failures(results: list[CheckResult]) -> None:
@@ -79,13 +94,14 @@ def raise_for_failures(results: list[CheckResult]) -> None:
         )
 
 
-def _run_one(con: duckdb.DuckDBPyConnection, path: Path, present: set[str]) -> CheckResult:
-    sql = path.read_text()
+def _run_one(con: duckdb.DuckDBPyConnection, path: Traversable, present: set[str]) -> CheckResult:
+    sql = path.read_text(encoding="utf-8")
+    name = path.name.removesuffix(".sql")
     rule_match = _RULE.search(sql)
-    rule = rule_match.group(1).strip() if rule_match else path.stem
+    rule = rule_match.group(1).strip() if rule_match else name
     missing = [t for t in _REQUIRES.findall(sql) if t.lower() not in present]
     if missing:
-        return CheckResult(path.stem, rule, skipped=f"clio.{missing[0]} has not been synced")
+        return CheckResult(name, rule, skipped=f"clio.{missing[0]} has not been synced")
     try:
         cursor = con.execute(sql)
     except duckdb.Error as exc:
@@ -95,7 +111,7 @@ def _run_one(con: duckdb.DuckDBPyConnection, path: Path, present: set[str]) -> C
         ) from None
     columns = [d[0] for d in cursor.description]
     failures = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
-    return CheckResult(path.stem, rule, columns, failures)
+    return CheckResult(name, rule, columns, failures)
 
 
 def _row_text(row: dict[str, Any]) -> str:

@@ -8,7 +8,12 @@ first lines hold `-- params: a, b` becomes a table macro `schema.name(a, b)`.
 
 Every build is one transaction of `create or replace`: a broken model raises
 `ModelBuildError` naming its file and DuckDB's message, and leaves the previous models
-as they were. Views whose file is gone are dropped.
+as they were. Views whose file is gone are dropped; finding no model file at all is an
+error (an incomplete installation), never a reason to drop every view.
+
+The files ship inside the package as `pipelines/sql` (in a checkout, a link to the
+top-level `sql/`), read through `importlib.resources`, so an installed wheel, an sdist
+build and an editable checkout all read the same models.
 """
 
 from __future__ import annotations
@@ -16,14 +21,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
-from pathlib import Path
+from importlib.resources import files
+from importlib.resources.abc import Traversable
 
 import duckdb
 
 from pipelines.errors import ClioSyncError
 from pipelines.reports.raw_tables import RAW_TABLES, raw_relation
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+SQL_DIR: Traversable = files("pipelines") / "sql"
 LAYERS = ("staging", "intermediate", "reports")
 
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
@@ -42,7 +48,7 @@ class Model:
 
     schema: str
     name: str
-    path: Path
+    path: Traversable
     sql: str
     params: tuple[str, ...] = ()
 
@@ -64,21 +70,26 @@ class Model:
         return {name.lower() for name in _RAW_REF.findall(self.body)}
 
 
-def read_model(path: Path, schema: str) -> Model:
+def read_model(path: Traversable, schema: str) -> Model:
     """Parse one model file (`-- params: a, b` in its header makes it a table macro)."""
-    sql = path.read_text().strip().rstrip(";")
+    sql = path.read_text(encoding="utf-8").strip().rstrip(";")
     params_line = _PARAMS.search(sql)
     params = tuple(p.strip() for p in params_line.group(1).split(",")) if params_line else ()
-    return Model(schema=schema, name=path.stem, path=path, sql=sql, params=params)
+    name = path.name.removesuffix(".sql")
+    return Model(schema=schema, name=name, path=path, sql=sql, params=params)
 
 
-def discover_models(sql_dir: Path = SQL_DIR) -> list[Model]:
+def sql_files(folder: Traversable) -> list[Traversable]:
+    """The `.sql` files of `folder` by name; none when it does not exist."""
+    if not folder.is_dir():
+        return []
+    return sorted((f for f in folder.iterdir() if f.name.endswith(".sql") and f.is_file()),
+                  key=lambda f: f.name)
+
+
+def discover_models(sql_dir: Traversable = SQL_DIR) -> list[Model]:
     """Every model file under the layer folders of `sql_dir`, in no particular order."""
-    return [
-        read_model(path, layer)
-        for layer in LAYERS
-        for path in sorted((sql_dir / layer).glob("*.sql"))
-    ]
+    return [read_model(path, layer) for layer in LAYERS for path in sql_files(sql_dir / layer)]
 
 
 def build_order(models: list[Model]) -> list[Model]:
@@ -97,17 +108,26 @@ def build_order(models: list[Model]) -> list[Model]:
     return [by_key[key] for key in ordered]
 
 
-def build_models(con: duckdb.DuckDBPyConnection, sql_dir: Path | None = None) -> list[str]:
-    """Create or replace every model of `sql_dir` (default: the project's `sql/`).
+def build_models(con: duckdb.DuckDBPyConnection, sql_dir: Traversable | None = None) -> list[str]:
+    """Create or replace every model of `sql_dir` (default: the models shipped in the package).
 
     Returns:
         The models built, as `schema.name`, in build order.
 
     Raises:
-        ModelBuildError: a model failed; its file and DuckDB's message are named, and
-            nothing was changed.
+        ModelBuildError: no model file was found, or a model failed (its file and DuckDB's
+            message are named); either way nothing was changed.
     """
-    models = build_order(discover_models(sql_dir or SQL_DIR))
+    folder = sql_dir or SQL_DIR
+    found = discover_models(folder)
+    if not found:
+        raise ModelBuildError(
+            f"No SQL models were found in {folder} (expected .sql files under "
+            f"{', '.join(LAYERS)}), so nothing was built and the existing views were left "
+            "as they were. The installation is incomplete: reinstall clio-sync (pip install "
+            "--force-reinstall clio-sync), or in a checkout restore the sql/ folder."
+        )
+    models = build_order(found)
     cur = con.cursor()  # its own transaction, whatever the caller's connection is doing
     try:
         cur.execute("begin transaction")
@@ -184,11 +204,11 @@ def _drop_stale(cur: duckdb.DuckDBPyConnection, keys: set[str]) -> None:
             cur.execute(f'drop macro table "{schema}"."{name}"')
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.relative_to(SQL_DIR.parent))
-    except ValueError:
-        return str(path)
+def _display(path: Traversable) -> str:
+    """`sql/<layer>/<file>` for a shipped model, the full path for any other."""
+    shipped = str(SQL_DIR)
+    text = str(path)
+    return "sql" + text[len(shipped):] if text.startswith(shipped + "/") else text
 
 
 def _first_lines(message: str, limit: int = 600) -> str:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
+from importlib.resources import files
 
-CATALOG = Path(__file__).with_name("spec_fields.json")
+CATALOG = files("pipelines.sandbox") / "spec_fields.json"  # ships in the package
 
 # Spec schema -> the firm table holding such records (to serve nested subfields the
 # record itself does not carry). Schemas without a table resolve to what the record has.
@@ -51,7 +51,7 @@ class IndexSpec:
 
 @cache
 def _catalog() -> dict:
-    return json.loads(CATALOG.read_text())
+    return json.loads(CATALOG.read_text(encoding="utf-8"))
 
 
 @cache

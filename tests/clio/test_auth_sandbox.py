@@ -3,7 +3,9 @@ and two processes refreshing a rotating token at once."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import select
 import subprocess
 import sys
 import time
@@ -88,6 +90,18 @@ class TestRefresh:
         assert json.loads(store_path.read_text())["access_token"] == first.access_token
 
 
+def fingerprint(token: str) -> str:
+    """What `rotation_worker.py` prints for a token (never the token itself)."""
+    return hashlib.sha256(token.encode()).hexdigest()[:12]
+
+
+def read_line(proc: subprocess.Popen, deadline: float) -> str:
+    """The next line `proc` prints, waiting no later than `deadline` (monotonic)."""
+    readable, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+    assert readable, f"no line from worker {proc.pid} in time"
+    return proc.stdout.readline().strip()
+
+
 @pytest.mark.slow
 def test_two_processes_refreshing_a_rotating_token_leave_one_working_token(
         clio_sandbox, tmp_path) -> None:
@@ -99,14 +113,30 @@ def test_two_processes_refreshing_a_rotating_token_leave_one_working_token(
     store.write_text(json.dumps({
         "access_token": pair["access_token"], "refresh_token": pair["refresh_token"],
         "expires_at": (datetime.now(UTC) - timedelta(seconds=1)).isoformat()}))
-    go = tmp_path / "go"
-    workers = [subprocess.Popen([sys.executable, str(WORKER), sb.base_url, "platform", str(store),
-                                 str(go)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True) for _ in range(2)]
-    time.sleep(1.5)  # both have loaded the stale tokens
-    go.touch()
-    results = [w.communicate(timeout=60) for w in workers]
+    workers = [subprocess.Popen([sys.executable, str(WORKER), sb.base_url, "platform", str(store)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    try:
+        # the barrier: both hold the stale tokens in memory before either may refresh
+        deadline = time.monotonic() + 60
+        held = [read_line(w, deadline) for w in workers]
+        assert held == [f"ready {fingerprint(pair['access_token'])}"] * 2, held
+        assert oauth_posts(sb) == 0
+        for w in workers:
+            w.stdin.write("go\n")
+            w.stdin.flush()
+        results = [w.communicate(timeout=60) for w in workers]
+    finally:
+        for w in workers:
+            if w.poll() is None:
+                w.kill()
+                w.wait()
     assert [w.returncode for w in workers] == [0, 0], results
-    assert oauth_posts(sb) == 1  # the second process used the first one's refresh
+    # one refresh between them: the other process, holding the same stale tokens, used the
+    # first one's refresh (a second refresh would have revoked the first one's token)
+    assert oauth_posts(sb) == 1
     stored = json.loads(store.read_text())
+    ended = {out.strip() for out, _ in results}
+    assert ended == {f"done {fingerprint(stored['access_token'])}"}, results
+    assert stored["access_token"] != pair["access_token"]
     assert refresh_works(sb, stored["refresh_token"])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
+import select
 import subprocess
 import sys
-import time
+import threading
 from datetime import UTC, datetime
 
 import pytest
@@ -19,15 +21,30 @@ ONE = TokenSet(access_token="a1", refresh_token="r1", expires_at=datetime(2026, 
 TWO = TokenSet(access_token="a2", refresh_token="r2")
 
 HOLD_AND_WRITE = """
-import sys, time
+import sys
 from pathlib import Path
 from pipelines.clio.token_store import TokenSet, TokenStore
 store = TokenStore(Path(sys.argv[1]))
 with store.locked():
-    Path(sys.argv[2]).touch()          # tell the test we hold the lock
-    time.sleep(1.0)
+    print("held", flush=True)                      # tell the test we hold the lock
+    if sys.stdin.readline().strip() != "write":    # and hold it until the test says
+        sys.exit(2)
     store.save(TokenSet(access_token="from-other-process", refresh_token="r-other"))
 """
+
+
+class Refusals(logging.Handler):
+    """Sets `refused` when filelock reports an attempt on `lock_file` that found it held."""
+
+    def __init__(self, lock_file: str) -> None:
+        super().__init__(logging.DEBUG)
+        self.lock_file = lock_file
+        self.refused = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if "not acquired" in message and self.lock_file in message:
+            self.refused.set()
 
 
 class TestWrites:
@@ -80,20 +97,42 @@ class TestSeeding:
 
 
 class TestLock:
-    @pytest.mark.slow
     def test_locked_waits_for_another_process_and_rereads(self, tmp_path) -> None:
-        path, held = tmp_path / "token.json", tmp_path / "held"
+        path = tmp_path / "token.json"
         store = TokenStore(path)
         store.save(ONE)
-        other = subprocess.Popen([sys.executable, "-c", HOLD_AND_WRITE, str(path), str(held)])
-        while not held.exists():
-            time.sleep(0.01)
-        started = time.monotonic()
-        with store.locked() as tokens:
-            waited = time.monotonic() - started
-        other.wait(timeout=30)
-        assert waited >= 0.5  # blocked until the other process released the lock
-        assert tokens.access_token == "from-other-process"  # read after acquiring, not before
+        other = subprocess.Popen([sys.executable, "-c", HOLD_AND_WRITE, str(path)],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        refusals = Refusals(str(path) + ".lock")
+        filelock_log = logging.getLogger("filelock")  # its DEBUG line for a refused attempt
+        level = filelock_log.level
+        filelock_log.setLevel(logging.DEBUG)
+        filelock_log.addHandler(refusals)
+        got: dict[str, TokenSet] = {}
+
+        def take_the_lock() -> None:
+            with store.locked() as tokens:
+                got["tokens"] = tokens
+
+        waiter = threading.Thread(target=take_the_lock, daemon=True)
+        try:
+            readable, _, _ = select.select([other.stdout], [], [], 30)
+            assert readable and other.stdout.readline().strip() == "held"
+            waiter.start()
+            # the barrier: our attempt met the other process's lock, which it still holds
+            assert refusals.refused.wait(30), "the lock was never found held"
+            assert "tokens" not in got
+            other.stdin.write("write\n")
+            other.stdin.flush()
+            waiter.join(timeout=30)
+            assert other.wait(timeout=30) == 0
+        finally:
+            filelock_log.removeHandler(refusals)
+            filelock_log.setLevel(level)
+            if other.poll() is None:
+                other.kill()
+                other.wait()
+        assert got["tokens"].access_token == "from-other-process"  # read after acquiring
 
     def test_a_lock_held_too_long_names_the_lock_file(self, tmp_path) -> None:
         path = tmp_path / "token.json"

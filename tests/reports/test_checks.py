@@ -7,7 +7,7 @@ import shutil
 import duckdb
 import pytest
 
-from pipelines.reports.checks import ChecksFailed, raise_for_failures, run_checks
+from pipelines.reports.checks import ChecksFailed, ChecksNotFound, raise_for_failures, run_checks
 from pipelines.reports.settings import apply_settings
 
 from .conftest import SETTINGS
@@ -21,6 +21,12 @@ def writable(firm_db, tmp_path):
     apply_settings(connection, SETTINGS)
     yield connection
     connection.close()
+
+
+def test_no_check_file_is_an_error(con, tmp_path):
+    (tmp_path / "checks").mkdir()
+    with pytest.raises(ChecksNotFound, match="No reconciliation checks"):
+        run_checks(con, tmp_path)
 
 
 def by_name(results):

@@ -88,6 +88,21 @@ class TestIdempotence:
         assert names.fetchall() == [("a",)]
 
 
+class TestNothingFound:
+    def test_no_model_file_is_an_error_and_drops_nothing(self, tmp_path, con):
+        sql_dir = write_models(tmp_path / "full", {"staging/a.sql": "select 1 as x"})
+        build_models(con, sql_dir)
+        (tmp_path / "empty" / "staging").mkdir(parents=True)
+        with pytest.raises(ModelBuildError, match="No SQL models") as err:
+            build_models(con, tmp_path / "empty")
+        assert "reinstall" in str(err.value)
+        assert con.execute("select x from staging.a").fetchone() == (1,)  # still there
+
+    def test_the_project_models_are_found_wherever_the_package_is(self):
+        assert SQL_DIR.is_dir() and (SQL_DIR / "checks").is_dir()
+        assert len(discover_models()) > 20
+
+
 class TestBrokenModel:
     def test_names_the_file_and_the_duckdb_error_and_keeps_the_old_models(self, tmp_path, con):
         sql_dir = write_models(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+import select
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +15,7 @@ from sync_helpers import assert_matches_truth, query, sandbox_env
 from pipelines import warehouse
 
 REPO = Path(__file__).resolve().parents[2]
+PAUSED_RUN = Path(__file__).with_name("paused_run.py")
 
 
 def clio_sync(*args: str, env: dict[str, str], **kw) -> subprocess.Popen:
@@ -29,20 +30,19 @@ def api_request_count(sb) -> int:
     return sum(1 for r in sb.stats()["requests"] if r["path"].startswith("/api/v4/"))
 
 
-def reached(sb, point: str) -> bool:
-    """`mid-extract`: five pages read; `loading`: the last resource's page was read."""
-    requests = [r for r in sb.stats()["requests"] if r["path"].startswith("/api/v4/")]
-    if point == "mid-extract":
-        return len(requests) >= 5
-    return any(r["path"].endswith("outstanding_client_balances.json") for r in requests)
-
-
-def wait_until(sb, proc: subprocess.Popen, point: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not reached(sb, point):
-        assert proc.poll() is None, f"the run ended early: {proc.communicate()[1][-2000:]}"
-        assert time.monotonic() < deadline, "the run made too few requests"
-        time.sleep(0.02)
+def paused_run(point: str, *args: str, env: dict[str, str]) -> subprocess.Popen:
+    """`clio-sync ARGS` stopped at `point` of its run (see `paused_run.py`)."""
+    proc = subprocess.Popen(
+        [sys.executable, str(PAUSED_RUN), point, *args],
+        cwd=REPO, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True,
+    )
+    readable, _, _ = select.select([proc.stdout], [], [], 60)
+    line = proc.stdout.readline().strip() if readable else ""
+    if line != f"paused {point}":
+        proc.kill()
+        raise AssertionError(f"the run did not pause at {point}: {line}{proc.stdout.read()}")
+    return proc
 
 
 @pytest.mark.slow
@@ -55,14 +55,9 @@ def test_kill_9_mid_run_then_next_run_converges_without_duplicates(
     assert first.wait(timeout=120) == 0, first.stderr.read() if first.stderr else ""
     firm.edit("bills", 1, {"balance": 0.01})
     firm.edit("contacts", 5, {"name": "Edited before the killed run"})
-    firm.reset_stats()
-    # every page is slowed down so the kill lands inside the run, not after it
-    firm.faults(kind="slow", delay=0.05, count=1000)
-    victim = clio_sync("run", "--db", str(db), "--quiet", env=env)
-    wait_until(firm, victim, point)
+    victim = paused_run(point, "run", "--db", str(db), "--quiet", env=env)  # the barrier
     victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=30)
-    firm.faults(clear=True)
+    assert victim.wait(timeout=30) == -signal.SIGKILL  # killed at that point, not after
 
     again = clio_sync("run", "--db", str(db), "--quiet", env=env)
     _, err = again.communicate(timeout=120)

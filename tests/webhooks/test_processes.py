@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import os
-import random
+import select
 import signal
+import subprocess
+import sys
 import time
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from world import Receiver, World, wait_healthy
+from world import REPO, Receiver, World, wait_healthy
 
 from pipelines.clio.client import ClioClient
 from pipelines.sandbox.harness import free_port
 from pipelines.webhooks import lifecycle, registry, store, subscriptions
+
+PAUSED_APPLIER = Path(__file__).with_name("paused_applier.py")
 
 
 def make_many_changes(world: World) -> None:
@@ -77,6 +81,25 @@ def test_kill_9_of_the_receiver_right_after_its_200_then_the_event_is_applied(wo
     world.receiver.stop()
 
 
+def paused_applier(world: World, point: str) -> subprocess.Popen:
+    """`webhooks apply` stopped at `point` of its first batch (see `paused_applier.py`)."""
+    proc = subprocess.Popen(
+        [sys.executable, str(PAUSED_APPLIER), point, "--log-format", "plain", "webhooks",
+         "apply", "--db", str(world.db), "--batch-size", "7"],
+        cwd=REPO, env=world.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    readable, _, _ = select.select([proc.stdout], [], [], 60)
+    line = proc.stdout.readline().strip() if readable else ""
+    if line != f"paused {point}":
+        proc.kill()
+        raise AssertionError(f"the applier did not pause at {point}: {line}{proc.stdout.read()}")
+    return proc
+
+
+def ledger_seqs(world: World) -> set[int]:
+    return {seq for (seq,) in world.query("SELECT seq FROM clio._webhook_applies")}
+
+
 @pytest.mark.slow
 def test_an_applier_killed_mid_batch_loses_nothing_and_duplicates_nothing(world):
     world.sync()
@@ -85,21 +108,15 @@ def test_an_applier_killed_mid_batch_loses_nothing_and_duplicates_nothing(world)
     world.flush()
     total = queued(world)
     assert total > 30
-    rng = random.Random(5)
-    killed_mid_batch = 0
-    for _ in range(3):
-        proc = world.popen("webhooks", "apply", "--db", str(world.db), "--batch-size", "7")
-        deadline = time.monotonic() + 60
-        while not world.inbox_rows("state = 'claimed'") and proc.poll() is None:
-            assert time.monotonic() < deadline
-            time.sleep(0.005)
-        time.sleep(rng.uniform(0, 0.5))  # somewhere inside the batch (or a later one)
-        if proc.poll() is not None:
-            break
+    for point in ("claimed", "loaded", "logged"):
+        proc = paused_applier(world, point)  # the barrier: it waits at `point`, mid-batch
+        claimed = {e["seq"] for e in world.inbox_rows("state = 'claimed'")}
         os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-        killed_mid_batch += bool(world.inbox_rows("state = 'claimed'"))
-    assert killed_mid_batch >= 1
+        proc.wait(timeout=30)
+        assert proc.returncode == -signal.SIGKILL
+        assert len(claimed) == 7  # killed with its batch claimed, not acknowledged
+        in_ledger = claimed <= ledger_seqs(world)
+        assert in_ledger == (point == "logged"), point  # the kill landed where it was meant
     assert queued(world) == total and world.inbox_rows("state = 'pending'")
     world.cli("webhooks", "apply", "--db", str(world.db))
     world.assert_truth()
