@@ -5,6 +5,7 @@ folder on `sys.path`)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import shutil
 import subprocess
@@ -44,7 +45,12 @@ def copy_warehouse(template: Path, db: Path) -> Path:
 
 def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     """`clio-sync ARGV` in this process: (exit code, stdout, stderr)."""
-    code = main(list(argv))
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        code = main(list(argv))
+    finally:  # main's handler writes to this test's captured stderr, gone after it
+        root.handlers[:], root.level = handlers, level
     out, err = capsys.readouterr()
     return code, out, err
 
