@@ -106,20 +106,23 @@ def own_paths(db: Path) -> dict[Path, str]:
 
 
 def make_folders(db: Path) -> None:
-    """Create the warehouse's folder and dlt's folder inside it, owner-only, if missing."""
-    try:
-        make_private_dirs(db.parent)
-        make_private_dirs(pipelines_dir(db).parent)
-    except OSError as exc:
-        raise _unusable_folder(db, exc) from None
+    """Create the warehouse's folder and dlt's folder inside it, owner-only, if missing,
+    and check that dlt may write its folder (a sync keeps its state there).
+
+    Raises:
+        WarehouseUnusable: a folder cannot be created, or dlt's is not writable.
+    """
+    _create_folders(db)
+    for folder in (pipelines_dir(db).parent, pipelines_dir(db)):
+        _refuse_if_not_writable(folder, os.W_OK | os.X_OK)
 
 
 def prepare_for_writing(db: Path) -> None:
     """Check that a writer can use `db`, and create its folders (owner-only).
 
     Raises:
-        WarehouseUnusable: `db` is a folder or not a DuckDB file, or it or its folder is
-            read-only (DuckDB writes a log beside the file).
+        WarehouseUnusable: `db` is a folder or not a DuckDB file, or it, its folder or a
+            file beside it is read-only (DuckDB writes a log beside the file).
     """
     _check_kind(db)
     _check_content(db)
@@ -136,7 +139,27 @@ def prepare_for_writing(db: Path) -> None:
             "the user who owns it, make the folder writable, or point --db at a warehouse "
             "in a folder you may write; reading commands (report, sql, export) still work."
         )
-    make_folders(db)
+    for beside in (db.with_name(db.name + ".wal"), db.with_name(db.name + ".lock"), _owner_file(db)):
+        _refuse_if_not_writable(beside, os.R_OK | os.W_OK)
+    _create_folders(db)
+
+
+def _create_folders(db: Path) -> None:
+    try:
+        make_private_dirs(db.parent)
+        make_private_dirs(pipelines_dir(db).parent)
+    except OSError as exc:
+        raise _unusable_folder(db, exc) from None
+
+
+def _refuse_if_not_writable(path: Path, access: int) -> None:
+    """A file or folder of the warehouse that exists must be this user's to write."""
+    if path.exists() and not os.access(path, access):
+        raise WarehouseUnusable(
+            f"{path} belongs to the warehouse but this user may not write it (was clio-sync "
+            "once run as another user, with sudo for instance?). Give it back to this user "
+            "(chown), or run as the user who owns it."
+        )
 
 
 def connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -23,6 +23,7 @@ from warehouse_fixture import (
 )
 
 from pipelines.clio import export as export_module
+from pipelines.clio import export_target
 
 MARKER = ".clio-sync-export.json"
 
@@ -195,3 +196,44 @@ class TestExports:
         with pytest.raises(duckdb.Error):
             export_module.export_parquet(db_of(project), project / "exp")
         assert tree(project) == before
+
+
+class TestSwap:
+    @pytest.mark.parametrize("exchange", ["renameat2", "two renames"])
+    def test_replacing_an_earlier_export_leaves_nothing_beside_it(
+        self, capsys, project, monkeypatch, exchange
+    ) -> None:
+        if exchange == "two renames":  # as on systems without renameat2
+            monkeypatch.setattr(export_target, "_exchange", lambda first, second: False)
+        assert export(capsys, project, "exp")[0] == 0
+        first = json.loads((project / "exp" / MARKER).read_text())["created_at"]
+        names = sorted(p.name for p in project.iterdir())
+        assert export(capsys, project, "exp")[0] == 0
+        assert sorted(p.name for p in project.iterdir()) == names
+        assert json.loads((project / "exp" / MARKER).read_text())["created_at"] >= first
+
+    def test_a_file_put_in_the_earlier_export_while_writing_is_kept(
+        self, project, caplog
+    ) -> None:
+        db = db_of(project)
+        export_module.export_parquet(db, project / "exp")
+        target = export_target.check_target(project / "exp", db)
+        staging = export_target.make_staging(target)
+        (project / "exp" / "clio" / "late.csv").write_text("added after the check")
+
+        export_target.swap_in(staging, target)
+
+        kept = [p for p in project.iterdir() if p.name.startswith(".exp.tmp-")]
+        assert [p.relative_to(kept[0]).as_posix() for p in kept[0].rglob("*")] == [
+            "clio", "clio/late.csv"
+        ]
+        assert (kept[0] / "clio" / "late.csv").read_text() == "added after the check"
+        assert "Kept" in caplog.text
+
+
+def test_the_inbox_beside_the_warehouse_is_the_webhook_store_s() -> None:
+    from pipelines import warehouse
+    from pipelines.webhooks import store
+
+    db = Path("/srv/data/clio_sync.duckdb")
+    assert store.inbox_path(db) in warehouse.own_paths(db)

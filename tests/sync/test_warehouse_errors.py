@@ -182,11 +182,25 @@ def read_only_folder(tmp: Path, template: Path) -> Path:
     return db
 
 
+def lock_of_another_user(tmp: Path, template: Path) -> Path:
+    """The writer lock left, not writable, by a run as another user (with sudo, say)."""
+    db = copy_warehouse(template, tmp / "data" / "clio_sync.duckdb")
+    lock = db.with_name(db.name + ".lock")
+    lock.touch()
+    lock.chmod(0o444)
+    return db
+
+
 READ_ONLY: dict[str, Callable[[Path, Path], Path]] = {
     "read-only file": read_only_file,
     "file in a read-only folder": read_only_folder,
+    "lock file of another user": lock_of_another_user,
 }
-NAMED = {"read-only file": lambda db: db, "file in a read-only folder": lambda db: db.parent}
+NAMED: dict[str, tuple[Callable[[Path], Path], str]] = {  # the path the message names, a word
+    "read-only file": (lambda db: db, "read-only"),
+    "file in a read-only folder": (lambda db: db.parent, "read-only"),
+    "lock file of another user": (lambda db: db.with_name(db.name + ".lock"), "may not write"),
+}
 
 
 @pytest.fixture
@@ -212,7 +226,8 @@ def test_writers_refuse_a_read_only_warehouse_clearly_and_readers_still_read(
         done = cli_process(*command(name, db, tmp_path / "unused"), prefix=bound_by_file_modes)
         assert done.returncode == 1, (name, done.stderr)
         message = assert_one_paragraph_error(done.stderr, "WarehouseUnusable")
-        assert "read-only" in message and str(NAMED[kind](db)) in message
+        named, word = NAMED[kind]
+        assert word in message and str(named(db)) in message
     assert clio_requests(firm) == []
 
     for name in READERS:
@@ -246,3 +261,22 @@ def test_export_to_a_place_nobody_can_write_fails_in_one_paragraph(
     code, _, err = cli(capsys, "export", "parquet", "--db", str(db), "--out", out)
     assert code == 1
     assert "--out" in assert_one_paragraph_error(err, "ExportError")
+
+
+@pytest.mark.slow
+def test_run_refuses_a_dlt_folder_of_another_user_before_asking_clio(
+    tmp_path, firm, monkeypatch, bound_by_file_modes, template_warehouse, read_only_cleanup,  # noqa: F811
+) -> None:
+    point_at_the_sandbox(firm, tmp_path, monkeypatch)
+    db = copy_warehouse(template_warehouse, tmp_path / "work" / "data" / "clio_sync.duckdb")
+    dlt_folder = db.parent / ".dlt"
+    dlt_folder.mkdir()
+    dlt_folder.chmod(0o555)
+    done = cli_process("run", "--db", str(db), prefix=bound_by_file_modes)
+    assert done.returncode == 1
+    message = assert_one_paragraph_error(done.stderr, "WarehouseUnusable")
+    assert str(dlt_folder) in message and "may not write" in message
+    assert clio_requests(firm) == []
+    # models writes no dlt state, so it still works
+    built = cli_process("models", "--db", str(db), prefix=bound_by_file_modes)
+    assert built.returncode == 0, built.stderr
