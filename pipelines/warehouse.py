@@ -139,7 +139,8 @@ def prepare_for_writing(db: Path) -> None:
             "the user who owns it, make the folder writable, or point --db at a warehouse "
             "in a folder you may write; reading commands (report, sql, export) still work."
         )
-    for beside in (db.with_name(db.name + ".wal"), db.with_name(db.name + ".lock"), _owner_file(db)):
+    for beside in (db.with_name(db.name + ".wal"), db.with_name(db.name + ".lock"),
+                   _owner_file(db)):
         _refuse_if_not_writable(beside, os.R_OK | os.W_OK)
     _create_folders(db)
 

@@ -15,7 +15,7 @@ import duckdb
 
 from pipelines import warehouse
 from pipelines.clio import export_target
-from pipelines.clio.load import DATASET
+from pipelines.clio.deletions import DATASET
 from pipelines.errors import ExportError
 from pipelines.private_files import PRIVATE_DIR, make_private
 
