@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from pipelines import __version__
 from pipelines.errors import ClioSyncError
+from pipelines.private_files import owner_only_umask
 
 AREAS = (
     "pipelines.clio.commands",
@@ -74,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     telemetry_off_unless_asked()
     try:
-        return int(args.handler(args) or 0)
+        with owner_only_umask():  # the warehouse, dlt's files and exports are private
+            return int(args.handler(args) or 0)
     except ClioSyncError as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

@@ -4,7 +4,9 @@
     ├── ConfigError               a missing or mistyped setting
     ├── WarehouseError            the DuckDB file
     │   ├── WarehouseLocked       another writer kept the lock past the timeout
-    │   └── WarehouseBusy         DuckDB refused to open the file (a notebook holds it)
+    │   ├── WarehouseBusy         DuckDB refused to open the file (a notebook holds it)
+    │   └── WarehouseUnusable     the path is no DuckDB file this process may use
+    ├── ExportError               an export target clio-sync may not replace or cannot write
     └── (clio.errors, webhooks, sandbox add their own subclasses)
 
 A message names the cause and the fix, in one paragraph, and never contains a secret.
@@ -41,3 +43,11 @@ class WarehouseLocked(WarehouseError):
 
 class WarehouseBusy(WarehouseError):
     """DuckDB would not open the file because another process holds it."""
+
+
+class WarehouseUnusable(WarehouseError):
+    """The path is missing, a folder, another kind of file, or not readable or writable."""
+
+
+class ExportError(ClioSyncError):
+    """The export's target holds files clio-sync did not write, or cannot be written."""

@@ -53,10 +53,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "export",
         help="write the warehouse as Parquet files",
         description="Write every raw table (schema clio) and every report view (schema "
-        "reports) as Parquet; the folder is replaced atomically.",
+        "reports) as Parquet, with a marker file listing them, in a new folder swapped in "
+        "atomically. DIR must be new, empty or an earlier export: nothing else is replaced.",
     )
     export.add_argument("format", choices=("parquet",), help="parquet")
-    export.add_argument("--out", metavar="DIR", help="target folder (default: data/export)")
+    export.add_argument("--out", metavar="DIR",
+                        help="target folder: new, empty or an earlier export "
+                        "(default: export/ beside the warehouse)")
     _db_option(export)
     export.set_defaults(handler=_export)
 
@@ -143,13 +146,11 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from pipelines.clio.export import DEFAULT_EXPORT, export_parquet
+    from pipelines.clio.export import DEFAULT_EXPORT, export_folder, export_parquet
     from pipelines.warehouse import resolve_db
 
     db = resolve_db(args.db)
-    out = Path(args.out) if args.out else db.parent / DEFAULT_EXPORT.name
+    out = export_folder(args.out) if args.out else db.parent / DEFAULT_EXPORT.name
     written = export_parquet(db, out)
     print(f"Wrote {len(written)} Parquet files to {out}")
     return 0

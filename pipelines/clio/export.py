@@ -1,21 +1,23 @@
 """`clio-sync export parquet`: the warehouse as Parquet files, replaced atomically.
 
 Layout: `<out>/clio/<table>.parquet` for every raw table (dlt's bookkeeping tables
-excluded) and `<out>/reports/<view>.parquet` for every report view. Files are written to
-a temporary folder beside `out`, which then takes `out`'s place, so a reader never sees
-a half-written export.
+excluded), `<out>/reports/<view>.parquet` for every report view, and the marker
+`<out>/.clio-sync-export.json` listing them. Files are written to a new private folder
+beside `out`, which then takes `out`'s place, so a reader never sees a half-written
+export; `export_target` decides what `out` may be and retires the earlier export.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 
 import duckdb
 
 from pipelines import warehouse
-from pipelines.clio.load import DATASET
+from pipelines.clio import export_target
+from pipelines.clio.deletions import DATASET
+from pipelines.errors import ExportError
+from pipelines.private_files import PRIVATE_DIR, make_private
 
 DEFAULT_EXPORT = Path("data/export")
 REPORTS_SCHEMA = "reports"
@@ -41,39 +43,59 @@ def _apply_report_settings(con: duckdb.DuckDBPyConnection) -> None:
     apply_settings(con, load_report_settings())
 
 
+def export_folder(out: str | Path) -> Path:
+    """The folder an export to `out` lands in: absolute, symlinks resolved."""
+    return Path(out).expanduser().resolve()
+
+
 def export_parquet(db: Path, out: Path) -> list[Path]:
     """Write every raw table and report view of `db` under `out` as Parquet.
 
     Returns:
         The files written, at their final place.
+
+    Raises:
+        ExportError: `out` is not clio-sync's to replace (see `export_target`), or cannot
+            be written.
+        WarehouseError: `db` cannot be read.
     """
-    out = out.expanduser().resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
+    target = export_target.check_target(export_folder(out), db)
     con = warehouse.connect(db, read_only=True)
     try:
-        _apply_report_settings(con)
-        written = []
-        for schema, name in exportable(con):
-            target = staging / schema / f"{name}.parquet"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            quoted = str(target).replace("'", "''")
-            con.execute(f"copy (select * from {schema}.\"{name}\") to '{quoted}' (format parquet)")
-            written.append(out / schema / target.name)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        staging = export_target.make_staging(target)
+        try:
+            files = _write_files(con, staging)
+        except BaseException:
+            export_target.discard(staging)
+            raise
     finally:
         con.close()
-    _swap_into_place(staging, out)
+    try:
+        export_target.write_marker(staging, db, files)
+        target = export_target.check_target(target.path, db)  # again: it may have changed
+    except BaseException:
+        export_target.discard(staging)
+        raise
+    export_target.swap_in(staging, target)
+    return [target.path / name for name in files]
+
+
+def _write_files(con: duckdb.DuckDBPyConnection, staging: Path) -> list[str]:
+    """Write each table and view as `<schema>/<name>.parquet` under `staging`, owner-only."""
+    _apply_report_settings(con)
+    written = []
+    for schema, name in exportable(con):
+        target = staging / schema / f"{name}.parquet"
+        target.parent.mkdir(mode=PRIVATE_DIR, exist_ok=True)
+        quoted = str(target).replace("'", "''")
+        try:
+            con.execute(f"copy (select * from {schema}.\"{name}\") to '{quoted}' (format parquet)")
+        except duckdb.IOException as exc:
+            raise ExportError(
+                f"Could not write {target.name} of the export beside {staging.parent}: "
+                f"{' '.join(str(exc).split()).rstrip('.')}. Free some space, or choose "
+                "another --out."
+            ) from None
+        make_private(target)
+        written.append(f"{schema}/{target.name}")
     return written
-
-
-def _swap_into_place(staging: Path, out: Path) -> None:
-    """Put `staging` where `out` is: two renames, the old export removed afterwards."""
-    retired = out.with_name(f".{out.name}.old-{os.getpid()}")
-    if out.exists():
-        out.rename(retired)
-    staging.rename(out)
-    shutil.rmtree(retired, ignore_errors=True)

@@ -87,7 +87,7 @@ def sync(
         ClioSyncError: the run failed; nothing of it was loaded.
     """
     endpoints = select_endpoints(resources)
-    db.parent.mkdir(parents=True, exist_ok=True)
+    warehouse.make_folders(db)  # owner-only: they hold the firm's data
     if destination == "duckdb":
         warehouse.connect(db).close()  # a file held by a notebook fails here, clearly
     stats = RunStats()

@@ -63,8 +63,12 @@ class TestExport:
     ) -> None:
         sync(db, settings_for(firm, tmp_path))
         out = tmp_path / "export"
-        (out / "clio").mkdir(parents=True)
-        (out / "clio" / "stale.parquet").write_text("old")
+        with duckdb.connect(str(db)) as con:  # an earlier export held a table since dropped
+            con.execute("create table clio.stale as select 1 as id")
+        export_parquet(db, out)
+        with duckdb.connect(str(db)) as con:
+            con.execute("drop table clio.stale")
+        assert (out / "clio" / "stale.parquet").exists()
 
         written = export_parquet(db, out)
 
