@@ -3,15 +3,16 @@
     POST {path}/{token}   handshake (X-Hook-Secret) or delivery (X-Hook-Signature)
     GET  /healthz         liveness and the inbox backlog, for a proxy or a monitor
 
-A request is checked in this order, and nothing is stored unless all pass: the URL token
-names a live webhook (401, before a byte of the body is read), a delivery of that webhook
-has a secret, the body arrives within its size (413) and time (408), the signature of the
-raw body under that webhook's own secret (401), JSON with `data.id`, `meta.event` and
-`meta.webhook_id` (400), `meta.webhook_id` equal to the webhook's id (401). Only then is
-it appended to the inbox, fsynced, and answered 200. An authentic delivery the inbox
-cannot queue (a record id no INTEGER holds, `malformed.py`) is kept set aside with its
-reason, also fsynced before its 200: Clio would only retry it, then suspend the webhook.
-Every error answer closes the connection, so no unread body keeps it open.
+A handshake's body is never read. A delivery is checked in this order, and nothing is
+stored unless all pass: the URL token names a live webhook (401, before a byte of the
+body is read), that webhook has a secret (401), the body arrives within its size (413)
+and time (408), the signature of the raw body under that webhook's own secret (401),
+JSON with `data.id`, `meta.event` and `meta.webhook_id` (400), `meta.webhook_id` equal
+to the webhook's id (401). Only then is it appended to the inbox, fsynced, and answered
+200. An authentic delivery the inbox cannot queue (a record id no INTEGER holds,
+`malformed.py`) is kept set aside with its reason, also fsynced before its 200: Clio
+would only retry it, then suspend the webhook. Every error answer closes the
+connection, so no unread body keeps it open.
 """
 
 from __future__ import annotations
@@ -122,13 +123,13 @@ def build_app(inbox_file: Path, path: str = DEFAULT_PATH, max_body: int = MAX_BO
 async def receive(request: Request) -> Response:
     """Answer a handshake or accept a signed delivery."""
     token = request.path_params["token"]
+    secret = request.headers.get(SECRET_HEADER)
+    if secret is not None:  # its body says nothing we need: it is never read
+        return await _handshake(request, token, secret)
     sub = request.state.webhooks.get(token)
     if sub is None or sub.status == "retired":  # before reading a byte of the body
         log.warning("rejected a delivery for unknown webhook %s…", token[:4])
         return _error(401, "unknown webhook")
-    secret = request.headers.get(SECRET_HEADER)
-    if secret is not None:
-        return await _handshake(request, token, secret)
     if sub.secret is None:
         log.warning("rejected a delivery for webhook %s: it has no secret yet", sub.webhook_id)
         return _error(401, "unknown webhook or bad signature")
