@@ -10,7 +10,10 @@ connection before the app sees a request:
 - `header_timeout`: from connecting, or from our previous answer, to the end of the next
   request's headers (a slowloris trickling header bytes is cut off, however steady);
 - `max_header_bytes`: what a request's headers may take before they are complete;
-- `max_connections`: connections beyond it are closed as soon as they are accepted.
+- `max_connections`: open connections at most. A connection beyond it first makes room
+  by closing the one that has waited longest for its request headers (an idle or slow
+  client, never a request in progress), so idle clients cannot lock deliveries out; when
+  every connection is busy with a request, the new one is closed at once.
 
 The body has its own deadline (`body_timeout`), enforced by the app (`receiver.py`),
 which reads no body byte before the URL token names a live webhook.
@@ -25,7 +28,7 @@ from typing import Any
 
 HEADER_TIMEOUT = 10.0  # seconds; a proxy or Clio sends its headers in milliseconds
 BODY_TIMEOUT = 10.0  # seconds for a delivery's whole body (a few KB)
-MAX_CONNECTIONS = 100  # Clio and a proxy use a handful; far below the file limit
+MAX_CONNECTIONS = 512  # a proxy's pool of a few hundred fits; well below 1024 open files
 MAX_HEADER_BYTES = 16 * 1024  # h11's own default; Clio's headers are well under 2 KB
 
 log = logging.getLogger("pipelines.webhooks.receiver")
@@ -53,7 +56,9 @@ def protocol_class(limits: Limits) -> type[asyncio.Protocol]:
     """uvicorn's HTTP/1.1 protocol (the one it would pick itself), bounded by `limits`."""
     from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
-    return type("BoundedHTTPProtocol", (_Bounded, AutoHTTPProtocol), {"limits": limits})
+    # `waiting` is per server: its connections that wait for request headers, oldest first
+    return type("BoundedHTTPProtocol", (_Bounded, AutoHTTPProtocol),
+                {"limits": limits, "waiting": {}})
 
 
 class _Bounded:
@@ -64,6 +69,7 @@ class _Bounded:
     """
 
     limits: Limits
+    waiting: dict[_Bounded, None]  # insertion-ordered: the first waited longest
     # provided by the uvicorn protocol
     connections: set[Any]
     cycle: Any
@@ -78,10 +84,15 @@ class _Bounded:
         full = len(self.connections) >= self.limits.max_connections
         super().connection_made(transport)  # type: ignore[misc]
         if full:
-            log.warning("refused a connection from %s: %d connections are open "
-                        "(--max-connections)", self._peer(), self.limits.max_connections)
-            transport.close()
-            return
+            longest = next(iter(self.waiting), None)
+            if longest is None:
+                log.warning("refused a connection from %s: %d connections are open, each "
+                            "with a request (--max-connections)", self._peer(),
+                            self.limits.max_connections)
+                transport.close()
+                return
+            longest._cut_off(f"{self.limits.max_connections} connections are open and it "
+                             "waited longest for its request (--max-connections)")
         self._await_request()
 
     def data_received(self, data: bytes) -> None:
@@ -112,11 +123,13 @@ class _Bounded:
         self._deadline = self.loop.call_later(
             self.limits.header_timeout, self._cut_off,
             f"no complete request headers within {self.limits.header_timeout:g}s")
+        self.waiting[self] = None
 
     def _stop_waiting(self) -> None:
         if self._deadline is not None:
             self._deadline.cancel()
             self._deadline = None
+        self.waiting.pop(self, None)
 
     def _cut_off(self, why: str) -> None:
         self._stop_waiting()

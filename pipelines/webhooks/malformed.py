@@ -16,7 +16,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-BIGINT_MAX = 2**63 - 1  # DuckDB's BIGINT and SQLite's INTEGER
+BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1  # DuckDB's BIGINT and SQLite's INTEGER
 SHOWN = 60  # characters of a bad value quoted in a reason
 
 
@@ -25,11 +25,15 @@ class Malformed(ValueError):
 
 
 def record_id(value: Any) -> int:
-    """`data.id` when it is a Clio id: a JSON integer from 1 to BIGINT's maximum."""
+    """`data.id` when the `id` column can hold it: a JSON integer in BIGINT's range.
+
+    The same rule as the sync's typing: a value it would store is not malformed here.
+    """
     if type(value) is not int:  # not a bool, a float or a numeric string
         raise Malformed(f"data.id {show(value)} is not an integer")
-    if not 1 <= value <= BIGINT_MAX:
-        raise Malformed(f"data.id {show(value)} is not a Clio id (1 to {BIGINT_MAX})")
+    if not BIGINT_MIN <= value <= BIGINT_MAX:
+        raise Malformed(f"data.id {show(value)} is out of BIGINT's range, so no table can "
+                        "hold it")
     return value
 
 

@@ -196,8 +196,8 @@ async def _delivery(request: Request, sub: Subscription, body: bytes) -> Respons
     if sub.webhook_id is not None and claimed_id != sub.webhook_id:
         log.warning("delivery to webhook %s claims webhook_id %s", sub.webhook_id, claimed_id)
         return _error(401, "webhook id does not match its URL")
-    if not 0 < claimed_id <= malformed.BIGINT_MAX:
-        return _error(400, "meta.webhook_id is not a Clio id")
+    if not malformed.BIGINT_MIN <= claimed_id <= malformed.BIGINT_MAX:
+        return _error(400, "meta.webhook_id is out of BIGINT's range")
     try:
         delivery = inbox.Delivery(
             received_at=received_at, webhook_id=claimed_id, model=sub.model,

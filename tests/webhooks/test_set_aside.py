@@ -32,9 +32,10 @@ def set_aside_rows(inbox_file: Path) -> list[dict]:
 
 class TestReceiver:
     @pytest.mark.parametrize("record_id, why", [
-        (10**30, "not a Clio id"), (-5, "not a Clio id"), (0, "not a Clio id"),
-        ("abc", "not an integer"), ("42", "not an integer"), (4.5, "not an integer"),
-        (True, "not an integer"), (None, "not an integer"),
+        (10**30, "out of BIGINT's range"), (2**63, "out of BIGINT's range"),
+        (-(2**63) - 1, "out of BIGINT's range"), ("abc", "not an integer"),
+        ("42", "not an integer"), (4.5, "not an integer"), (True, "not an integer"),
+        (None, "not an integer"),
     ])
     def test_an_id_no_table_can_hold_is_set_aside_with_a_200(self, receiver, kit, record_id,
                                                               why):
@@ -60,6 +61,15 @@ class TestReceiver:
         assert kit.rows() == []
         assert why in set_aside_rows(kit.inbox_file)[0]["reason"]
 
+    @pytest.mark.parametrize("record_id", [2**63 - 1, -(2**63), 0, -5])
+    def test_an_id_a_bigint_holds_is_queued_as_the_sync_would_store_it(self, receiver, kit,
+                                                                        record_id):
+        token = kit.register(7, "bill", SECRET)
+        body = kit.body(7, "updated", {**BILL, "id": record_id})
+        assert kit.post_signed(receiver.url(token), body, SECRET).status_code == 200
+        assert [r["record_id"] for r in kit.rows()] == [record_id]
+        assert set_aside_rows(kit.inbox_file) == []
+
     def test_malformed_deliveries_among_good_ones_fail_none_of_them(self, receiver, kit):
         """Deliveries arriving together share a transaction: a bad one must not sink it."""
         token = kit.register(7, "bill", SECRET)
@@ -80,7 +90,8 @@ class TestReceiver:
 
     def test_health_counts_what_was_set_aside(self, receiver, kit):
         token = kit.register(7, "bill", SECRET)
-        kit.post_signed(receiver.url(token), kit.body(7, "updated", {**BILL, "id": -1}), SECRET)
+        kit.post_signed(receiver.url(token), kit.body(7, "updated", {**BILL, "id": 2**64}),
+                        SECRET)
         health = httpx.get(f"{receiver.base_url}/healthz").json()
         assert health == {"status": "ok", "pending": 0, "set_aside": 1}
 
@@ -170,7 +181,7 @@ def test_a_batch_mixing_malformed_and_good_events_applies_the_good_ones(world):
     world.flush()
     for model, data, _ in MALFORMED:
         assert post_to(world, model, "updated", data).status_code == 200
-    for bad_id in (10**30, -3):  # set aside by the receiver itself
+    for bad_id in (10**30, 2**63):  # set aside by the receiver itself
         assert post_to(world, "contact", "updated",
                        {"id": bad_id, "etag": '"x"', "updated_at": STAMP}).status_code == 200
     world.edit("contacts", 6, name="Queued after the malformed ones")
@@ -197,4 +208,4 @@ def test_a_batch_mixing_malformed_and_good_events_applies_the_good_ones(world):
     world.cli("webhooks", "status", "--db", str(world.db), "--offline")
     status = world.log().split("webhook id")[-1]
     assert f"set aside: {len(MALFORMED) + 2}" in status
-    assert "not a Clio id" in status and "cannot be typed" in status
+    assert "out of BIGINT's range" in status and "cannot be typed" in status
