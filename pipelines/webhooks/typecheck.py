@@ -25,8 +25,9 @@ def typing_problems(endpoint: Endpoint, records: Mapping[int, Mapping[str, Any]]
                     ) -> dict[int, str]:
     """Why each record that the sync's typing refuses is refused, by the caller's key.
 
-    The records are typed together first (the common case: all fine, in one pass);
-    only when that fails is each one typed alone, then each of its fields, to say which.
+    The records are typed together first (the common case: all fine, in one pass); when
+    that fails, halves are typed until the refused records are found, and each of those
+    field by field, to say which field.
     """
     problems: dict[int, str] = {}
     for key, record in records.items():
@@ -34,14 +35,22 @@ def typing_problems(endpoint: Endpoint, records: Mapping[int, Mapping[str, Any]]
             _check_shape(endpoint, record)
         except Malformed as exc:
             problems[key] = str(exc)
-    typable = [r for key, r in records.items() if key not in problems]
-    try:
-        _type(endpoint, typable)
-    except TYPING_ERRORS:
-        for key, record in records.items():
-            if key not in problems and (why := _refusal(endpoint, record)):
-                problems[key] = why
+    typable = [(key, r) for key, r in records.items() if key not in problems]
+    for key in _refused(endpoint, typable):
+        problems[key] = _refusal(endpoint, records[key])
     return problems
+
+
+def _refused(endpoint: Endpoint, items: Sequence[tuple[int, Mapping[str, Any]]]) -> list[int]:
+    """The keys of the records typing refuses, found by halving (few typings for a few)."""
+    try:
+        _type(endpoint, [record for _, record in items])
+    except TYPING_ERRORS:
+        if len(items) == 1:
+            return [items[0][0]]
+        half = len(items) // 2
+        return _refused(endpoint, items[:half]) + _refused(endpoint, items[half:])
+    return []
 
 
 def _check_shape(endpoint: Endpoint, record: Mapping[str, Any]) -> None:
@@ -67,14 +76,13 @@ def _type(endpoint: Endpoint, records: Sequence[Mapping[str, Any]]) -> None:
                              schema=arrow_schema(child_columns(child), child.parent_key))
 
 
-def _refusal(endpoint: Endpoint, record: Mapping[str, Any]) -> str | None:
-    """Why `record` cannot be typed, naming the first field that cannot (None: it can)."""
+def _refusal(endpoint: Endpoint, record: Mapping[str, Any]) -> str:
+    """Why typing refuses `record`, naming the first field it refuses."""
+    whole = "it is refused"  # typed alone (as `_refused` found it), so this is replaced
     try:
         _type(endpoint, [record])
     except TYPING_ERRORS as exc:
-        whole = exc
-    else:
-        return None
+        whole = _say(exc)
     for field in record:
         if field == "id":
             continue
@@ -84,7 +92,7 @@ def _refusal(endpoint: Endpoint, record: Mapping[str, Any]) -> str | None:
             kind = endpoint.columns.get(field)
             as_what = f" as {kind}" if kind else ""
             return f"field {field} {show(record[field])} cannot be typed{as_what}: {_say(exc)}"
-    return f"the record cannot be typed as the catalog types it: {_say(whole)}"
+    return f"the record cannot be typed as the catalog types it: {whole}"
 
 
 def _say(exc: BaseException) -> str:
