@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pipelines.clio.endpoints import BY_WEBHOOK_MODEL, Endpoint
 from pipelines.webhooks import malformed, typecheck
@@ -52,7 +53,7 @@ def read_changes(events: Iterable[Event]) -> tuple[list[Change], dict[int, str]]
             continue
         if change is not None:
             changes.append(change)
-    upserts: dict[str, dict[int, dict]] = defaultdict(dict)  # model -> seq -> record
+    upserts: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)  # model, seq: record
     for change in changes:
         if not change.is_delete:
             upserts[change.model][change.seq] = change.data

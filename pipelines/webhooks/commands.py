@@ -128,8 +128,9 @@ def _add_receiver_args(parser: argparse.ArgumentParser) -> None:
                         default=limits.BODY_TIMEOUT, help="seconds a delivery's body may take "
                         f"to arrive, else 408 ({limits.BODY_TIMEOUT:g})")
     parser.add_argument("--max-connections", type=_positive(int), metavar="N",
-                        default=limits.MAX_CONNECTIONS, help="open connections at most; more "
-                        f"are closed at once ({limits.MAX_CONNECTIONS})")
+                        default=limits.MAX_CONNECTIONS, help="open connections at most; "
+                        "beyond it, the one waiting longest for its request is closed "
+                        f"({limits.MAX_CONNECTIONS})")
 
 
 def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:

@@ -192,4 +192,4 @@ def pending(conn: sqlite3.Connection) -> int:
 
 def set_aside_count(conn: sqlite3.Connection) -> int:
     """Authentic deliveries kept aside because they cannot be applied."""
-    return conn.execute("SELECT count(*) FROM set_aside").fetchone()[0]
+    return int(conn.execute("SELECT count(*) FROM set_aside").fetchone()[0])

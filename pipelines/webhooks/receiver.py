@@ -25,7 +25,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -214,7 +214,7 @@ async def _delivery(request: Request, sub: Subscription, body: bytes) -> Respons
     return Response(status_code=200, headers={SEQ_HEADER: str(seq)})
 
 
-def _envelope(body: bytes) -> tuple[dict, dict]:
+def _envelope(body: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     """`data` and `meta` of a delivery, which has at least `data.id` and `meta.event`."""
     try:
         payload = json.loads(body)

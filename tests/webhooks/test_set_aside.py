@@ -20,6 +20,7 @@ from pipelines.webhooks.signature import SIGNATURE_HEADER, sign
 
 SECRET = "s3cr3t-for-tests"
 BILL = {"id": 42, "etag": '"abc"', "updated_at": "2026-11-20T09:15:02-05:00", "total": 10.0}
+STAMP = "2026-11-20T09:15:02-05:00"
 
 
 def set_aside_rows(inbox_file: Path) -> list[dict]:
@@ -96,6 +97,24 @@ class TestReceiver:
         assert health == {"status": "ok", "pending": 0, "set_aside": 1}
 
 
+def test_typing_finds_each_refused_record_among_many_and_names_its_field():
+    from pipelines.clio.endpoints import BY_TABLE
+    from pipelines.webhooks.typecheck import typing_problems
+
+    good = {"etag": '"e"', "updated_at": STAMP, "total": 12.5, "issued_at": "2026-11-01",
+            "client": {"id": 3, "name": "A"}, "matters": [{"id": 1, "display_number": "x"}]}
+    records = {n: {**good, "id": n} for n in range(1, 201)}
+    records[17] = {**good, "id": 17, "issued_at": "2026-13-45"}
+    records[150] = {**good, "id": 150, "client": {"id": 2**64}}
+    records[151] = {**good, "id": 151, "matters": [7]}
+    problems = typing_problems(BY_TABLE["bills"], records)
+    assert sorted(problems) == [17, 150, 151]
+    assert problems[17].startswith('field issued_at "2026-13-45" cannot be typed as date')
+    assert problems[150].startswith("field client ")
+    assert problems[151] == "field matters [7] is not a list of objects"
+    assert typing_problems(BY_TABLE["bills"], {1: {**good, "id": 1}}) == {}
+
+
 # The inbox schema before set-aside events existed (an inbox file users already have).
 OLD_SCHEMA = """
 CREATE TABLE events (
@@ -154,7 +173,6 @@ def post_to(world: World, model: str, event: str, data: dict) -> httpx.Response:
                       headers={SIGNATURE_HEADER: sign(body, sub.secret or "")})
 
 
-STAMP = "2026-11-20T09:15:02-05:00"
 MALFORMED = [  # (model, data, what the reason names); each validly signed
     ("contact", {"id": 4, "etag": '"m1"', "updated_at": "not-a-date", "name": "X"},
      "updated_at"),
