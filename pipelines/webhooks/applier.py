@@ -7,7 +7,9 @@ log each event's outcome and lag in `clio._webhook_applies`, then acknowledge th
 in the inbox. A crash anywhere before the acknowledgement leaves the events claimed;
 the next pass returns them to the queue and applies them again, which is idempotent.
 When Clio cannot be asked about a record (a fetch fails), only that record's events wait
-for the next pass; the rest of the batch is applied.
+for the next pass; the rest of the batch is applied. An event that cannot be applied at
+all (a malformed field, `malformed.py`) is set aside in the inbox with its reason before
+planning, and the rest of the batch is applied.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import duckdb
 from pipelines import warehouse
 from pipelines.errors import ClioSyncError
 from pipelines.webhooks import inbox, ledger, planner
-from pipelines.webhooks.changes import Change, from_event
+from pipelines.webhooks.changes import Change, read_changes
 from pipelines.webhooks.fetcher import Fetch
 from pipelines.webhooks.loader import BatchLoader
 
@@ -42,6 +44,7 @@ class ApplyReport:
     lags: list[float] = field(default_factory=list)
     batches: int = 0
     deferred: int = 0  # events left queued because Clio could not be asked about them
+    set_aside: dict[int, str] = field(default_factory=dict)  # seq -> why it cannot be applied
 
     @property
     def events(self) -> int:
@@ -50,6 +53,9 @@ class ApplyReport:
     def summary(self) -> str:
         waiting = (f"; {self.deferred} events wait for Clio (a fetch failed)"
                    if self.deferred else "")
+        if self.set_aside:
+            waiting += (f"; {len(self.set_aside)} malformed events set aside "
+                        "(`clio-sync webhooks status` shows why)")
         if not self.events:
             return "no events to apply" + waiting
         counts = ", ".join(f"{n} {what}" for what, n in sorted(self.outcomes.items()))
@@ -74,17 +80,25 @@ def apply_pending(db: Path, inbox_conn: sqlite3.Connection, fetch: Fetch,
             if not events:
                 break
             outcomes = apply_batch(loader, events, fetch, report)
-            inbox.acknowledge(inbox_conn, outcomes)
+            inbox.acknowledge(inbox_conn, outcomes, {e.seq: report.set_aside[e.seq]
+                                                     for e in events if e.seq in report.set_aside})
             report.batches += 1
     return report
 
 
 def apply_batch(loader: BatchLoader, events: list[inbox.Event], fetch: Fetch,
                 report: ApplyReport) -> dict[int, str]:
-    """Write one batch of events to the warehouse; returns each event's outcome by seq."""
+    """Write one batch of events to the warehouse; returns each event's outcome by seq.
+
+    Malformed events get no outcome: they go to `report.set_aside`, with their reason.
+    """
     db = loader.db
-    changes = [c for c in map(from_event, events) if c is not None]
-    outcomes = {e.seq: "unknown model" for e in events}
+    changes, set_aside = read_changes(events)
+    for event in (e for e in events if e.seq in set_aside):
+        log.warning("set aside event %d (%s %s %s): %s", event.seq, event.model,
+                    event.record_id, event.event, set_aside[event.seq])
+    report.set_aside.update(set_aside)
+    outcomes = {e.seq: "unknown model" for e in events if e.seq not in set_aside}
     con = warehouse.connect(db)
     try:
         ledger.ensure_tables(con)

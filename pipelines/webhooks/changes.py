@@ -1,13 +1,18 @@
-"""A claimed inbox event read as a change to one warehouse row."""
+"""A claimed inbox event read as a change to one warehouse row (or set aside, and why)."""
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pipelines.clio.endpoints import BY_WEBHOOK_MODEL, Endpoint
+from pipelines.webhooks import malformed, typecheck
 from pipelines.webhooks.inbox import Event
+from pipelines.webhooks.malformed import Malformed
 
 
 @dataclass(frozen=True)
@@ -31,12 +36,51 @@ class Change:
         return self.event == "deleted"
 
 
+def read_changes(events: Iterable[Event]) -> tuple[list[Change], dict[int, str]]:
+    """The changes a batch describes, and why each malformed event is set aside (by seq).
+
+    Events of models outside the catalog are in neither. A record an upsert may write is
+    typed as the sync types it, all of a table's at once (`typecheck.typing_problems`);
+    a deletion writes nothing of its data, so only its id, etag and `updated_at` count.
+    """
+    changes: list[Change] = []
+    refused: dict[int, str] = {}
+    for event in events:
+        try:
+            change = from_event(event)
+        except Malformed as exc:
+            refused[event.seq] = str(exc)
+            continue
+        if change is not None:
+            changes.append(change)
+    upserts: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)  # model, seq: record
+    for change in changes:
+        if not change.is_delete:
+            upserts[change.model][change.seq] = change.data
+    for model, records in upserts.items():
+        refused.update(typecheck.typing_problems(BY_WEBHOOK_MODEL[model], records))
+    return [c for c in changes if c.seq not in refused], refused
+
+
 def from_event(event: Event) -> Change | None:
-    """The change an event describes, or None when its model is not in the catalog."""
+    """The change an event describes, or None when its model is not in the catalog.
+
+    Raises:
+        Malformed: the delivery cannot be applied (its id, etag or `updated_at`).
+    """
     endpoint = BY_WEBHOOK_MODEL.get(event.model)
     if endpoint is None:
         return None
-    data = json.loads(event.body)["data"]
+    try:
+        data = json.loads(event.body)["data"]
+    except (ValueError, TypeError, KeyError, RecursionError):
+        raise Malformed("the body is not a JSON object with `data`") from None
+    if not isinstance(data, dict):
+        raise Malformed(f"data {malformed.show(data)} is not an object")
+    if malformed.record_id(data.get("id")) != event.record_id:
+        raise Malformed(f"data.id {data.get('id')} differs from the queued id {event.record_id}")
+    malformed.etag(data.get("etag"))
+    malformed.check_updated_at(data.get("updated_at"))
     return Change(
         seq=event.seq,
         webhook_id=event.webhook_id,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.errors import ConfigError
+from pipelines.webhooks import limits
 from pipelines.webhooks.receiver import DEFAULT_PATH
 
 DEFAULT_HOST = "127.0.0.1"  # behind a reverse proxy; see docs/webhooks.md
@@ -120,6 +121,36 @@ def _add_receiver_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
     parser.add_argument("--path", default=DEFAULT_PATH,
                         help=f"URL path prefix of the webhook URLs ({DEFAULT_PATH})")
+    parser.add_argument("--header-timeout", type=_positive(float), metavar="SECONDS",
+                        default=limits.HEADER_TIMEOUT, help="seconds a client may take to "
+                        f"send a request's headers ({limits.HEADER_TIMEOUT:g})")
+    parser.add_argument("--body-timeout", type=_positive(float), metavar="SECONDS",
+                        default=limits.BODY_TIMEOUT, help="seconds a delivery's body may take "
+                        f"to arrive, else 408 ({limits.BODY_TIMEOUT:g})")
+    parser.add_argument("--max-connections", type=_positive(int), metavar="N",
+                        default=limits.MAX_CONNECTIONS, help="open connections at most; "
+                        "beyond it, the one waiting longest for its request is closed "
+                        f"({limits.MAX_CONNECTIONS})")
+
+
+def _positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
+    """An argparse type: a number above zero, else a clear usage error."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not value > 0:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number above zero")
+        return value
+
+    return parse
+
+
+def _limits(args: argparse.Namespace) -> limits.Limits:
+    return limits.Limits(header_timeout=args.header_timeout, body_timeout=args.body_timeout,
+                         max_connections=args.max_connections)
 
 
 def _paths(args: argparse.Namespace) -> tuple[Path, Path]:
@@ -143,13 +174,12 @@ def _settings_factory(args: argparse.Namespace) -> Callable[[], Any]:
 
 
 def _serve_receiver(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from pipelines.webhooks.receiver import build_app
 
     _, inbox_file = _paths(args)
-    app = build_app(inbox_file, path=args.path)
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_config=None)
+    bounds = _limits(args)
+    app = build_app(inbox_file, path=args.path, body_timeout=bounds.body_timeout)
+    limits.run_server(app, args.host, args.port, bounds)
     return 0
 
 
@@ -245,10 +275,28 @@ def _print_status(conn: sqlite3.Connection) -> None:
     counts = inbox.counts(conn)
     console.print("inbox: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
                                or "empty"))
+    _print_set_aside(console, conn)
     due = lifecycle.due_catchups(conn)
     if due:
         console.print(f"catch-ups due: {len(due)} gap(s) ({', '.join(r['model'] for r in due)})"
                       "; `clio-sync webhooks renew` runs them (an incremental run + reconcile)")
+
+
+def _print_set_aside(console: Any, conn: sqlite3.Connection) -> None:
+    """Authentic deliveries that cannot be applied: how many, and the latest reasons."""
+    from pipelines.webhooks import inbox
+
+    count, latest = inbox.set_aside_summary(conn)
+    if not count:
+        return
+    console.print(f"set aside: {count} malformed deliveries, kept but never applied "
+                  "(table `set_aside` of the inbox); latest:", markup=False, soft_wrap=True)
+    for row in latest:
+        at = datetime.fromtimestamp(row["received_at"], UTC).isoformat(timespec="seconds")
+        where = f"event {row['seq']}" if row["seq"] is not None else "not queued"
+        console.print(f"  {at} {row['model']} {row['record_id']} {row['event'] or '?'} "
+                      f"({where}): {row['reason']}", markup=False, highlight=False,
+                      soft_wrap=True)
 
 
 def _renew(args: argparse.Namespace) -> int:
@@ -289,7 +337,7 @@ def _serve_all(args: argparse.Namespace) -> int:
 
     db, inbox_file = _paths(args)
     options = ServeOptions(
-        host=args.host, port=args.port, path=args.path,
+        host=args.host, port=args.port, path=args.path, limits=_limits(args),
         sync_every=args.sync_every * 60, reconcile_every=args.reconcile_every * 3600,
         renew_every=args.renew_every * 3600, apply_interval=args.apply_interval,
         base_url=args.base_url,

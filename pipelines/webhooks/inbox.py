@@ -4,14 +4,16 @@ Rows are never deleted and their raw body never changes (audit, replay). Only th
 columns move: `pending` -> `claimed` (by the applier, under the warehouse writer lock)
 -> `applied`. A repeat of a delivery already received, same (webhook, model, id, event,
 etag), is kept as `duplicate` and never queued. `replay` puts applied events back to
-`pending`; applying is idempotent, so that is always safe.
+`pending`; applying is idempotent, so that is always safe. An authentic delivery that
+cannot be applied (`malformed.py`) is set aside: recorded with its reason in `set_aside`
+and never queued again (`replay` leaves it alone).
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -25,6 +27,19 @@ class Delivery:
     record_id: int
     event: str
     etag: str | None
+    body: bytes
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An authentic delivery the receiver cannot queue (its record id, say), and why."""
+
+    received_at: float
+    webhook_id: int
+    model: str
+    record_id: str  # data.id as sent, as JSON text
+    event: str | None
+    reason: str
     body: bytes
 
 
@@ -98,15 +113,59 @@ def claim(conn: sqlite3.Connection, limit: int) -> list[Event]:
     return sorted((Event(**dict(r)) for r in rows), key=lambda e: e.seq)
 
 
-def acknowledge(conn: sqlite3.Connection, outcomes: dict[int, str]) -> None:
-    """Mark claimed events applied, with what the applier did to each."""
+def acknowledge(conn: sqlite3.Connection, outcomes: Mapping[int, str],
+                set_aside: Mapping[int, str] | None = None) -> None:
+    """Mark claimed events applied, with what the applier did to each, and set aside the
+    ones that cannot be applied (`set_aside`: seq -> reason), in one transaction."""
     now = time.time()
+    aside = set_aside or {}
     conn.execute("BEGIN IMMEDIATE")
-    conn.executemany(
-        "UPDATE events SET state = 'applied', applied_at = ?, outcome = ? WHERE seq = ?",
-        [(now, outcome, seq) for seq, outcome in outcomes.items()],
-    )
-    conn.execute("COMMIT")
+    try:
+        conn.executemany(
+            "UPDATE events SET state = 'applied', applied_at = ?, outcome = ? WHERE seq = ?",
+            [(now, outcome, seq) for seq, outcome in outcomes.items()],
+        )
+        conn.executemany("UPDATE events SET state = 'set_aside', applied_at = ?,"
+                         " outcome = 'set aside' WHERE seq = ?", [(now, seq) for seq in aside])
+        conn.executemany(
+            "INSERT OR REPLACE INTO set_aside (seq, received_at, webhook_id, model, record_id,"
+            " event, reason, set_aside_at) SELECT seq, received_at, webhook_id, model,"
+            " CAST(record_id AS TEXT), event, ?, ? FROM events WHERE seq = ?",
+            [(reason, now, seq) for seq, reason in aside.items()],
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def refuse(conn: sqlite3.Connection, refused: Refused) -> None:
+    """Keep an authentic delivery that cannot be queued, with its reason (fsynced)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(
+            "INSERT INTO set_aside (received_at, webhook_id, model, record_id, event, reason,"
+            " set_aside_at, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (refused.received_at, refused.webhook_id, refused.model, refused.record_id,
+             refused.event, refused.reason, time.time(), refused.body),
+        )
+        conn.execute("UPDATE webhooks SET last_delivery_at = max(coalesce(last_delivery_at, 0),"
+                     " ?) WHERE webhook_id = ?", (refused.received_at, refused.webhook_id))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def set_aside_summary(conn: sqlite3.Connection, latest: int = 5
+                      ) -> tuple[int, list[sqlite3.Row]]:
+    """How many deliveries were set aside, and the `latest` received (newest first)."""
+    count = set_aside_count(conn)
+    rows = conn.execute(
+        "SELECT seq, received_at, webhook_id, model, record_id, event, reason FROM set_aside"
+        " ORDER BY received_at DESC, id DESC LIMIT ?", (latest,),
+    ).fetchall()
+    return count, rows
 
 
 def replay(conn: sqlite3.Connection, since: float) -> int:
@@ -129,3 +188,8 @@ def pending(conn: sqlite3.Connection) -> int:
     return conn.execute(
         "SELECT count(*) FROM events WHERE state IN ('pending', 'claimed')"
     ).fetchone()[0]
+
+
+def set_aside_count(conn: sqlite3.Connection) -> int:
+    """Authentic deliveries kept aside because they cannot be applied."""
+    return int(conn.execute("SELECT count(*) FROM set_aside").fetchone()[0])

@@ -3,11 +3,16 @@
     POST {path}/{token}   handshake (X-Hook-Secret) or delivery (X-Hook-Signature)
     GET  /healthz         liveness and the inbox backlog, for a proxy or a monitor
 
-A delivery is checked in this order, and nothing is stored unless all pass: size (413),
-the token names a live webhook with a known secret (401), the signature of the raw
-body under that webhook's own secret (401), JSON with `data.id` and `meta.event`
-(400), `meta.webhook_id` equal to the webhook's id (401). Only then is it appended
-to the inbox, fsynced, and answered 200.
+A handshake's body is never read. A delivery is checked in this order, and nothing is
+stored unless all pass: the URL token names a live webhook (401, before a byte of the
+body is read), that webhook has a secret (401), the body arrives within its size (413)
+and time (408), the signature of the raw body under that webhook's own secret (401),
+JSON with `data.id`, `meta.event` and `meta.webhook_id` (400), `meta.webhook_id` equal
+to the webhook's id (401). Only then is it appended to the inbox, fsynced, and answered
+200. An authentic delivery the inbox cannot queue (a record id no INTEGER holds,
+`malformed.py`) is kept set aside with its reason, also fsynced before its 200: Clio
+would only retry it, then suspend the webhook. Every error answer closes the
+connection, so no unread body keeps it open.
 """
 
 from __future__ import annotations
@@ -20,15 +25,17 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from pipelines.webhooks import inbox, registry, store
+from pipelines.webhooks import inbox, malformed, registry, store
 from pipelines.webhooks.inbox_writer import InboxWriter
+from pipelines.webhooks.limits import BODY_TIMEOUT
+from pipelines.webhooks.malformed import Malformed
 from pipelines.webhooks.registry import Subscription
 from pipelines.webhooks.signature import SECRET_HEADER, SIGNATURE_HEADER, is_valid
 
@@ -45,6 +52,7 @@ class State(TypedDict):
     reader: sqlite3.Connection
     webhooks: KnownWebhooks
     max_body: int
+    body_timeout: float
 
 
 class KnownWebhooks:
@@ -77,11 +85,17 @@ class BodyTooLarge(Exception):
     """The request body exceeded the limit while streaming."""
 
 
+class NotADelivery(ValueError):
+    """The body is not Clio's envelope: a JSON object with `data` and `meta` objects."""
+
+
 def build_app(inbox_file: Path, path: str = DEFAULT_PATH, max_body: int = MAX_BODY,
-              on_shutdown: Callable[[], None] | None = None) -> Starlette:
+              on_shutdown: Callable[[], None] | None = None,
+              body_timeout: float = BODY_TIMEOUT) -> Starlette:
     """The receiver as an ASGI app appending to `inbox_file`.
 
     `on_shutdown` runs once the server has stopped taking requests, before the inbox closes.
+    A delivery's body must arrive within `body_timeout` seconds.
     """
 
     @contextlib.asynccontextmanager
@@ -92,7 +106,7 @@ def build_app(inbox_file: Path, path: str = DEFAULT_PATH, max_body: int = MAX_BO
         log.info("receiving webhooks at %s/<token>, inbox %s", path.rstrip("/"), inbox_file)
         try:
             yield {"writer": writer, "reader": reader, "webhooks": KnownWebhooks(reader),
-                   "max_body": max_body}
+                   "max_body": max_body, "body_timeout": body_timeout}
         finally:
             if on_shutdown is not None:
                 await asyncio.to_thread(on_shutdown)
@@ -108,20 +122,38 @@ def build_app(inbox_file: Path, path: str = DEFAULT_PATH, max_body: int = MAX_BO
 
 async def receive(request: Request) -> Response:
     """Answer a handshake or accept a signed delivery."""
-    try:
-        body = await _read_body(request, request.state.max_body)
-    except BodyTooLarge:
-        return _error(413, "body too large")
     token = request.path_params["token"]
     secret = request.headers.get(SECRET_HEADER)
-    if secret is not None:
+    if secret is not None:  # its body says nothing we need: it is never read
         return await _handshake(request, token, secret)
-    return await _delivery(request, token, body)
+    sub = request.state.webhooks.get(token)
+    if sub is None or sub.status == "retired":  # before reading a byte of the body
+        log.warning("rejected a delivery for unknown webhook %s…", token[:4])
+        return _error(401, "unknown webhook")
+    if sub.secret is None:
+        log.warning("rejected a delivery for webhook %s: it has no secret yet", sub.webhook_id)
+        return _error(401, "unknown webhook or bad signature")
+    state = request.state
+    try:
+        async with asyncio.timeout(state.body_timeout):
+            body = await _read_body(request, state.max_body)
+    except BodyTooLarge:
+        return _error(413, "body too large")
+    except TimeoutError:
+        log.warning("webhook %s: the body did not arrive within %gs; answered 408",
+                    sub.webhook_id, state.body_timeout)
+        return _error(408, "the body did not arrive in time")
+    except ClientDisconnect:
+        log.info("webhook %s: the client disconnected before sending the whole body",
+                 sub.webhook_id)
+        return Response(status_code=400)  # nobody is left to read it
+    return await _delivery(request, sub, body)
 
 
 async def health(request: Request) -> Response:
-    backlog = inbox.pending(request.state.reader)
-    return JSONResponse({"status": "ok", "pending": backlog})
+    reader = request.state.reader
+    return JSONResponse({"status": "ok", "pending": inbox.pending(reader),
+                         "set_aside": inbox.set_aside_count(reader)})
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -149,44 +181,66 @@ async def _handshake(request: Request, token: str, secret: str) -> Response:
     return Response(status_code=200, headers={SECRET_HEADER: secret})
 
 
-async def _delivery(request: Request, token: str, body: bytes) -> Response:
+async def _delivery(request: Request, sub: Subscription, body: bytes) -> Response:
     received_at = time.time()
-    sub = _verified_subscription(request, token, body)
-    if sub is None:
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if sub.secret is None or not is_valid(body, sub.secret, signature):
+        why = "missing signature" if not signature else "wrong signature"
+        log.warning("rejected a delivery for webhook %s: %s", sub.webhook_id, why)
         return _error(401, "unknown webhook or bad signature")
     try:
-        payload = json.loads(body)
-        data, meta = payload["data"], payload["meta"]
-        record_id, event = int(data["id"]), str(meta["event"])
+        data, meta = _envelope(body)
         claimed_id = int(meta["webhook_id"])
-    except (ValueError, TypeError, KeyError):
+    except (NotADelivery, ValueError, TypeError, KeyError):
         return _error(400, "not a Clio delivery (JSON with data.id, meta.event, meta.webhook_id)")
     if sub.webhook_id is not None and claimed_id != sub.webhook_id:
         log.warning("delivery to webhook %s claims webhook_id %s", sub.webhook_id, claimed_id)
         return _error(401, "webhook id does not match its URL")
-    delivery = inbox.Delivery(
-        received_at=received_at, webhook_id=claimed_id, model=sub.model, record_id=record_id,
-        event=event, etag=data.get("etag"), body=body,
-    )
+    if not malformed.BIGINT_MIN <= claimed_id <= malformed.BIGINT_MAX:
+        return _error(400, "meta.webhook_id is out of BIGINT's range")
+    try:
+        delivery = inbox.Delivery(
+            received_at=received_at, webhook_id=claimed_id, model=sub.model,
+            record_id=malformed.record_id(data["id"]), event=malformed.event_name(meta["event"]),
+            etag=malformed.etag(data.get("etag")), body=body,
+        )
+    except Malformed as exc:
+        return await _set_aside(request, inbox.Refused(
+            received_at=received_at, webhook_id=claimed_id, model=sub.model,
+            record_id=malformed.show(data["id"]), body=body, reason=str(exc),
+            event=meta["event"] if isinstance(meta["event"], str) else None))
     seq = await asyncio.wrap_future(request.state.writer.append(delivery))
     # No body: one write to the socket instead of two, on the hot path.
     return Response(status_code=200, headers={SEQ_HEADER: str(seq)})
 
 
-def _verified_subscription(request: Request, token: str, body: bytes) -> Subscription | None:
-    """The webhook behind `token` if `body` carries its valid signature, else None (logged)."""
-    sub = request.state.webhooks.get(token)
-    signature = request.headers.get(SIGNATURE_HEADER)
-    if sub is None or sub.status == "retired":
-        log.warning("rejected a delivery for unknown webhook %s…", token[:4])
-        return None
-    if sub.secret is None or not is_valid(body, sub.secret, signature):
-        why = ("it has no secret yet" if sub.secret is None
-               else "missing signature" if not signature else "wrong signature")
-        log.warning("rejected a delivery for webhook %s: %s", sub.webhook_id, why)
-        return None
-    return sub
+def _envelope(body: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`data` and `meta` of a delivery, which has at least `data.id` and `meta.event`."""
+    try:
+        payload = json.loads(body)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
+        raise NotADelivery from None
+    if not isinstance(payload, dict):
+        raise NotADelivery
+    data, meta = payload.get("data"), payload.get("meta")
+    if not (isinstance(data, dict) and isinstance(meta, dict) and "id" in data
+            and "event" in meta and "webhook_id" in meta):
+        raise NotADelivery
+    return data, meta
+
+
+async def _set_aside(request: Request, refused: inbox.Refused) -> Response:
+    """Keep an authentic delivery the inbox cannot queue, with why; answer 200 once fsynced.
+
+    Clio sent it and would send the same again: a non-2xx only brings retries, then a
+    suspended webhook.
+    """
+    await asyncio.wrap_future(request.state.writer.call(lambda conn: inbox.refuse(conn, refused)))
+    log.warning("set aside a delivery to webhook %s (%s %s): %s", refused.webhook_id,
+                refused.model, refused.record_id, refused.reason)
+    return Response(status_code=200)
 
 
 def _error(status: int, reason: str) -> Response:
-    return JSONResponse({"error": reason}, status_code=status)
+    """An error answer that closes the connection (a body we did not read is dropped)."""
+    return JSONResponse({"error": reason}, status_code=status, headers={"Connection": "close"})

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from pipelines.webhooks import store
 from pipelines.webhooks.applier import DEFAULT_BATCH
 from pipelines.webhooks.catchup import run_catchups
 from pipelines.webhooks.jobs import JobRunner
+from pipelines.webhooks.limits import Limits, run_server
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class ServeOptions:
     apply_interval: float = 0.1  # seconds between the applier's polls of the inbox
     batch_size: int = DEFAULT_BATCH
     base_url: str | None = None
+    limits: Limits = field(default_factory=Limits)  # the receiver's deadlines, connection cap
 
 
 class ApplierProcess:
@@ -168,8 +170,6 @@ class Schedule(threading.Thread):
 
 def serve(db: Path, inbox_file: Path, settings: Callable[[], Any], options: ServeOptions) -> int:
     """Run until SIGTERM or Ctrl-C; returns the exit code."""
-    import uvicorn
-
     from pipelines.webhooks.receiver import build_app
 
     jobs = JobRunner(db, options.base_url)
@@ -185,13 +185,13 @@ def serve(db: Path, inbox_file: Path, settings: Callable[[], Any], options: Serv
         stopped.set()
         log.info("serve stopped")
 
-    app = build_app(inbox_file, options.path, on_shutdown=shutdown)
+    app = build_app(inbox_file, options.path, on_shutdown=shutdown,
+                    body_timeout=options.limits.body_timeout)
     store.connect(inbox_file).close()  # fail early, before threads, on an unusable inbox
     applier.start()
     schedule.start()
     try:
-        uvicorn.run(app, host=options.host, port=options.port, access_log=False,
-                    log_config=None)
+        run_server(app, options.host, options.port, options.limits)
     finally:
         if not stopped.is_set():  # uvicorn never started (port taken): stop the others too
             shutdown()

@@ -30,7 +30,7 @@ CREATE TABLE IF NOT EXISTS events (
     etag         TEXT,
     body         BLOB    NOT NULL,          -- the raw, verified delivery, kept for audit/replay
     duplicate_of INTEGER,                   -- seq of the first copy when this one is a repeat
-    state        TEXT    NOT NULL,          -- pending | claimed | applied | duplicate
+    state        TEXT    NOT NULL,          -- pending | claimed | applied | duplicate | set_aside
     claimed_at   REAL,
     applied_at   REAL,
     outcome      TEXT                       -- what the applier did (upserted, stale, ...)
@@ -40,6 +40,22 @@ CREATE INDEX IF NOT EXISTS events_by_received ON events (received_at);
 CREATE UNIQUE INDEX IF NOT EXISTS events_dedup
     ON events (webhook_id, model, record_id, event, coalesce(etag, ''))
     WHERE duplicate_of IS NULL;
+
+-- Authentic deliveries that cannot be applied (malformed.py), kept with why, never retried.
+-- The applier's have a row in `events` too (state `set_aside`); the receiver's could not
+-- be queued at all (an id no INTEGER holds), so their raw body is kept here instead.
+CREATE TABLE IF NOT EXISTS set_aside (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    seq          INTEGER UNIQUE,            -- the event in `events`; NULL: never queued
+    received_at  REAL    NOT NULL,
+    webhook_id   INTEGER NOT NULL,
+    model        TEXT    NOT NULL,
+    record_id    TEXT,                      -- data.id as the delivery sent it (JSON)
+    event        TEXT,
+    reason       TEXT    NOT NULL,
+    set_aside_at REAL    NOT NULL,
+    body         BLOB                       -- the raw delivery when it is not in `events`
+);
 
 CREATE TABLE IF NOT EXISTS webhooks (
     token            TEXT PRIMARY KEY,      -- random last segment of our delivery URL

@@ -87,16 +87,18 @@ class ReceiverThread:
 class Receiver:
     """`clio-sync webhooks serve` as a child process on a loopback port (restartable)."""
 
-    def __init__(self, inbox_file: Path, log_file: Path, port: int | None = None) -> None:
+    def __init__(self, inbox_file: Path, log_file: Path, port: int | None = None,
+                 args: tuple[str, ...] = ()) -> None:
         self.inbox_file = inbox_file
         self.log_file = log_file
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
+        self.args = args  # more `webhooks serve` options (limits)
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> Receiver:
         cmd = [sys.executable, "-m", "pipelines", "--log-format", "plain", "webhooks", "serve",
-               "--port", str(self.port), "--inbox", str(self.inbox_file)]
+               "--port", str(self.port), "--inbox", str(self.inbox_file), *self.args]
         with self.log_file.open("ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=REPO, stdout=log, stderr=log)
         wait_healthy(self.base_url, self.proc, self.log_file)
