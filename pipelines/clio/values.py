@@ -54,7 +54,8 @@ class ValueDoesNotFit(ClioSyncError, ValueError):
 
     def __init__(self, table: str, field: str, record_id: Any, value: Any, kind: ColumnType,
                  reason: str) -> None:
-        self.table, self.field, self.record_id, self.value, self.kind = table, field, record_id, value, kind
+        self.table, self.field, self.record_id, self.value = table, field, record_id, value
+        self.kind, self.reason = kind, reason
         column = STORAGE[kind].duckdb
         super().__init__(
             f"Clio sent {table} {record_id} with `{field}` = {shown(value)}, which {reason}; "
@@ -63,6 +64,9 @@ class ValueDoesNotFit(ClioSyncError, ValueError):
             f"right, `{field}` needs a wider type in the catalog (pipelines/clio/endpoints.py): "
             "report this message to the clio-sync maintainers."
         )
+
+    def __reduce__(self) -> tuple[Any, ...]:  # picklable, as exceptions crossing processes are
+        return type(self), (self.table, self.field, self.record_id, self.value, self.kind, self.reason)
 
 
 def shown(value: Any) -> str:
