@@ -123,7 +123,11 @@ def _bigint(value: Any) -> int:
 
 
 def _double(value: Any) -> float:
-    if isinstance(value, float) and math.isfinite(value):
+    if type(value) is Decimal:  # the usual case, first
+        result = float(value)  # the nearest double
+        if math.isfinite(result) and (result or not value):
+            return result
+    elif isinstance(value, float) and math.isfinite(value):
         return value
     number = _number(value)
     result = float(number)
@@ -228,8 +232,9 @@ def _fast(kind: ColumnType, values: list[Any]) -> pa.Array:
         inferred = pa.array(values)  # not pa.array(values, int64): that truncates 12.5
         if pa.types.is_int64(inferred.type) or pa.types.is_null(inferred.type):
             return inferred.cast(target)
-    # a double column: Arrow would take True as 1.0, and Decimals are not its to round
-    raise TypeError(f"no exact vectorised conversion to {kind}")
+        raise TypeError(f"not all whole numbers: {inferred.type}")
+    # double: Arrow would take True as 1.0, and a Decimal's nearest double is Python's to find
+    return pa.array([None if value is None else _double(value) for value in values], target)
 
 
 def column(kind: ColumnType, values: Sequence[Any]) -> pa.Array:
