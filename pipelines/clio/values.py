@@ -239,13 +239,13 @@ def _fast(kind: ColumnType, values: list[Any]) -> pa.Array:
 
 def column(kind: ColumnType, values: Sequence[Any]) -> pa.Array:
     """A batch's values as an Arrow array of `kind`'s type; raises `Unfit` (with `index`)."""
-    values = list(values)
+    batch = values if isinstance(values, list) else list(values)
     try:
-        return _fast(kind, values)
+        return _fast(kind, batch)
     except _ARROW_REFUSED:
         pass
     typed = []
-    for index, value in enumerate(values):
+    for index, value in enumerate(batch):
         try:
             typed.append(scalar(kind, value))
         except Unfit as unfit:

@@ -52,14 +52,14 @@ def raw_relation(table: str, present: dict[str, str] | None) -> str:
         actual = present_lower.get(name.lower())
         if actual is None:
             parts.append(f"cast(null as {kind}) as {_quote(name)}")
-        elif same_type(present[actual], kind):
+        elif _same_type(present[actual], kind):
             parts.append(_quote(actual))
         else:
             parts.append(f"cast({_quote(actual)} as {kind}) as {_quote(name)}")
     return f"(select {', '.join(parts)} from clio.{_quote(table)})"
 
 
-def same_type(actual: str, wanted: str) -> bool:
+def _same_type(actual: str, wanted: str) -> bool:
     """Whether DuckDB type names `actual` and `wanted` are one type (spelling aside)."""
     return _normal(actual) == _normal(wanted)
 
