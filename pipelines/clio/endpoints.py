@@ -639,3 +639,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )
 BY_TABLE: dict[str, Endpoint] = {e.table: e for e in ENDPOINTS}
 BY_WEBHOOK_MODEL: dict[str, Endpoint] = {e.webhook_model: e for e in ENDPOINTS if e.webhook_model}
+
+
+def has_text_ids(webhook_model: str) -> bool:
+    """Whether a webhook model's record ids are strings (calendar entries)."""
+    endpoint = BY_WEBHOOK_MODEL.get(webhook_model)
+    return endpoint is not None and endpoint.id_kind == "text"
