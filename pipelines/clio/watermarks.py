@@ -17,9 +17,10 @@ the table (made before this version) is read in full once. So is an endpoint who
 catalog `fields` changed since its rows were read (a new column, a new child table:
 rows read before would lack them), or whose watermark predates the `fields` column.
 
-Endpoints marked `reread` (matters, contacts) are also read in full when their last full
-read (`full_read_at`) is older than the re-read period: Clio does not say whether editing
-a custom field value moves its record's `updated_at`, so an incremental walk may miss it.
+Endpoints marked `reread` (matters, contacts) are also read in full once their last full
+read (`full_read_at`) is the re-read period older than their watermark (the previous
+run's start, both in Clio's clock): Clio does not say whether editing a custom field
+value moves its record's `updated_at`, so an incremental walk may miss it.
 
 The Parquet lake has no transactions; its watermarks are a JSON file in dlt's folder,
 replaced atomically after a successful load. Losing that file means one full read.
@@ -83,13 +84,12 @@ class Watermarks:
 
 
 def read(con: duckdb.DuckDBPyConnection, endpoints: Iterable[Endpoint],
-         reread_every: timedelta | None = None, now: datetime | None = None) -> dict[str, str]:
+         reread_every: timedelta | None = None) -> dict[str, str]:
     """The trusted watermark of each incremental endpoint that has one.
 
     Args:
-        reread_every: read `reread` endpoints in full when their last full read is older
-            (None: never for that reason).
-        now: the time to compare with (default: now).
+        reread_every: read `reread` endpoints in full when their last full read is this
+            much older than their watermark (None: never for that reason).
     """
     tables = existing_tables(con)
     if TABLE not in tables:
@@ -101,7 +101,6 @@ def read(con: duckdb.DuckDBPyConnection, endpoints: Iterable[Endpoint],
             f"select resource, updated_since, rows_after, fields, full_read_at from {QUALIFIED}"
         ).fetchall()
     }
-    now = now or datetime.now(UTC)
     marks = {}
     for endpoint in endpoints:
         if not endpoint.incremental or endpoint.table not in stored:
@@ -110,7 +109,7 @@ def read(con: duckdb.DuckDBPyConnection, endpoints: Iterable[Endpoint],
         if fields != endpoint.fields:
             log.info("%s: the catalog's fields changed since it was read: reading it in full",
                      endpoint.table)
-        elif endpoint.reread and _due(full_read_at, reread_every, now):
+        elif endpoint.reread and _due(full_read_at, since, reread_every):
             log.info("%s: last read in full %s: reading it in full again (custom field values "
                      "may change without moving updated_at)", endpoint.table, full_read_at)
         elif _still_holds(con, endpoint.table, tables, rows_after):
@@ -118,8 +117,9 @@ def read(con: duckdb.DuckDBPyConnection, endpoints: Iterable[Endpoint],
     return marks
 
 
-def _due(full_read_at: datetime | None, every: timedelta | None, now: datetime) -> bool:
-    return every is not None and (full_read_at is None or now - full_read_at >= every)
+def _due(full_read_at: datetime | None, since: datetime, every: timedelta | None) -> bool:
+    """Clio's clock on both sides (a sandbox's simulated time, a skewed host clock)."""
+    return every is not None and (full_read_at is None or since - full_read_at >= every)
 
 
 def _still_holds(con: duckdb.DuckDBPyConnection, table: str, tables: set[str],

@@ -33,6 +33,8 @@ def record_id(value: Any, text: bool = False) -> int | str:
     The same rule as the sync's typing: a value it would store is not malformed here.
     """
     if text:
+        if type(value) is int:  # the table keeps it as text, as the sync does
+            value = str(value)
         if not isinstance(value, str) or not value or len(value) > MAX_TEXT_ID:
             raise Malformed(f"data.id {show(value)} is not a string id of up to {MAX_TEXT_ID} "
                             "characters")
