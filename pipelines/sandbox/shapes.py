@@ -281,8 +281,12 @@ def complete(endpoint: str, record: dict) -> dict:
     full = dict.fromkeys(FIELDS[endpoint])
     full.update(record)
     for relation in NESTED[endpoint]:
-        full.setdefault(relation, None)
+        full.setdefault(relation, [] if relation in _EMPTY_LISTS else None)
     return full
+
+
+# Lists Clio sends empty rather than null on a record that has none.
+_EMPTY_LISTS = frozenset({"custom_field_values", "account_balances"})
 
 
 def stamped(endpoint: str) -> bool:

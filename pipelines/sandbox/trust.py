@@ -68,7 +68,7 @@ def fill(firm: Firm, only_missing: bool = False) -> None:
     held = totals(firm)
     for table, _ in PARENTS:
         for record in firm.tables[table].values():
-            if only_missing and record.get("account_balances") is not None:
+            if only_missing and record.get("account_balances"):
                 continue
             record["account_balances"] = entries(firm, held[table].get(record["id"], {}))
 

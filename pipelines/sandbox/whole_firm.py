@@ -76,12 +76,13 @@ class WholeFirm:
                 opened = parse_instant(matters[matter_id]["created_at"])
                 self._deposit(settler, account, matters[matter_id], need, self._between(opened, first))
         holders = set(moves)
-        for matter in self.dir.matters:
-            if (matter["status"] == "Open" and matter["currency"]["code"] == "USD"
-                    and matter["id"] not in holders and self.rng.random() < RETAINER_SHARE):  # fmt: skip
-                opened = parse_instant(matter["created_at"])
-                cents = self.rng.randrange(10, 101) * 10_000
-                self._deposit(settler, account, matter, cents, self._between(opened, self.now - DAY))
+        candidates = [m for m in self.dir.matters if m["status"] == "Open"
+                      and m["currency"]["code"] == "USD" and m["id"] not in holders]  # fmt: skip
+        retained = [m for m in candidates if self.rng.random() < RETAINER_SHARE]
+        for matter in retained or candidates[:1]:  # every firm has an open matter on retainer
+            opened = parse_instant(matter["created_at"])
+            cents = self.rng.randrange(10, 101) * 10_000
+            self._deposit(settler, account, matter, cents, self._between(opened, self.now - DAY))
         self._evergreen(settler, account, matters)
 
     def _buffer(self) -> int:
@@ -109,11 +110,11 @@ class WholeFirm:
             if tx["_account"] is account:
                 held[tx["matter"]["id"]] += to_cents(tx["amount"])
                 last[tx["matter"]["id"]] = max(last.get(tx["matter"]["id"], 0), tx["_created"])
+        eligible = [m for m in sorted(held) if held[m] > 0 and matters[m]["status"] != "Closed"]
+        chosen = [m for m in eligible if self.rng.random() < EVERGREEN_SHARE] or eligible[:1]
         short = True  # the first evergreen matter is below its minimum: every firm has one
-        for matter_id in sorted(held):
+        for matter_id in chosen:
             matter = matters[matter_id]
-            if held[matter_id] <= 0 or matter["status"] == "Closed" or self.rng.random() >= EVERGREEN_SHARE:
-                continue
             cents = held[matter_id] + 100_000 if short else self.rng.randrange(2, 11) * 50_000
             short = False
             instant = self._between(last[matter_id], self.now - DAY)
@@ -168,7 +169,8 @@ class WholeFirm:
             for index in range(count):
                 created = start if index == 0 else rng.randint(start, end)
                 status = self._status(matter, created, forced)
-                contact = self._contact(matter) if rng.random() < 0.08 else None
+                to_client = rng.random() < 0.08 or not rows  # the first task: the client's
+                contact = self._contact(matter) if to_client else None
                 row = casework.task(rng, matter, users, types, day_of(created), status, contact)
                 self._stamp(row, created)
                 if status == "complete":
@@ -177,10 +179,15 @@ class WholeFirm:
                     row["completed_at"] = stamp_text(max(done, created))
                     row["_updated"] = max(done, created)
                 rows.append(row)
-        for _ in range(max(2, len(self.dir.matters) // 50)):  # a few tasks on no matter
-            created = rng.randint(self.now - 120 * DAY, self.now - DAY)
-            row = casework.task(rng, None, users, types, day_of(created), rng.choice(("pending", "in_progress")))
+        # a few tasks on no matter, in whichever statuses the matters left unseen
+        for _ in range(max(2, len(self.dir.matters) // 50, len(forced))):
+            created = rng.randint(self.now - 120 * DAY, self.now - 2 * DAY)
+            status = forced.pop(0) if forced else rng.choice(("pending", "in_progress"))
+            row = casework.task(rng, None, users, types, day_of(created), status)
             self._stamp(row, created)
+            if status == "complete":
+                row["_updated"] = created + DAY
+                row["completed_at"] = stamp_text(row["_updated"])
             rows.append(row)
         self._number("tasks", rows)
         for row in rows:
