@@ -61,6 +61,11 @@ def _filter_matches(record: dict, name: str, wanted: str) -> bool:
     return (str(value).lower() if isinstance(value, bool) else str(value)) == wanted
 
 
+# Tables whose records the firm's life deletes outright: Clio's index stops listing them,
+# so only `reconcile` (or a webhook) removes them from the warehouse.
+DELETED_OUTRIGHT = ("activities", "contacts", "matters", "tasks", "calendar_entries", "notes",
+                    "communications", "relationships")
+
 # What the sandbox's plain index hides, of what an extra filter lists (Clio leaves it open):
 # deleted and void bills; deleted custom fields are listed by both.
 PLAIN_INDEX_HIDES = {"bills": ({"state": "deleted"}, {"state": "void"})}

@@ -13,6 +13,7 @@ import pytest
 from firm_fixture import NOW
 from sync_helpers import (
     BY_PATH,
+    DELETED_OUTRIGHT,
     assert_matches_truth,
     listed_by_walk,
     query,
@@ -105,9 +106,7 @@ class TestIncremental:
         # Clio's index never lists a hard-deleted record, so only reconcile (or a
         # webhook) can remove what the firm deleted; everything else is already equal
         gone = [r for r in reconcile(db, settings) if r.deleted]
-        assert {r.table for r in gone} <= {"activities", "contacts", "matters", "tasks",
-                                           "calendar_entries", "notes", "communications",
-                                           "relationships"}
+        assert {r.table for r in gone} <= set(DELETED_OUTRIGHT)
         assert_matches_truth(sandbox, db)
 
     def test_edits_at_clio_are_merged_by_the_next_run(self, firm, tmp_path, db) -> None:
