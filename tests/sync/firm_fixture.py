@@ -5,7 +5,8 @@ every state including `void` and `deleted`, a bill whose `balances` list is empt
 relation left empty (`None`), more contacts than a small page holds. The whole firm:
 custom fields of several types (one deleted, listed by the plain index too, and a
 picklist with a deleted option), values with string ids (one soft-deleted, one of the
-deleted definition), a matter with none, notes of both types (the required `type`
+deleted definition), a matter with none, trust money on a matter and its client
+(account balances), notes of both types (the required `type`
 filter), calendar entries (string ids at Clio), a task without a due date.
 """
 
@@ -65,6 +66,8 @@ def hand_built_firm() -> dict[str, list[dict]]:
     bank_accounts = [
         {"id": 1, "name": "Operating", "type": "Operating", "balance": 10500.01, "currency": "USD",
          "default_account": True, "user": {"id": 1}, "created_at": _stamp(1), "updated_at": _stamp(1)},
+        {"id": 2, "name": "Trust", "type": "Trust", "balance": 1500.36, "currency": "USD",
+         "currency_id": 1, "created_at": _stamp(1), "updated_at": _stamp(8)},
     ]
     allocations = [
         {"id": 1, "date": "2026-11-10", "amount": 0.29, "bill": {"id": 2, "number": "2"},
@@ -86,6 +89,14 @@ def hand_built_firm() -> dict[str, list[dict]]:
          "amount": 0.29, "funds_in": 0.29, "currency": "USD", "description": "Payment",
          "client": {"id": 1}, "matter": {"id": 1}, "bill": {"id": 2}, "allocation": {"id": 1},
          "created_at": _stamp(10), "updated_at": _stamp(10)},
+        {"id": 2, "type": "BankTransaction", "bank_account_id": 2, "date": "2026-11-08",
+         "amount": 1500.29, "funds_in": 1500.29, "currency": "USD", "currency_id": 1,
+         "description": "Retainer", "transaction_type": "Deposit", "client": {"id": 1},
+         "matter": {"id": 1}, "created_at": _stamp(8), "updated_at": _stamp(8)},
+        {"id": 3, "type": "BankTransaction", "bank_account_id": 2, "date": "2026-11-09",
+         "amount": 0.07, "funds_in": 0.07, "currency": "USD", "currency_id": 1,
+         "description": "Deposit", "transaction_type": "Deposit", "client": {"id": 3},
+         "matter": None, "created_at": _stamp(9), "updated_at": _stamp(9)},
     ]
     trust_line_items = [
         {"id": 1, "date": "2026-11-09", "total": 200.0, "note": "Retainer", "bill": {"id": 1},
@@ -101,7 +112,7 @@ def hand_built_firm() -> dict[str, list[dict]]:
                             "updated_at": _stamp(2)},
         matter_stage={"id": 1, "name": "Intake"}, group={"id": 1, "name": "Firm"},
     )
-    contacts[0]["custom_field_values"] = [
+    contacts[2]["custom_field_values"] = [
         _value("checkbox-54", VIP, "true", 1), _value("text_line-55", OLD_CODE, "X-7", 1),
     ]
     activities[3].update(activity_description={"id": 1, "name": "Research"}, task={"id": 1})
