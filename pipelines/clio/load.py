@@ -53,7 +53,7 @@ DEFAULT_LAKE = Path("data/lake")
 DUCKDB_MEMORY_LIMIT = os.environ.get("CLIO_SYNC_DUCKDB_MEMORY_LIMIT", "192MB")
 # Load jobs run one at a time (DuckDB parallelises each one itself): dlt's default of 20
 # at once held every table's files in memory together, 100 MB more at the peak of a
-# large firm's full sync (the whole firm's 40 tables), for no time saved on 2 cores.
+# large firm's full sync (the whole firm's 35 tables), for no time saved on 2 cores.
 LOAD_WORKERS = 1
 Destination = Literal["duckdb", "filesystem"]
 STAGING = f"{DATASET}_staging"  # dlt's staging dataset (merges and replaces go through it)
