@@ -232,7 +232,9 @@ def render(args: argparse.Namespace, built: str, runs: dict[str, list[dict]], lo
     lines += [
         "- records: what the variant read (floor, clio-sync: records in pages; baseline: rows "
         "dlt normalized into the root tables); rows in DuckDB: rows in the root tables after "
-        "the load; requests: API requests the sandbox answered during the run; client CPU s: "
+        "the load (fewer than the records read by the number of records two walks list: "
+        "deleted custom fields, which the sandbox's plain index lists too, are stored once); "
+        "requests: API requests the sandbox answered during the run; client CPU s: "
         "user + system CPU of the whole worker process (imports included, all threads), "
         "median; the sandbox's CPU is not in it.",
         "- baseline: dlt's generic `rest_api` source on the same endpoints, `fields`, page "
