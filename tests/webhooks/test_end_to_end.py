@@ -100,6 +100,9 @@ class TestEvents:
         world.delete("contacts", 12)
         world.delete("activities", 4)
         world.delete_bill(5)  # a draft: Clio keeps it in state `deleted`
+        world.edit("tasks", 1, status="complete")
+        world.edit("calendar_entries", 1, location="Room 2")  # a string id at Clio
+        world.edit("communications", 1, subject="Re: re: motion")
         world.flush()
 
     def test_events_into_an_empty_warehouse_have_exactly_the_polled_columns_and_values(
