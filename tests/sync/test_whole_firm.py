@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -99,6 +100,25 @@ class TestCustomFieldValues:
         assert_matches_truth(sb, db)
         with pytest.raises(AssertionError, match="custom_field_values"):
             assert_matches_truth(sb, control, VALUES)  # the incremental walks alone miss them
+
+
+class TestSnapshots:
+    def test_billable_matters_is_replaced_so_a_matter_billed_since_leaves_it(
+        self, firm, tmp_path, db
+    ) -> None:
+        settings = settings_for(firm, tmp_path)
+        sync(db, settings)
+        assert query(db, "select id, unbilled_amount from clio.billable_matters") == [
+            (1, Decimal("1050.00"))]
+        for activity in (3, 4):  # the matter's unbilled work is written off as non-billable
+            firm.edit("activities", activity, {"non_billable": True})
+        firm.reset_stats()
+        sync(db, settings)
+        assert firm.truth("billable_matters") == []
+        assert query(db, "select count(*) from clio.billable_matters") == [(0,)]
+        assert requests_of(firm, "billable_matters") == 1
+        assert all("updated_since" not in r["query"] for r in api_requests(firm)
+                   if r["path"].endswith("/billable_matters.json"))
 
 
 class TestFaults:
