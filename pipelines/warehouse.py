@@ -2,8 +2,9 @@
 
 One writer at a time (a sync run, `models`, or the webhook applier) holds an
 inter-process file lock beside the database; a second writer waits, saying so, then
-fails clearly. Readers open the file read-only. DuckDB itself refuses a file that another
-process has open for writing; that refusal becomes `WarehouseBusy`, not a traceback.
+fails clearly. On a clean exit the writer publishes the read snapshot (`snapshot`), which
+readers open instead of this file, so they never hold it. DuckDB itself refuses a file
+that another process has open; that refusal becomes `WarehouseBusy`, not a traceback.
 """
 
 from __future__ import annotations
@@ -52,20 +53,22 @@ def _describe_owner(db: Path) -> str:
 
 @contextmanager
 def writer_lock(
-    db: Path, command: str, timeout: float = DEFAULT_LOCK_TIMEOUT
+    db: Path, command: str, timeout: float = DEFAULT_LOCK_TIMEOUT, publish: bool = True
 ) -> Iterator[None]:
     """Hold the single-writer lock of `db` for the duration of the block.
 
     Waits up to `timeout` seconds for another writer, logging who holds it, then raises
-    `WarehouseLocked`.
+    `WarehouseLocked`. When the block ends without an error and `publish` is set, the
+    read snapshot is published before the lock is released (a no-op if nothing changed).
     """
     db.parent.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(db.with_name(db.name + ".lock")))
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        log.warning("waiting up to %.0fs for %s to finish writing %s",
-                    timeout, _describe_owner(db), db)
+        if timeout > 0:
+            log.warning("waiting up to %.0fs for %s to finish writing %s",
+                        timeout, _describe_owner(db), db)
         started = time.monotonic()
         try:
             lock.acquire(timeout=timeout)
@@ -79,6 +82,10 @@ def writer_lock(
     try:
         _owner_file(db).write_text(json.dumps({"pid": os.getpid(), "command": command}))
         yield
+        if publish:
+            from pipelines import snapshot  # it opens the warehouse through this module
+
+            snapshot.publish(db)
     finally:
         _owner_file(db).unlink(missing_ok=True)
         lock.release()
