@@ -80,11 +80,11 @@ def publish(db: Path) -> Path | None:
     """
     if not db.exists():
         return None
+    if is_current(db):
+        return link(db).resolve()
     started = time.perf_counter()
     con = _hold(db)
     try:
-        if is_current(db):
-            return link(db).resolve()
         source = db.stat()
         folder = _folder(db)
         generation = folder / f"{db.name}.{_last_generation(db) + 1}"
