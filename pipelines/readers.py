@@ -62,15 +62,7 @@ def connect(db: str | os.PathLike[str] | None = None, settings: ReportSettings |
             (default: `REPORTS__*` config, as `clio-sync report`).
         wait: seconds to wait for a writer when no snapshot exists yet.
     """
-    from pipelines.reports.settings import apply_settings, load_report_settings
-
-    con = snapshot.open_read_only(warehouse.resolve_db(db), SAFE_CONFIG, wait)
-    try:
-        apply_settings(con, settings or load_report_settings())
-    except BaseException:
-        con.close()
-        raise
-    return con
+    return _open(warehouse.resolve_db(db), settings, wait)[1]
 
 
 def read_sql(query: str, params: list[Any] | dict[str, Any] | None = None,
@@ -120,8 +112,18 @@ def _cached(db: Path) -> duckdb.DuckDBPyConnection:
     if kept:
         kept[1].close()
         del _cache[db]
-    con = connect(db)
-    _cache[db] = (Path(con.execute("select path from duckdb_databases() "
-                                   "where database_name = current_database()").fetchone()[0]),
-                  con)
-    return con
+    _cache[db] = _open(db, None, DEFAULT_WAIT)
+    return _cache[db][1]
+
+
+def _open(db: Path, settings: ReportSettings | None,
+          wait: float) -> tuple[Path, duckdb.DuckDBPyConnection]:
+    from pipelines.reports.settings import apply_settings, load_report_settings
+
+    opened, con = snapshot.open_read_only(db, SAFE_CONFIG, wait)
+    try:
+        apply_settings(con, settings or load_report_settings())
+    except BaseException:
+        con.close()
+        raise
+    return opened, con

@@ -153,12 +153,12 @@ def readable(db: Path, wait: float) -> Path:
 
 
 def open_read_only(db: Path, config: dict[str, str | bool | int | float | list[str]],
-                   wait: float) -> duckdb.DuckDBPyConnection:
-    """A read-only DuckDB connection on the current generation (retried if it vanished)."""
+                   wait: float) -> tuple[Path, duckdb.DuckDBPyConnection]:
+    """The current generation and a read-only connection on it (retried if it vanished)."""
     for attempt in range(OPEN_TRIES):
         target = readable(db, wait)
         try:
-            return duckdb.connect(str(target), read_only=True, config=config)
+            return target, duckdb.connect(str(target), read_only=True, config=config)
         except duckdb.IOException:
             if target.exists() or attempt == OPEN_TRIES - 1:
                 raise

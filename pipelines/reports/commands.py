@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +151,7 @@ def _sql(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_read_only(args: argparse.Namespace, today: object = None):
+def _open_read_only(args: argparse.Namespace, today: object = None) -> DuckDBPyConnection:
     """A reader connection (`pipelines.readers`): the snapshot, locked down, never blocking."""
     from pipelines import readers
     from pipelines.reports.settings import load_report_settings
