@@ -24,6 +24,11 @@ padded copies of the bench warehouse).
 Goal (issue 8, item 16): applier lag p99 under 5 s and zero failed queries at 100/s.
 
     .venv/bin/python bench/readers.py [--rate 100 --seconds 15 --repeats 3]
+    .venv/bin/python bench/readers.py --pad-mb 1000 --modes none:DIR,snapshot
+
+`--pad-mb` grows the warehouse; a mode written `mode:DIR` runs `serve` from the checkout
+in DIR (e.g. the commit before the snapshot, or other publish settings) in the same
+rounds. Results: bench/results/readers.md, one section per warehouse and label.
 """
 
 from __future__ import annotations
@@ -124,6 +129,7 @@ def _open_retrying(db: Path) -> duckdb.DuckDBPyConnection:
 
 def prepare(folder: Path) -> Path:
     """The bench warehouse with its models and the apply ledger, as a template to copy."""
+    folder.mkdir()
     db = folder / "clio_sync.duckdb"
     build_warehouse(db)
     build_models_if_present(db)
@@ -135,9 +141,13 @@ def prepare(folder: Path) -> Path:
     return db
 
 
-def window(template: Path, mode: str, args: argparse.Namespace, seed: int) -> dict:
+def window(template: Path, variant: str, args: argparse.Namespace, seed: int) -> dict:
+    """One load window; `variant` is a mode, or `mode:DIR` to run `serve` from checkout DIR
+    (its `pipelines` first on the path: `-m` puts the working folder first)."""
+    mode, _, serve_from = variant.partition(":")
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copytree(template.parent, tmp, dirs_exist_ok=True)
+        os.sync()  # the copy's writeback must not land on the measured window
         db = Path(tmp) / template.name
         inbox_file = store.inbox_path(db)
         tokens = register(inbox_file)
@@ -145,11 +155,13 @@ def window(template: Path, mode: str, args: argparse.Namespace, seed: int) -> di
         port = free_port()
         base = f"http://127.0.0.1:{port}"
         serve_log = Path(tmp) / "serve.log"
+        env = {**os.environ, "PYTHONPATH": serve_from} if serve_from else None
         with serve_log.open("w") as sink:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "pipelines", "--log-format", "plain", "serve", "--db",
                  str(db), "--port", str(port), "--sync-every", "0", "--reconcile-every", "0",
-                 "--renew-every", "0"], cwd=REPO, stdout=sink, stderr=subprocess.STDOUT)
+                 "--renew-every", "0"], cwd=serve_from or REPO, env=env, stdout=sink,
+                stderr=subprocess.STDOUT)
         stop, queries = Path(tmp) / "stop", Path(tmp) / "queries.jsonl"
         reading = subprocess.Popen([sys.executable, __file__, "--reader", mode, str(db),
                                     str(queries), str(stop)], cwd=REPO) if mode != "none" else None
@@ -209,7 +221,14 @@ def _p99(values: list[float]) -> float:
 # ----- publish cost against size -----------------------------------------------------------
 
 def publish_cost(db: Path, repeats: int = 5) -> tuple[float, float]:
-    """(size in MB, median seconds of one publish after a small committed write)."""
+    """(size in MB, median seconds of one publish after a small committed write).
+
+    One publish and a sync first, untimed: a file just written is still dirty in the page
+    cache, and the first fsync would pay for writing it out too.
+    """
+    with warehouse.writer_lock(db, "bench"):
+        pass
+    os.sync()
     times = []
     for n in range(repeats):
         with warehouse.writer_lock(db, "bench", publish=False):
@@ -230,6 +249,7 @@ def padded(template: Path, folder: Path, megabytes: int) -> Path:
     db = folder / template.name
     con = warehouse.connect(db)
     try:
+        con.execute("set enable_progress_bar = false")
         con.execute("create table main.padding as select random() as a, random() as b "
                     "from range(?)", [megabytes * 1_000_000 // 16])
     finally:
@@ -252,6 +272,8 @@ def sandbox_firm(scale: str, folder: Path) -> Path:
 
 
 def publish_costs(template: Path, args: argparse.Namespace) -> list[tuple[str, float, float]]:
+    if not args.firms and not args.padded:
+        return []
     out = [("bench warehouse", *publish_cost(_copy_of(template)))]
     for scale in args.firms:
         with tempfile.TemporaryDirectory() as tmp:
@@ -279,44 +301,60 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0, help="offered events/s")
     parser.add_argument("--seconds", type=float, default=15.0, help="load duration")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated")
+    parser.add_argument("--modes", default=",".join(MODES),
+                        help="comma-separated; `mode:DIR` runs `serve` from checkout DIR")
+    parser.add_argument("--pad-mb", type=int, default=0,
+                        help="grow the bench warehouse by this many MB for the load windows")
+    parser.add_argument("--label", default="",
+                        help="what differs in this run (names its section of the results)")
     parser.add_argument("--firms", default="small,large", type=lambda s: s.split(",") if s else [],
-                        help="sandbox firms whose publish cost is measured")
+                        help="sandbox firms whose publish cost is measured ('' for none)")
     parser.add_argument("--padded", default="250,1000",
                         type=lambda s: [int(x) for x in s.split(",")] if s else [],
                         help="MB added to the bench warehouse for the publish cost")
     args = parser.parse_args()
-    modes = args.modes.split(",")
+    modes = [m for m in args.modes.split(",") if m]  # none: only the publish costs
     with tempfile.TemporaryDirectory() as tmp:
-        template = prepare(Path(tmp))
+        template = prepare(Path(tmp) / "base")
+        loaded = padded(template, Path(tmp) / "padded", args.pad_mb) if args.pad_mb else template
+        size = loaded.stat().st_size / 1e6
         runs: dict[str, list[dict]] = {m: [] for m in modes}
         for r in range(args.repeats):
             for mode in modes:
-                runs[mode].append(window(template, mode, args, r))
+                runs[mode].append(window(loaded, mode, args, r))
                 print(f"round {r + 1} (load {os.getloadavg()[0]:.2f}): {runs[mode][-1]}",
                       flush=True)
         costs = publish_costs(template, args)
-    write_results(runs, costs, args)
+    write_results(runs, size, costs, args)
 
 
-def write_results(runs: dict[str, list[dict]], costs: list[tuple[str, float, float]],
-                  args: argparse.Namespace) -> None:
+def write_results(runs: dict[str, list[dict]], size: float,
+                  costs: list[tuple[str, float, float]], args: argparse.Namespace) -> None:
     def med(mode: str, key: str) -> float:
         return statistics.median(r[key] for r in runs[mode])
 
+    def name(variant: str) -> str:
+        mode, _, serve_from = variant.partition(":")
+        return MODES[mode] + (f", `serve` from {serve_from}" if serve_from else "")
+
+    command = f"`.venv/bin/python {shlex.join(['bench/readers.py', *sys.argv[1:]])}`"
+    warehouse_name = "bench warehouse" + (f" + {args.pad_mb} MB" if args.pad_mb else "")
     lines = [
-        "# Readers against freshness",
+        f"## Readers at {args.rate:.0f} events/s, {warehouse_name} ({size:.0f} MB)"
+        + (f", {args.label}" if args.label else ""),
         "",
-        f"Command: `.venv/bin/python {shlex.join(['bench/readers.py', *sys.argv[1:]])}`",
+        f"Command: {command}",
         "",
         f"2-core machine shared with other work (1-minute load average at the end: "
         f"{os.getloadavg()[0]:.2f}). Medians over {args.repeats} rounds; in each round the "
-        f"three ways ran one after the other on fresh copies of the same warehouse (10,000 "
-        f"contacts, 5,000 bills, models built). Load: {args.rate:.0f} signed deliveries/s for "
-        f"{args.seconds:.0f} s into `clio-sync serve` (receiver + `webhooks apply --follow`); "
-        "a reader process queries once a second, started before the load. Lag: sent -> "
-        "committed in DuckDB. Staleness: query time - arrival of the newest event the "
-        "reader sees. Queries counted during the load (and 1 s after).",
+        "ways ran one after the other on fresh copies of the same warehouse (10,000 "
+        "contacts, 5,000 bills, models built"
+        + (f", plus {args.pad_mb} MB of padding" if args.pad_mb else "") + "). Load: "
+        f"{args.rate:.0f} signed deliveries/s for {args.seconds:.0f} s into `clio-sync serve` "
+        "(receiver + `webhooks apply --follow`); a reader process queries once a second, "
+        "started before the load. Lag: sent -> committed in DuckDB. Staleness: query time - "
+        "arrival of the newest event the reader sees. Queries counted during the load (and "
+        "1 s after). Publishes: snapshots the follower published during the load.",
         "",
         "| reader | events | lag p50 s | lag p99 s | lag max s | failed queries | query p50 ms "
         "| query p99 ms | staleness p50 s | staleness p99 s | failed applier batches "
@@ -328,9 +366,10 @@ def write_results(runs: dict[str, list[dict]], costs: list[tuple[str, float, flo
         total = sum(r["queries"] for r in rounds)
         reads = (f"{failed} of {total} | {med(mode, 'latency_p50') * 1000:.0f} | "
                  f"{med(mode, 'latency_p99') * 1000:.0f} | {med(mode, 'stale_p50'):.2f} | "
-                 f"{med(mode, 'stale_p99'):.2f}") if mode != "none" else "- | - | - | - | -"
+                 f"{med(mode, 'stale_p99'):.2f}") if not mode.startswith("none") \
+            else "- | - | - | - | -"
         lines.append(
-            f"| {MODES[mode]} | {med(mode, 'events'):.0f} | {med(mode, 'lag_p50'):.2f} | "
+            f"| {name(mode)} | {med(mode, 'events'):.0f} | {med(mode, 'lag_p50'):.2f} | "
             f"{med(mode, 'lag_p99'):.2f} | {med(mode, 'lag_max'):.2f} | {reads} | "
             f"{med(mode, 'failed_batches'):.0f} | {med(mode, 'publishes'):.0f} |")
     lines += ["", "Per round (lag p99 s / failed queries):"]
@@ -339,25 +378,38 @@ def write_results(runs: dict[str, list[dict]], costs: list[tuple[str, float, flo
         errors = sorted({e for r in rounds for e in r["errors"]})[:2]
         lines.append(f"- {mode}: {each}" + (f"; errors seen: {'; '.join(errors)}" if errors
                                             else ""))
-    lines += [
-        "",
-        "## Cost of one publish against the warehouse's size",
-        "",
-        "A committed write, then `snapshot.publish` timed: checkpoint, copy, fsync, switch "
-        "of the link, removal of the previous generation (median of 5, 3 for the padded "
-        "copies).",
-        "",
-        "| warehouse | MB | publish s | ms per MB |",
-        "|---|---:|---:|---:|",
-        *(f"| {name} | {mb:.0f} | {s:.3f} | {s * 1000 / mb:.2f} |" for name, mb, s in costs),
-        "",
-    ]
-    text = "\n".join(lines)
-    print(text)
-    notes = ""
-    if RESULTS.exists() and "\n## Notes" in RESULTS.read_text():
-        notes = RESULTS.read_text()[RESULTS.read_text().index("\n## Notes"):]
-    RESULTS.write_text(text + notes)
+    document = RESULTS.read_text() if RESULTS.exists() else "# Readers against freshness\n\n"
+    if runs:
+        document = _replace_section(document, lines[0], "\n".join(lines) + "\n")
+    if costs:
+        section = [
+            "## Cost of one publish against the warehouse's size",
+            "",
+            f"Command: {command}",
+            "",
+            "A committed write, then `snapshot.publish` timed: checkpoint, copy (in the "
+            "kernel), fsync, switch of the link, removal of the previous generation (median of "
+            "5, 3 for the padded copies, after one untimed publish and a sync), same machine.",
+            "",
+            "| warehouse | MB | publish s | ms per MB |",
+            "|---|---:|---:|---:|",
+            *(f"| {name} | {mb:.0f} | {s:.3f} | {s * 1000 / mb:.2f} |" for name, mb, s in costs),
+            "",
+        ]
+        document = _replace_section(document, section[0], "\n".join(section))
+    print(document)
+    RESULTS.write_text(document)
+
+
+def _replace_section(document: str, heading: str, section: str) -> str:
+    """Swap one `## ...` section of the results file, keeping the others in place."""
+    parts = document.split("\n## ")
+    body = section.removeprefix("## ").rstrip() + "\n"
+    for i, part in enumerate(parts[1:], 1):
+        if "## " + part.split("\n", 1)[0] == heading:
+            parts[i] = body
+            return "\n## ".join(parts).rstrip() + "\n"
+    return document.rstrip() + "\n\n" + section.rstrip() + "\n"
 
 
 if __name__ == "__main__":

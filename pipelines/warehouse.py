@@ -43,7 +43,8 @@ def _owner_file(db: Path) -> Path:
     return db.with_name(db.name + ".writer")
 
 
-def _describe_owner(db: Path) -> str:
+def describe_owner(db: Path) -> str:
+    """Who holds the writer lock, as its owner file says (e.g. "`clio-sync run` (pid 12)")."""
     try:
         owner = json.loads(_owner_file(db).read_text())
     except (OSError, ValueError):
@@ -68,13 +69,13 @@ def writer_lock(
     except Timeout:
         if timeout > 0:
             log.warning("waiting up to %.0fs for %s to finish writing %s",
-                        timeout, _describe_owner(db), db)
+                        timeout, describe_owner(db), db)
         started = time.monotonic()
         try:
             lock.acquire(timeout=timeout)
         except Timeout:
             raise WarehouseLocked(
-                f"{_describe_owner(db)} has been writing {db} for more than {timeout:.0f}s. "
+                f"{describe_owner(db)} has been writing {db} for more than {timeout:.0f}s. "
                 "Only one writer at a time is allowed: wait for it to finish, or raise the "
                 "timeout with --lock-timeout."
             ) from None

@@ -114,6 +114,16 @@ class TestPublishing:
         assert snapshot.link(db).resolve() == published
 
 
+    def test_the_copy_falls_back_to_python_where_the_kernel_cannot_copy(self, db, monkeypatch):
+        def cross_device(*_):
+            raise OSError(18, "Invalid cross-device link")
+
+        monkeypatch.setattr(os, "copy_file_range", cross_device)
+        write(db, "insert into clio.contacts values (3, 'Cy')")
+        assert snapshot.link(db).read_bytes() == db.read_bytes()
+        assert latest(db) == ["Ada", "Bo", "Cy"]
+
+
 class TestReaders:
     def test_a_warehouse_without_a_snapshot_gets_one_on_the_first_read(self, db):
         assert not snapshot.link(db).exists()
@@ -172,6 +182,7 @@ class TestReaders:
             holder.release()
         message = str(raised.value)
         assert "no read snapshot" in message and "Try again" in message and "\n" not in message
+        assert f"`clio-sync run` (pid {holder.proc.pid})" in message
 
     def test_a_live_follower_publishes_so_readers_do_not_copy(self, db):
         assert latest(db) == ["Ada", "Bo"]
