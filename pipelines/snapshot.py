@@ -122,6 +122,8 @@ def readable(db: Path, wait: float) -> Path:
             f"There is no warehouse at {db} yet. Run `clio-sync demo` or `clio-sync run` "
             "first, or point --db at an existing file."
         )
+    if not _is_duckdb_file(db):  # leave no lock file beside a text file or a folder
+        warehouse.connect(db, read_only=True).close()  # which says what is wrong with it
     current = link(db)
     if is_current(db) or (current.exists() and _publisher_alive(db)):
         return current.resolve()
@@ -288,6 +290,15 @@ def _folder(db: Path) -> Path:
     if stat.S_IMODE(folder.stat().st_mode) != 0o700:
         folder.chmod(0o700)
     return folder
+
+
+def _is_duckdb_file(path: Path) -> bool:
+    """DuckDB's magic bytes, "DUCK" after the header's 8-byte checksum."""
+    try:
+        with path.open("rb") as f:
+            return f.read(12)[8:] == b"DUCK"
+    except OSError:
+        return False
 
 
 def _wal(db: Path) -> Path:

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from pipelines import readers, snapshot
+from pipelines.errors import WarehouseError
 from pipelines.reports.settings import ReportSettings
 from pipelines.warehouse import writer_lock
 
@@ -194,6 +195,13 @@ class TestReaders:
             assert latest(db) == ["Ada", "Bo"]  # the follower's next publish brings it
             assert not snapshot.is_current(db)
         assert latest(db) == ["Ada", "Bo", "Cy"]  # a follower gone: the reader publishes
+
+    def test_a_file_that_is_no_warehouse_gets_nothing_written_beside_it(self, tmp_path):
+        notes = tmp_path / "notes.txt"
+        notes.write_text("not a database")
+        with pytest.raises((duckdb.Error, WarehouseError)):
+            readers.connect(notes, SETTINGS)
+        assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
 
     def test_no_warehouse_is_a_clear_error(self, tmp_path):
         with pytest.raises(snapshot.SnapshotUnavailable, match="no warehouse at"):
