@@ -195,6 +195,8 @@ def _publisher_alive(db: Path) -> bool:
         probe.acquire(timeout=0)
     except Timeout:
         return True
+    except OSError:  # a reader that may not write there cannot tell; it reads what exists
+        return True
     probe.release()
     return False
 
