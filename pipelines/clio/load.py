@@ -277,7 +277,8 @@ def expected_cause(exc: BaseException) -> ClioSyncError | None:
             return WarehouseBusy(
                 "DuckDB cannot open the warehouse to write: another process has it open "
                 f"({seen}). A notebook or SQL client may hold it; close that connection "
-                "(notebooks should connect with read_only=True) and run again."
+                "and run again (notebooks should read through `pipelines.readers.read_sql`, "
+                "which never holds the warehouse)."
             )
         seen = seen.__cause__ or seen.__context__
     return None
