@@ -105,7 +105,9 @@ async def truth_of(request: Request) -> Response:
     table = request.path_params["table"]
     if table not in TABLES:
         raise not_found(f"The Grow sandbox has no table {table!r}.")
-    return json_response({"data": truth(grow.world, table, grow.options.timestamps)})
+    options = grow.options
+    return json_response({"data": truth(grow.world, table, options.timestamps,
+                                        options.lead_rollout)})
 
 
 def _edit(grow: GrowService, table: str, record_id: int, changes: dict | None) -> dict:

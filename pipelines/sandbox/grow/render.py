@@ -184,10 +184,10 @@ def _coerce(kind: str, raw: str | None) -> Any:
     return raw
 
 
-def truth(world: GrowWorld, table: str, style: str = "utc") -> list[dict]:
+def truth(world: GrowWorld, table: str, style: str = "utc", lead_rollout: bool = True) -> list[dict]:
     """Every record of `table` as an all-seeing caller would get it, custom field values
     included; notes carry their parent's id (`contact_id` / `matter_id`)."""
-    view = View(scopes=None, custom_fields=True, timestamps=style)
+    view = View(scopes=None, custom_fields=True, timestamps=style, lead_rollout=lead_rollout)
     rows = []
     for record in world.records(table):
         body = render(world, table, record, view)
