@@ -5,10 +5,10 @@ each list is walked in full (Grow returns whole records, ⌈N/200⌉ requests; n
 contact or matter), and the local rows whose id is not listed are deleted with their child
 rows and recorded in `grow._tombstones`, so no later load brings them back.
 
-A lead that became a matter is not listed either, yet it is not deleted: before a lead
-is tombstoned, the warehouse is asked whether it is stored `accepted` or named by a
-stored matter, and failing that Grow is asked (`GET /inbox_leads/{id}`, then
-`GET /matters?inbox_lead_id=`). Only a lead Grow knows nothing of is deleted.
+A lead that became a matter is not listed either, yet it is not deleted: a lead named by
+a stored matter that Grow still lists is kept; any other unlisted lead is asked for
+(`GET /inbox_leads/{id}`, then `GET /matters?inbox_lead_id=`, one or two requests each,
+for leads converted since the last sync). Only a lead Grow knows nothing of is deleted.
 
 As for Manage, a list that suddenly misses most of a table is taken for a faulty listing
 and left alone unless the caller allows it.
@@ -72,20 +72,16 @@ def local_ids(db: Path, table: str) -> set[int]:
         con.close()
 
 
-def converted_locally(db: Path) -> set[int]:
-    """Leads the warehouse knows became matters: stored `accepted`, or named by a matter."""
+def named_by(db: Path, matters: set[int]) -> set[int]:
+    """Leads named by the stored matters among `matters` (those Grow still lists)."""
     con = warehouse.connect(db)
     try:
-        tables = existing_tables(con, DATASET)
-        found: set[int] = set()
-        if "inbox_leads" in tables:
-            found |= {i for (i,) in con.execute(
-                f"select id from {DATASET}.inbox_leads where state = 'accepted'").fetchall()}
-        if "matters" in tables:
-            found |= {i for (i,) in con.execute(
-                f"select inbox_lead_id from {DATASET}.matters "
-                "where inbox_lead_id is not null").fetchall()}
-        return found
+        if "matters" not in existing_tables(con, DATASET):
+            return set()
+        rows = con.execute(
+            f"select inbox_lead_id from {DATASET}.matters where inbox_lead_id is not null "
+            "and id in (select unnest(?::bigint[]))", [sorted(matters)]).fetchall()
+        return {int(i) for (i,) in rows}
     finally:
         con.close()
 
@@ -121,7 +117,9 @@ def reconcile_grow(db: Path, settings: GrowSettings, resources: Sequence[str] | 
             at_grow = listed_ids(client, resource, parents)
             gone = sorted(here - at_grow)
             if resource.table == "inbox_leads" and gone:
-                converted = converted_locally(db)
+                if "matters" not in parents:
+                    parents["matters"] = _walk_ids(client, "matters", {}, "matters")
+                converted = named_by(db, parents["matters"])
                 gone = [i for i in gone if i not in converted and not still_a_matter(client, i)]
             held_back = 0
             if gone and not allow_mass_delete and _suspicious(len(gone), len(here)):
