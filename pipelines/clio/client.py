@@ -20,7 +20,6 @@ usually transient, but a server that keeps sending garbage should stop the run q
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import time
@@ -33,7 +32,7 @@ from typing import Any
 import httpx
 
 from pipelines import __version__
-from pipelines.clio import diagnostics
+from pipelines.clio import decoding, diagnostics
 from pipelines.clio.auth import REFRESHED, ClioAuth
 from pipelines.clio.config import ClioSettings
 from pipelines.clio.errors import (
@@ -396,7 +395,7 @@ class ClioClient:
 def _decode(response: httpx.Response, require_data: bool) -> tuple[str | None, dict[str, Any]]:
     """(problem, body): problem is None for a JSON object (with a `data` list if required)."""
     try:
-        body = json.loads(response.content)
+        body = decoding.loads(response.content)  # money exactly, as Decimal
     except ValueError:
         return "invalid or truncated JSON", {}
     if not isinstance(body, dict):

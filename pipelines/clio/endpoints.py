@@ -16,7 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-ColumnType = Literal["money", "timestamp", "date", "bigint", "double", "bool", "text"]
+ColumnType = Literal["money", "decimal", "timestamp", "date", "bigint", "double", "bool", "text"]
+"""How a column is typed; `column_types.py` says how each is stored, `values.py` how
+API values are converted. `money` is an amount (2 decimals); `decimal` a rate, price,
+quantity or tax/exchange rate (up to 10 decimals); `double` a ratio Clio computes in binary."""
 
 API_VERSION = "4.0.13"  # the spec's default minor version, pinned on every request
 
@@ -68,9 +71,6 @@ class Endpoint:
         return cols
 
 
-MONEY, TS, DATE, INT, DBL, BOOL = "money", "timestamp", "date", "bigint", "double", "bool"
-
-
 def _types(**kinds: str) -> dict[str, ColumnType]:
     """`_types(money="total paid", date="issued_at")` -> {"total": "money", ...}."""
     return {name: kind for kind, names in kinds.items() for name in names.split()}  # type: ignore[misc]
@@ -110,7 +110,7 @@ BILLS = Endpoint(
         "taxable_sub_total secondary_taxable_sub_total",
         money="balance total paid pending due credits_issued services_secondary_tax "
         "services_sub_total services_tax sub_total tax_sum secondary_tax_sum total_tax",
-        double="tax_rate secondary_tax_rate",
+        decimal="tax_rate secondary_tax_rate",
         date="issued_at due_at start_at end_at",
         timestamp=f"{_STAMPS} paid_at last_sent_at",
         bool="can_update shared",
@@ -132,8 +132,8 @@ LINE_ITEMS = Endpoint(
     nested={"bill": ("id",), "matter": ("id",), "activity": ("id",), "user": ("id",)},
     types=_types(
         bigint="id group_ordering",
-        money="price total tax secondary_tax sub_total",
-        double="quantity",
+        money="total tax secondary_tax sub_total",
+        decimal="price quantity",  # hours
         date="date",
         timestamp=_STAMPS,
         bool="taxable secondary_taxable",
@@ -153,8 +153,10 @@ ACTIVITIES = Endpoint(
     nested={"matter": ("id", "display_number"), "user": ("id", "name"), "bill": ("id",)},
     types=_types(
         bigint="id",
-        money="price total non_billable_total",
-        double="quantity_in_hours rounded_quantity_in_hours quantity rounded_quantity",
+        money="total non_billable_total",
+        decimal="price quantity rounded_quantity",  # seconds (API 4.0.4+), units for expenses
+        # seconds / 3600 as Clio computes it: 7 minutes is 0.11666666666666667 hours
+        double="quantity_in_hours rounded_quantity_in_hours",
         date="date",
         timestamp=_STAMPS,
         bool="quantity_redacted flat_rate billed on_bill contingency_fee non_billable no_charge",
@@ -221,7 +223,7 @@ USERS = Endpoint(
     ),
     types=_types(
         bigint="id default_calendar_id",
-        money="rate",
+        decimal="rate",
         timestamp=_STAMPS,
         bool="account_owner clio_connect court_rules_default_attendee enabled",
     ),
@@ -313,7 +315,7 @@ BANK_TRANSACTIONS = Endpoint(
     types=_types(
         bigint="id bank_account_id currency_id",
         money="amount funds_in funds_out current_account_balance",
-        double="exchange_rate",
+        decimal="exchange_rate",
         date="date",
         timestamp=_STAMPS,
         bool="clio_payments_transaction read_only_confirmation",

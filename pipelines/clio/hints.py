@@ -1,7 +1,8 @@
 """dlt table hints from the catalog: explicit column types, keys, write dispositions.
 
-Every column is declared up front (money DECIMAL(18,2), TIMESTAMPTZ, DATE, ...), so dlt
-never infers a type and never splits a column into variants when a value looks different.
+Every column is declared up front with its type's dlt hint (`column_types.STORAGE`: money
+DECIMAL(18,2), TIMESTAMPTZ, DATE, ...), so dlt never infers a type and never splits a
+column into variants when a value looks different.
 
     bills            merge on `id` (delete-insert)
     bills__matters   merge on `bill_id`: the children of every parent in the batch are
@@ -20,8 +21,9 @@ from typing import Any, Literal
 import dlt
 import pyarrow as pa
 
+from pipelines.clio.column_types import STORAGE
 from pipelines.clio.endpoints import Child, Endpoint
-from pipelines.clio.rows import DLT_TYPES, TOMBSTONE, child_columns, child_table
+from pipelines.clio.rows import TOMBSTONE, child_columns, child_table
 
 TColumns = dict[str, dict[str, Any]]
 DLT_COLUMNS: TColumns = {  # filled in by `load.with_dlt_columns`
@@ -32,7 +34,7 @@ DLT_COLUMNS: TColumns = {  # filled in by `load.with_dlt_columns`
 
 def root_columns(endpoint: Endpoint) -> TColumns:
     """dlt column hints of the endpoint's raw table."""
-    cols: TColumns = {name: {**DLT_TYPES[kind]} for name, kind in endpoint.columns.items()}
+    cols: TColumns = {name: {**STORAGE[kind].dlt} for name, kind in endpoint.columns.items()}
     cols["id"].update(nullable=False, primary_key=True)
     return {**cols, **DLT_COLUMNS}
 
@@ -66,7 +68,7 @@ def child_hints(endpoint: Endpoint, child: Child, mode: LoadMode = "merge") -> A
     every parent in the batch replace the stored ones, tombstones empty a list), or with
     the whole table replaced, or appended; only a merge carries tombstones."""
     merging = mode == "merge"
-    cols: TColumns = {name: {**DLT_TYPES[kind]} for name, kind in child_columns(child).items()}
+    cols: TColumns = {name: {**STORAGE[kind].dlt} for name, kind in child_columns(child).items()}
     cols[child.parent_key].update(nullable=False, merge_key=merging)
     if merging:
         cols[TOMBSTONE] = {"data_type": "bool", "hard_delete": True}

@@ -41,6 +41,7 @@ from pipelines.clio.deletions import DATASET, delete_rows, purge_tombstoned
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
 from pipelines.clio.hints import LoadMode, mark_child, mark_root, write_disposition
 from pipelines.clio.rows import arrow_batch, child_table
+from pipelines.clio.widen import widen_columns
 from pipelines.errors import ClioSyncError, ConfigError, WarehouseBusy
 
 DLT_LOAD_ID, DLT_ID = "_dlt_load_id", "_dlt_id"
@@ -71,6 +72,7 @@ def make_pipeline(db: Path, destination: Destination = "duckdb", *, dataset: str
         dest: Any = dlt.destinations.filesystem(bucket_url=bucket)
         name = f"{name}_lake"
     else:
+        widen_columns(db)  # a warehouse of an older version: wider decimals before any load
         credentials = DuckDbCredentials(str(db))
         credentials.global_config = {"memory_limit": DUCKDB_MEMORY_LIMIT}
         # A replaced table (full refresh, outstanding balances) is loaded beside it and

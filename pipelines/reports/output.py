@@ -43,6 +43,11 @@ class Result:
         )
 
     def is_money(self, index: int) -> bool:
+        """Amounts are DECIMAL(p,2); rates and quantities (DECIMAL(28,10)) are not, and are
+        shown exactly rather than rounded to cents."""
+        return self.types[index].upper().replace(" ", "").endswith(",2)") and self.is_decimal(index)
+
+    def is_decimal(self, index: int) -> bool:
         return self.types[index].upper().startswith("DECIMAL")
 
 
@@ -99,7 +104,7 @@ def _write_table(result: Result, title: str | None, out: IO[str]) -> None:
 
     table = Table(title=title, header_style="bold")
     for i, name in enumerate(result.columns):
-        numeric = result.is_money(i) or _is_number_type(result.types[i])
+        numeric = result.is_decimal(i) or _is_number_type(result.types[i])
         table.add_column(name, justify="right" if numeric else "left", no_wrap=result.is_money(i))
     currency_at = result.columns.index("currency") if "currency" in result.columns else None
     cells = [
@@ -124,6 +129,8 @@ def _cell(result: Result, index: int, value: Any, currency: str | None) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:,.4g}" if abs(value) < 1 else f"{value:,.1f}"
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"  # a rate as written: 9.975, not 9.9750000000
     return _plain(value)
 
 

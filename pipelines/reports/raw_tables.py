@@ -9,29 +9,20 @@ is cast once, here.
 
 from __future__ import annotations
 
-from pipelines.clio.endpoints import ENDPOINTS, ColumnType
-
-DUCKDB_TYPES: dict[ColumnType, str] = {
-    "money": "DECIMAL(18, 2)",
-    "timestamp": "TIMESTAMPTZ",
-    "date": "DATE",
-    "bigint": "BIGINT",
-    "double": "DOUBLE",
-    "bool": "BOOLEAN",
-    "text": "VARCHAR",
-}
+from pipelines.clio.column_types import STORAGE
+from pipelines.clio.endpoints import ENDPOINTS
+from pipelines.clio.rows import child_columns, child_table
 
 
 def _catalog() -> dict[str, dict[str, str]]:
     tables: dict[str, dict[str, str]] = {}
     for endpoint in ENDPOINTS:
         tables[endpoint.table] = {
-            name: DUCKDB_TYPES[kind] for name, kind in endpoint.columns.items()
+            name: STORAGE[kind].duckdb for name, kind in endpoint.columns.items()
         }
         for child in endpoint.children:
-            columns = {child.parent_key: "BIGINT"}
-            columns |= {sub: DUCKDB_TYPES[child.types.get(sub, "text")] for sub in child.subfields}
-            tables[f"{endpoint.table}__{child.field}"] = columns
+            columns = child_columns(child)
+            tables[child_table(endpoint, child)] = {name: STORAGE[kind].duckdb for name, kind in columns.items()}
     return tables
 
 
@@ -69,6 +60,10 @@ def raw_relation(table: str, present: dict[str, str] | None) -> str:
 
 
 def _same_type(actual: str, wanted: str) -> bool:
-    normalise = {"TIMESTAMP WITH TIME ZONE": "TIMESTAMPTZ", "DECIMAL(18,2)": "DECIMAL(18, 2)"}
-    actual = normalise.get(actual.upper(), actual.upper())
-    return actual == wanted
+    """Whether DuckDB type names `actual` and `wanted` are one type (spelling aside)."""
+    return _normal(actual) == _normal(wanted)
+
+
+def _normal(name: str) -> str:
+    name = name.upper().replace(" ", "")
+    return {"TIMESTAMPWITHTIMEZONE": "TIMESTAMPTZ"}.get(name, name)

@@ -80,7 +80,8 @@ def _users(rng: random.Random, scale: Scale, found: int, directory: Directory) -
             "email": f"{first}.{last}{index}@hartwellquinn.example".lower().replace("'", ""),
             "enabled": True, "first_name": first, "initials": first[0] + last[0],
             "last_name": last, "name": f"{first} {last}",
-            "phone_number": f"+1 212 555 {1000 + index:04d}", "rate": float(rate),
+            "phone_number": f"+1 212 555 {1000 + index:04d}",
+            "rate": rate + 0.125 if index % 3 == 2 else float(rate),  # some with tenths of a cent
             "roles": ["Administrator"] if index == 0 else [],
             "subscription_type": "Attorney" if attorney else "NonAttorney",
             "time_zone": "Eastern Time (US & Canada)",

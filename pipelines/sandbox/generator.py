@@ -19,7 +19,7 @@ from pipelines.sandbox import billing, names
 from pipelines.sandbox.clock import DAY, day_of, day_text, etag, parse_instant, stamp_text
 from pipelines.sandbox.directory import Directory, at, build_directory, ref
 from pipelines.sandbox.firm import Firm
-from pipelines.sandbox.money import to_cents, to_number
+from pipelines.sandbox.money import tax_rates, time_value, to_cents, to_number
 from pipelines.sandbox.plans import PATTERNS, Plan, plans_for
 from pipelines.sandbox.scales import SCALES
 from pipelines.sandbox.settlement import Settler
@@ -166,8 +166,8 @@ class _Builder:
         sent = at(rng, placement.issue_day) if issued and rng.random() < 0.8 else None
         bill = {
             "id": bill_id, "number": str(bill_id), "issued_at": day_text(placement.issue_day),
-            "due_at": day_text(placement.issue_day + placement.terms), "tax_rate": 0.0,
-            "secondary_tax_rate": 0.0, "subject": f"Legal services: {first['description']}",
+            "due_at": day_text(placement.issue_day + placement.terms),
+            "subject": f"Legal services: {first['description']}",
             "purchase_order": f"PO-{bill_id:05d}" if rng.random() < 0.05 else None,
             "type": "ClientBill" if len(placement.matters) > 1 else "MatterBill",
             "memo": None, "start_at": day_text(placement.start_day),
@@ -182,6 +182,7 @@ class _Builder:
             "matters": [ref(m, "display_number") for m in placement.matters],
             "discount": self._discount() if plan.discount else None,
         }  # fmt: skip
+        bill["tax_rate"], bill["secondary_tax_rate"] = tax_rates(bill["currency"]["code"])
         if bill["discount"]:
             bill["discount_services_only"] = rng.choice(("true", "false"))
         placement.bill = bill
@@ -239,8 +240,7 @@ class _Builder:
         if rng.random() < 0.85:
             seconds = rng.randrange(180, 4 * 3600) if rng.random() < 0.9 else rng.randrange(4 * 3600, 9 * 3600)
             rounded = -(-seconds // 360) * 360  # Clio's default: up to the next 6 minutes
-            rate_cents = to_cents(user["rate"])
-            total = rate_cents * rounded // 3600
+            total = time_value(user["rate"], rounded)
             kind, note = "TimeEntry", rng.choice(names.TIME_NOTES)
             quantity, hours, rounded_hours, price = float(seconds), round(seconds / 3600, 4), rounded / 3600, user["rate"]
             rounded_quantity = float(rounded)

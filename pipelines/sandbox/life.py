@@ -18,7 +18,7 @@ from pipelines.sandbox import billing, names
 from pipelines.sandbox.clock import day_of, day_start, day_text, parse_day
 from pipelines.sandbox.directory import CURRENCIES, Directory, at, currency, new_matter, person, ref
 from pipelines.sandbox.firm import Firm, FirmRuleError
-from pipelines.sandbox.money import split, to_cents, to_number
+from pipelines.sandbox.money import split, tax_rates, time_value, to_cents, to_number
 
 _WORKDAY_END = 17 * 3600
 _UNAPPROVED = ("draft", "awaiting_approval")
@@ -91,7 +91,7 @@ class FirmLife:
         if rng.random() < 0.85:
             seconds = rng.randrange(360, 4 * 3600, 360)
             rate = user["rate"] or _DEFAULT_RATE  # a hand-built firm may not say
-            total = to_cents(rate) * seconds // 3600
+            total = time_value(rate, seconds)
             fields = {
                 "type": "TimeEntry", "quantity_in_hours": seconds / 3600,
                 "rounded_quantity_in_hours": seconds / 3600, "quantity": float(seconds),
@@ -136,14 +136,15 @@ class FirmLife:
         bill_id = firm.next_id("bills")
         bill = {
             "id": bill_id, "number": str(bill_id), "issued_at": day_text(day),
-            "due_at": day_text(day + 30), "tax_rate": 0.0, "secondary_tax_rate": 0.0,
-            "subject": f"Legal services: {matter['description']}", "type": "MatterBill",
+            "due_at": day_text(day + 30), "subject": f"Legal services: {matter['description']}",
+            "type": "MatterBill",
             "start_at": min(a["date"] for a in work), "end_at": day_text(day - 1),
             "state": state, "kind": "revenue_kind", "discount_services_only": "false",
             "shared": state != "draft", "client": ref(client, "name"),
             "user": ref(attorney, "name"), "currency": _currency_of(matter),
             "matters": [ref(matter, "display_number")], "discount": None,
         }  # fmt: skip
+        bill["tax_rate"], bill["secondary_tax_rate"] = tax_rates(bill["currency"]["code"])
         # As in Clio: the bill exists first, its lines follow, then its totals are derived.
         instant = at(rng, day)
         billing.recompute(firm, bill)

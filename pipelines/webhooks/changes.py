@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pipelines.clio import decoding
 from pipelines.clio.endpoints import BY_WEBHOOK_MODEL, Endpoint
 from pipelines.webhooks import malformed, typecheck
 from pipelines.webhooks.inbox import Event
@@ -72,7 +72,7 @@ def from_event(event: Event) -> Change | None:
     if endpoint is None:
         return None
     try:
-        data = json.loads(event.body)["data"]
+        data = decoding.loads(event.body)["data"]
     except (ValueError, TypeError, KeyError, RecursionError):
         raise Malformed("the body is not a JSON object with `data`") from None
     if not isinstance(data, dict):

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import sqlite3
 import time
@@ -32,6 +31,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from pipelines.clio import decoding
 from pipelines.webhooks import inbox, malformed, registry, store
 from pipelines.webhooks.inbox_writer import InboxWriter
 from pipelines.webhooks.limits import BODY_TIMEOUT
@@ -217,7 +217,7 @@ async def _delivery(request: Request, sub: Subscription, body: bytes) -> Respons
 def _envelope(body: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     """`data` and `meta` of a delivery, which has at least `data.id` and `meta.event`."""
     try:
-        payload = json.loads(body)
+        payload = decoding.loads(body)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
         raise NotADelivery from None
     if not isinstance(payload, dict):

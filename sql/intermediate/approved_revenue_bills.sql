@@ -1,6 +1,9 @@
 -- Approved revenue bills: awaiting payment (receivables) or paid. Drafts, bills
 -- awaiting approval, void and deleted bills and trust requests (`trust_kind`) are
 -- left out; every other kind is revenue, as in Clio's outstanding client balances.
+-- `settled_on`: the day a paid bill left AR: its last valid allocation, else Clio's
+-- paid date, else the day of its last update (its allocations may all be voided or
+-- missing from the warehouse), else its issue date; null for a bill still owed.
 with
 
 bills as (
@@ -11,20 +14,37 @@ firm_today as (
     select * from intermediate.firm_today
 ),
 
+bill_allocation_totals as (
+    select * from intermediate.bill_allocation_totals
+),
+
 approved as (
     select * from bills
     where state in ('awaiting_payment', 'paid')
         and kind is distinct from 'trust_kind'
 ),
 
-final as (
+dated as (
     select
         approved.*,
         approved.state = 'awaiting_payment' as is_receivable,
         -- Clio stamps the last payment in UTC; the firm reads it as a local date.
         cast(timezone(firm_today.firm_timezone, approved.paid_at) as date) as paid_on,
+        cast(timezone(firm_today.firm_timezone, approved.updated_at) as date) as updated_on,
+        bill_allocation_totals.last_allocation_date,
     from approved
     cross join firm_today
+    left join bill_allocation_totals
+        on bill_allocation_totals.bill_id = approved.bill_id
+),
+
+final as (
+    select
+        * exclude (updated_on, last_allocation_date),
+        case when state = 'paid'
+            then coalesce(last_allocation_date, paid_on, updated_on, issued_at)
+        end as settled_on,
+    from dated
 )
 
 select * from final

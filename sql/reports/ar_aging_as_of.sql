@@ -1,9 +1,12 @@
 -- params: as_of_date
 -- AR aging as it stood at the end of `as_of_date`: approved revenue bills issued on
--- or before it, less the allocations dated on or before it that were not voided by
--- then, one row per bill with a non-zero balance. A paid bill leaves AR on the date of
--- its last allocation (an overpayment's credit goes with it). Bills are taken in their
--- current state: Clio keeps no state history, so a bill voided later is missing here.
+-- or before it, at their amount due less the interest charged after it, less the
+-- allocations dated on or before it that were not voided by then; one row per bill
+-- with a non-zero balance. A paid bill leaves AR on its `settled_on` date (its last
+-- valid allocation, else Clio's paid date, else its last update: its allocations may
+-- all be voided or missing); an overpayment's credit goes with it.
+-- Bills are taken in their current state: Clio keeps no state history, so a bill
+-- voided later is missing here.
 with
 
 approved_revenue_bills as (
@@ -14,8 +17,8 @@ allocations as (
     select * from staging.allocations
 ),
 
-bill_allocation_totals as (
-    select * from intermediate.bill_allocation_totals
+interest_charges as (
+    select * from staging.interest_charges
 ),
 
 firm_today as (
@@ -34,13 +37,21 @@ issued as (
     select approved_revenue_bills.*,
     from approved_revenue_bills
     cross join as_of
-    left join bill_allocation_totals
-        on bill_allocation_totals.bill_id = approved_revenue_bills.bill_id
     where approved_revenue_bills.issued_at <= as_of.as_of_date
-        and not (
-            approved_revenue_bills.state = 'paid'
-            and bill_allocation_totals.last_allocation_date <= as_of.as_of_date
+        and (
+            approved_revenue_bills.settled_on is null
+            or approved_revenue_bills.settled_on > as_of.as_of_date
         )
+),
+
+interest_after as (
+    select
+        interest_charges.bill_id,
+        sum(interest_charges.total) as interest,
+    from interest_charges
+    cross join as_of
+    where interest_charges.interest_charge_date > as_of.as_of_date
+    group by interest_charges.bill_id
 ),
 
 allocated_by_then as (
@@ -74,9 +85,13 @@ balances as (
             when 'issue_date' then issued.issued_at
             else issued.due_at
         end as aging_days,
-        issued.amount_due - coalesce(allocated_by_then.allocated, 0) as balance,
+        issued.amount_due
+            - coalesce(interest_after.interest, 0)
+            - coalesce(allocated_by_then.allocated, 0) as balance,
     from issued
     cross join as_of
+    left join interest_after
+        on interest_after.bill_id = issued.bill_id
     left join allocated_by_then
         on allocated_by_then.bill_id = issued.bill_id
 ),

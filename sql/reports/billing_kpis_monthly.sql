@@ -14,6 +14,10 @@ bill_allocation_totals as (
     select * from intermediate.bill_allocation_totals
 ),
 
+interest_charges as (
+    select * from staging.interest_charges
+),
+
 paid_bills as (
     select * from reports.paid_bills
 ),
@@ -30,16 +34,17 @@ issued_bills as (
         approved_revenue_bills.due_at,
         approved_revenue_bills.amount_due,
         cast(date_trunc('month', approved_revenue_bills.issued_at) as date) as issued_month,
-        -- A paid bill leaves AR with its last allocation, taking any credit balance
-        -- (an overpayment) with it.
-        case when approved_revenue_bills.state = 'paid'
-            and bill_allocation_totals.last_allocation_date <= firm_today.today
+        -- A paid bill leaves AR when it is settled, taking what is left of it with it:
+        -- an overpayment's credit, or all of it when its allocations are voided or missing.
+        case when approved_revenue_bills.settled_on <= firm_today.today
             then greatest(
-                cast(date_trunc('month', bill_allocation_totals.last_allocation_date) as date),
+                cast(date_trunc('month', approved_revenue_bills.settled_on) as date),
                 cast(date_trunc('month', approved_revenue_bills.issued_at) as date)
             )
         end as settled_month,
-        approved_revenue_bills.balance,
+        approved_revenue_bills.amount_due
+            - coalesce(bill_allocation_totals.collected, 0)
+            - coalesce(bill_allocation_totals.written_off, 0) as unallocated,
         -- The first day a bill is more than 90 days past due, when that day has come.
         case when approved_revenue_bills.due_at + 91 <= firm_today.today
             then cast(date_trunc('month', approved_revenue_bills.due_at + 91) as date)
@@ -49,6 +54,43 @@ issued_bills as (
     left join bill_allocation_totals
         on bill_allocation_totals.bill_id = approved_revenue_bills.bill_id
     where approved_revenue_bills.issued_at <= firm_today.today
+),
+
+bill_interest as (
+    select bill_id, sum(total) as interest,
+    from interest_charges
+    group by bill_id
+),
+
+-- What a bill adds to AR: its amount due less its interest in its issue month, and
+-- each interest charge in its own month (or the issue month, if dated before it).
+bill_charges as (
+    select
+        issued_bills.bill_id,
+        issued_bills.currency,
+        issued_bills.issued_month,
+        issued_bills.over_90_month,
+        issued_bills.amount_due - coalesce(bill_interest.interest, 0) as amount,
+        issued_bills.issued_month as charge_month,
+    from issued_bills
+    left join bill_interest
+        on bill_interest.bill_id = issued_bills.bill_id
+    union all
+    select
+        issued_bills.bill_id,
+        issued_bills.currency,
+        issued_bills.issued_month,
+        issued_bills.over_90_month,
+        interest_charges.total as amount,
+        greatest(
+            cast(date_trunc('month', interest_charges.interest_charge_date) as date),
+            issued_bills.issued_month
+        ) as charge_month,
+    from interest_charges
+    inner join issued_bills
+        on issued_bills.bill_id = interest_charges.bill_id
+    cross join firm_today
+    where interest_charges.interest_charge_date <= firm_today.today
 ),
 
 bill_allocations as (
@@ -109,33 +151,34 @@ allocated_by_month as (
     group by all
 ),
 
--- A bill adds its amount due to AR in its issue month; an allocation takes its amount
--- off in its own month (or the bill's issue month, if dated before it); a paid bill's
--- leftover balance (an overpayment's credit) goes when it is settled.
+-- A bill's charges add to AR in their months (`bill_charges`); an allocation takes its
+-- amount off in its own month (or the bill's issue month, if dated before it); a paid
+-- bill's unallocated rest (an overpayment's credit, or all of it when its allocations
+-- are voided or missing) goes when it is settled.
 ar_movements as (
-    select currency, issued_month as month, amount_due as amount,
-    from issued_bills
+    select currency, charge_month as month, amount,
+    from bill_charges
     union all
     select currency, greatest(allocation_month, issued_month) as month, -amount as amount,
     from bill_allocations
     union all
-    select currency, settled_month as month, -balance as amount,
+    select currency, settled_month as month, -unallocated as amount,
     from issued_bills
-    where settled_month is not null and balance <> 0
+    where settled_month is not null and unallocated <> 0
 ),
 
 ar_over_90_movements as (
-    select currency, over_90_month as month, amount_due as amount,
-    from issued_bills
+    select currency, greatest(charge_month, over_90_month) as month, amount,
+    from bill_charges
     where over_90_month is not null
     union all
     select currency, greatest(allocation_month, over_90_month) as month, -amount as amount,
     from bill_allocations
     where over_90_month is not null
     union all
-    select currency, greatest(settled_month, over_90_month) as month, -balance as amount,
+    select currency, greatest(settled_month, over_90_month) as month, -unallocated as amount,
     from issued_bills
-    where over_90_month is not null and settled_month is not null and balance <> 0
+    where over_90_month is not null and settled_month is not null and unallocated <> 0
 ),
 
 ar_change_by_month as (

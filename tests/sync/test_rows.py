@@ -18,7 +18,7 @@ class TestFlatten:
         assert root["total"] == Decimal("10.50")
         assert root["issued_at"] == date(2026, 1, 2)
         assert root["updated_at"] == datetime(2026, 11, 20, 14, 15, 2, tzinfo=UTC)
-        assert root["tax_rate"] == 5.0 and isinstance(root["tax_rate"], float)
+        assert root["tax_rate"] == Decimal("5") and isinstance(root["tax_rate"], Decimal)
         assert root["shared"] is True
         assert (root["client__id"], root["client__name"]) == (3, "Acme LLP")
         assert root["currency__code"] is None
