@@ -33,8 +33,10 @@ def grow_store(settings: GrowSettings) -> TokenStore:
 
 
 def shared_bucket(settings: GrowSettings) -> SharedBucket:
-    return SharedBucket(budget_file(settings.client_id, settings.base_url),
-                        settings.requests_per_second)
+    """The app's budget shared by every process of this user (or of all who use the
+    configured `pacing_file`)."""
+    path = settings.pacing_file or budget_file(settings.client_id, settings.base_url)
+    return SharedBucket(path, settings.requests_per_second)
 
 
 class GrowClient(ClioClient):

@@ -69,6 +69,7 @@ class GrowConfiguration(BaseConfiguration):
     api_url: str | None = None
     auth_url: str | None = None
     token_store: str | None = None
+    pacing_file: str | None = None
     scopes: str | None = None
     notes: bool = False
     credentials: GrowCredentials = None  # type: ignore[assignment]
@@ -91,6 +92,7 @@ class GrowSettings(ClioSettings):
     scopes: tuple[str, ...] = ()
     notes: bool = False  # also sync contact and matter notes (a request per contact/matter)
     requests_per_second: float = 3.0  # the whole application's budget, on this machine
+    pacing_file: Path | None = None  # the app's shared budget (default: in the config dir)
 
     @property
     def api_root(self) -> str:
@@ -199,6 +201,8 @@ def load_grow_settings(base_url: str | None = None, region: str | None = None,
         "token_store": Path(store).expanduser().absolute() if store
         else default_token_store(chosen_region, api_root, client_id or ""),
         "api_version": "", "scopes": scopes, "notes": bool(config.notes),
+        "pacing_file": Path(config.pacing_file).expanduser().absolute()
+        if config.pacing_file else None,
         "timeout": config.timeout, "max_attempts": config.max_attempts,
         "backoff_base": config.backoff_base, "backoff_cap": config.backoff_cap,
         "requests_per_second": config.requests_per_second,
