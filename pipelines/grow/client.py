@@ -49,6 +49,9 @@ class GrowClient(ClioClient):
                          bucket=bucket or shared_bucket(settings), **kwargs)
         self.grow = settings
 
+    def __enter__(self) -> GrowClient:
+        return self
+
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         response = super().request(method, path, **kwargs)
         if response.is_redirect:

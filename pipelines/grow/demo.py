@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from pipelines import warehouse
 from pipelines.clio.auth import token_set_from_answer
@@ -19,7 +20,8 @@ DEMO_LIMIT = (300, 1.0)
 log = logging.getLogger(__name__)
 
 
-def demo_grow_settings(base_url: str, answer: dict, folder: Path, stem: str) -> GrowSettings:
+def demo_grow_settings(base_url: str, answer: dict[str, Any], folder: Path,
+                       stem: str) -> GrowSettings:
     """Grow settings for the demo's sandbox, the minted tokens stored beside the database
     (and the app's rate budget too, so the demo writes nothing to the user's config dir)."""
     settings = load_grow_settings(base_url=base_url, region="us",

@@ -57,7 +57,7 @@ def listed_ids(client: GrowClient, resource: GrowResource,
     return ids
 
 
-def _walk_ids(client: GrowClient, path: str, params: dict, table: str) -> set[int]:
+def _walk_ids(client: GrowClient, path: str, params: dict[str, str], table: str) -> set[int]:
     return {int(record["id"]) for page in client.iter_pages(path, params, resource=table)
             for record in page.records}
 

@@ -22,6 +22,7 @@ import duckdb
 from pipelines import warehouse
 from pipelines.clio import watermarks
 from pipelines.clio.deletions import existing_tables
+from pipelines.clio.hints import LoadMode
 from pipelines.clio.load import make_pipeline, run_pipeline, settle
 from pipelines.clio.progress import SyncProgress
 from pipelines.clio.source import WalkOptions
@@ -88,7 +89,7 @@ def grow_sync(
     finally:
         con.close()
     marks = Watermarks(start=stored)
-    mode = "replace" if full_refresh else "merge"
+    mode: LoadMode = "replace" if full_refresh else "merge"
     try:
         with grow_advice(), GrowClient(settings, stats=stats) as client, \
                 SyncProgress(stats, show_progress) as shown:

@@ -140,8 +140,11 @@ async def delete(request: Request) -> Response:
     body = await read_json(request)
     grow = _grow(request)
     table, record_id = _table(body.get("table")), _id(body.get("id"))
-    done = _schedule(_state(request), body,
-                     _locked(grow, lambda: grow.world.delete(table, record_id) or {}))
+    def remove() -> dict:
+        grow.world.delete(table, record_id)
+        return {}
+
+    done = _schedule(_state(request), body, _locked(grow, remove))
     return json_response(done if done is not None else {"scheduled": True})
 
 
