@@ -4,6 +4,7 @@ server's clock, and what the sync cannot see is an error, not a silent gap."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -86,9 +87,8 @@ def test_watermarks_come_from_the_servers_date_minus_the_lag(tmp_path: Path, db:
         grow_sync(db, grow_settings(sb, tmp_path), resources=["grow.matters"])
         (mark,) = query(db, "select updated_since from grow._sync_watermarks "
                             "where resource = 'matters'")[0]
-        firm_now = sb.truth("users")[0]  # the firm's clock is 2026-11-20 17:00 -05:00
-        assert firm_now and mark.isoformat().startswith("2026-11-20")
-        assert (mark.hour, mark.minute) == (21, 59)  # 22:00 UTC minus 60 s
+        # the firm's clock stands at 2026-11-20 17:00 -05:00 (22:00 UTC), not the wall clock
+        assert mark == datetime(2026, 11, 20, 21, 59, tzinfo=UTC)  # minus the 60 s lag
 
 
 def test_a_lead_that_becomes_a_matter_is_kept_and_found_through_it(tmp_path: Path,

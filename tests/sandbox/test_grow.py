@@ -336,3 +336,38 @@ def test_a_reset_rebuilds_grow_and_keeps_minted_tokens() -> None:
         sb.reset()
         assert sb.grow.counts() == before
         assert httpx.get(f"{sb.grow.api_url}/locations", headers=headers).status_code == 200
+
+
+@pytest.mark.slow
+def test_sandbox_serve_prints_a_working_grow_env_block(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from pipelines.sandbox.harness import free_port
+
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipelines", "sandbox", "serve", "--port", str(port),
+         "--scale", "tiny", "--grow-option", "page_size=10", "--grow-option", "rate_limit=off"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        env: dict[str, str] = {}
+        for line in process.stdout:  # type: ignore[union-attr]
+            if line.startswith("export "):
+                key, _, value = line.removeprefix("export ").strip().partition("=")
+                env[key] = value
+            elif "SOURCES__GROW__CREDENTIALS__REFRESH_TOKEN" in env:
+                break
+        base = env["SOURCES__GROW__BASE_URL"]
+        pair = httpx.post(f"{base}/platform/oauth/token", data={
+            "grant_type": "refresh_token",
+            "refresh_token": env["SOURCES__GROW__CREDENTIALS__REFRESH_TOKEN"],
+            "client_id": env["SOURCES__GROW__CREDENTIALS__CLIENT_ID"],
+            "client_secret": env["SOURCES__GROW__CREDENTIALS__CLIENT_SECRET"]}).json()
+        page = httpx.get(f"{base}/grow/matters", headers=bearer(pair)).json()
+        assert len(page["data"]) == 10 and page["meta"]["paging"]["next"]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
