@@ -30,17 +30,28 @@ from pipelines.clio.rows import child_table
 DATASET = "clio"  # the dataset (DuckDB schema) of the raw tables
 TOMBSTONES = f"{DATASET}._tombstones"
 
-TOMBSTONES_DDL = f"""
-CREATE SCHEMA IF NOT EXISTS {DATASET};
-CREATE TABLE IF NOT EXISTS {TOMBSTONES} (
+
+def tombstones_table(dataset: str = DATASET) -> str:
+    """The ledger of a dataset: `clio._tombstones`, `grow._tombstones`."""
+    return f"{dataset}._tombstones"
+
+
+def tombstones_ddl(dataset: str = DATASET) -> str:
+    ledger = tombstones_table(dataset)
+    return f"""
+CREATE SCHEMA IF NOT EXISTS {dataset};
+CREATE TABLE IF NOT EXISTS {ledger} (
     table_name VARCHAR NOT NULL,
     id BIGINT NOT NULL,
     etag VARCHAR,
     deleted_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (table_name, id)
 );
-ALTER TABLE {TOMBSTONES} ADD COLUMN IF NOT EXISTS source VARCHAR;
+ALTER TABLE {ledger} ADD COLUMN IF NOT EXISTS source VARCHAR;
 """
+
+
+TOMBSTONES_DDL = tombstones_ddl()
 
 
 @dataclass(frozen=True)
@@ -53,21 +64,21 @@ class Tombstone:
     etag: str | None = None
 
 
-def ensure_tombstones(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_tombstones(con: duckdb.DuckDBPyConnection, dataset: str = DATASET) -> None:
     """Create the ledger (and add columns newer versions need) if missing."""
-    con.execute(TOMBSTONES_DDL)
+    con.execute(tombstones_ddl(dataset))
 
 
-def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Tables of schema `clio` in the open warehouse."""
+def existing_tables(con: duckdb.DuckDBPyConnection, dataset: str = DATASET) -> set[str]:
+    """Tables of schema `dataset` (`clio` by default) in the open warehouse."""
     rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = ?", [DATASET]
+        "select table_name from information_schema.tables where table_schema = ?", [dataset]
     ).fetchall()
     return {name for (name,) in rows}
 
 
 def record_tombstones(con: duckdb.DuckDBPyConnection, table: str,
-                      tombstones: Iterable[Tombstone]) -> None:
+                      tombstones: Iterable[Tombstone], dataset: str = DATASET) -> None:
     """Add to the ledger; a record already in it keeps its first tombstone (idempotent)."""
     stones = list(tombstones)
     if not stones:
@@ -82,24 +93,26 @@ def record_tombstones(con: duckdb.DuckDBPyConnection, table: str,
     con.register("_new_tombstones", frame)
     try:
         con.execute(
-            f"insert or ignore into {TOMBSTONES} (table_name, id, etag, deleted_at, source) "
+            f"insert or ignore into {tombstones_table(dataset)} "
+            "(table_name, id, etag, deleted_at, source) "
             "select table_name, id, etag, deleted_at, source from _new_tombstones"
         )
     finally:
         con.unregister("_new_tombstones")
 
 
-def tombstoned_ids(con: duckdb.DuckDBPyConnection, table: str, ids: Iterable[int]) -> set[int]:
+def tombstoned_ids(con: duckdb.DuckDBPyConnection, table: str, ids: Iterable[int],
+                   dataset: str = DATASET) -> set[int]:
     """The ids among `ids` that the ledger holds for `table`."""
     rows = con.execute(
-        f"select id from {TOMBSTONES} where table_name = ? "
+        f"select id from {tombstones_table(dataset)} where table_name = ? "
         "and id in (select unnest(?::bigint[]))", [table, list(ids)],
     ).fetchall()
     return {rid for (rid,) in rows}
 
 
 def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[int], source: str,
-                etags: Mapping[int, str | None] | None = None) -> int:
+                etags: Mapping[int, str | None] | None = None, dataset: str = DATASET) -> int:
     """Tombstone `ids` of `endpoint` and delete their rows and child rows, in one transaction.
 
     Returns:
@@ -112,9 +125,10 @@ def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[int], source: str,
     con = warehouse.connect(db)
     try:
         con.execute("begin")
-        ensure_tombstones(con)
-        record_tombstones(con, endpoint.table, stones)
-        count = _delete_tombstoned(con, endpoint, existing_tables(con), only=ids)
+        ensure_tombstones(con, dataset)
+        record_tombstones(con, endpoint.table, stones, dataset)
+        count = _delete_tombstoned(con, endpoint, existing_tables(con, dataset), only=ids,
+                                   dataset=dataset)
         con.execute("commit")
         return count
     except BaseException:
@@ -124,30 +138,30 @@ def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[int], source: str,
         con.close()
 
 
-def purge_tombstoned(con: duckdb.DuckDBPyConnection,
-                     endpoints: Sequence[Endpoint] = ENDPOINTS) -> dict[str, int]:
+def purge_tombstoned(con: duckdb.DuckDBPyConnection, endpoints: Sequence[Endpoint] = ENDPOINTS,
+                     dataset: str = DATASET) -> dict[str, int]:
     """Delete every row whose id the ledger holds; run after each load, in its transaction.
 
     Returns:
         Root rows deleted per table (only tables where something was deleted).
     """
-    tables = existing_tables(con)
+    tables = existing_tables(con, dataset)
     if "_tombstones" not in tables:
         return {}
     purged = {}
     for endpoint in endpoints:
-        count = _delete_tombstoned(con, endpoint, tables)
+        count = _delete_tombstoned(con, endpoint, tables, dataset=dataset)
         if count:
             purged[endpoint.table] = count
     return purged
 
 
 def _delete_tombstoned(con: duckdb.DuckDBPyConnection, endpoint: Endpoint, tables: set[str],
-                       only: Sequence[int] | None = None) -> int:
+                       only: Sequence[int] | None = None, dataset: str = DATASET) -> int:
     """Delete the tombstoned rows (among `only`, if given) of `endpoint` and its children."""
     if endpoint.table not in tables:
         return 0
-    gone = f"(select id from {TOMBSTONES} where table_name = $table"
+    gone = f"(select id from {tombstones_table(dataset)} where table_name = $table"
     gone += " and id in (select unnest($ids::bigint[])))" if only is not None else ")"
     params: dict[str, object] = {"table": endpoint.table}
     if only is not None:
@@ -155,9 +169,9 @@ def _delete_tombstoned(con: duckdb.DuckDBPyConnection, endpoint: Endpoint, table
     for child in endpoint.children:
         name = child_table(endpoint, child)
         if name in tables:
-            con.execute(f'delete from {DATASET}."{name}" where "{child.parent_key}" in {gone}',
+            con.execute(f'delete from {dataset}."{name}" where "{child.parent_key}" in {gone}',
                         params)
     (count,) = con.execute(
-        f'delete from {DATASET}."{endpoint.table}" where id in {gone}', params
+        f'delete from {dataset}."{endpoint.table}" where id in {gone}', params
     ).fetchone() or (0,)
     return int(count)

@@ -1,9 +1,10 @@
 """`clio-sync demo`: the whole pipeline against the sandbox, in under a minute.
 
 Starts the sandbox (a generated firm) on a free loopback port, mints a token through its
-control API into a token store beside the database, runs a full sync, lets the firm live
-a day, runs an incremental sync (a handful of requests instead of hundreds), rebuilds the
-SQL models when they exist and prints what landed where.
+control API into a token store beside the database, runs a full sync (of Clio Manage, then
+of Clio Grow, the firm's intake), lets the firm live a day, runs an incremental sync (a
+handful of requests instead of hundreds), rebuilds the SQL models when they exist and
+prints what landed where, and a line of the intake funnel.
 """
 
 from __future__ import annotations
@@ -40,18 +41,25 @@ def demo_settings(base_url: str, answer: dict, token_store: Path) -> ClioSetting
 
 def run_demo(db: Path, scale: str = "small", console: Console | None = None) -> dict[str, int]:
     """Run the demo into `db`; returns the row count of every raw table."""
+    from pipelines.grow.demo import DEMO_LIMIT, demo_grow_settings, funnel_line
+    from pipelines.grow.sync import grow_sync
+    from pipelines.sandbox.grow.options import GrowOptions
     from pipelines.sandbox.harness import serve_sandbox
 
     console = console or Console()
     progress = sys.stderr.isatty()
     started = time.monotonic()
     console.print(f"Starting the sandbox ({scale} firm)...")
-    with serve_sandbox(scale=scale, seed=7, rate_limit=DEMO_RATE_LIMIT) as sb:
+    grow_options = GrowOptions(rate_limit=DEMO_LIMIT)
+    with serve_sandbox(scale=scale, seed=7, rate_limit=DEMO_RATE_LIMIT, grow=grow_options) as sb:
         console.print(f"Sandbox at {sb.base_url}")
         settings = demo_settings(sb.base_url, sb.token(), db.parent / f"{db.stem}-token.json")
+        grow = demo_grow_settings(sb.base_url, sb.grow.token(), db.parent, db.stem)
         with warehouse.writer_lock(db, "clio-sync demo"):
             full = sync(db, settings, full_refresh=True, show_progress=progress)
             _said("Full sync", full, console)
+            _said("Clio Grow full sync", grow_sync(db, grow, full_refresh=True,
+                                                   show_progress=progress), console)
             changes = sb.advance(days=1)
             console.print(f"The firm lived a day: {sum(changes.values())} changes "
                           f"({', '.join(f'{k} {v}' for k, v in changes.items() if v)})")
@@ -59,13 +67,19 @@ def run_demo(db: Path, scale: str = "small", console: Console | None = None) -> 
             _said("Incremental sync", incremental, console)
             console.print(f"The incremental run needed {incremental.requests} requests instead "
                           f"of {full.requests}.")
+            _said("Clio Grow incremental sync", grow_sync(db, grow, show_progress=progress),
+                  console)
             built = build_models_if_present(db)
     counts = _print_tables(db, built, console)
+    line = funnel_line(db) if built else None
+    if line:
+        console.print(line)
     console.print(f"Done in {time.monotonic() - started:.0f} s. The warehouse is {db}", soft_wrap=True)
     console.print(f"Try: clio-sync sql --db {db} \"select * from {DATASET}.bills limit 5\"",
                   soft_wrap=True)
     if built:
         console.print(f"     clio-sync report ar-aging --db {db}", soft_wrap=True)
+        console.print(f"     clio-sync report intake-funnel --db {db}", soft_wrap=True)
     return counts
 
 

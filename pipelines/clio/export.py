@@ -1,7 +1,7 @@
 """`clio-sync export parquet`: the warehouse as Parquet files, replaced atomically.
 
 Layout: `<out>/clio/<table>.parquet` for every raw table (dlt's bookkeeping tables
-excluded), `<out>/reports/<view>.parquet` for every report view, and the marker
+excluded), `<out>/grow/<table>.parquet` for Clio Grow's when it is synced, `<out>/reports/<view>.parquet` for every report view, and the marker
 `<out>/.clio-sync-export.json` listing them. Files are written to a new private folder
 beside `out`, which then takes `out`'s place, so a reader never sees a half-written
 export; `export_target` decides what `out` may be and retires the earlier export.
@@ -21,6 +21,7 @@ from pipelines import snapshot
 from pipelines.clio import export_target
 from pipelines.clio.deletions import DATASET
 from pipelines.errors import ExportError
+from pipelines.grow.catalog import DATASET as GROW_DATASET
 from pipelines.private_files import PRIVATE_DIR, make_private
 
 DEFAULT_EXPORT = Path("data/export")
@@ -30,12 +31,13 @@ NO_EXTENSIONS = {"autoinstall_known_extensions": False, "autoload_known_extensio
 
 
 def exportable(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """(schema, name) of every raw table and every report view, in a stable order."""
+    """(schema, name) of every raw table (Manage's and, if synced, Grow's) and every report
+    view, in a stable order."""
     rows = con.execute(
         "select table_schema, table_name from information_schema.tables "
-        "where (table_schema = ? and table_name not like '\\_dlt\\_%' escape '\\') "
+        "where (table_schema in (?, ?) and table_name not like '\\_dlt\\_%' escape '\\') "
         "or table_schema = ? order by 1, 2",
-        [DATASET, REPORTS_SCHEMA],
+        [DATASET, GROW_DATASET, REPORTS_SCHEMA],
     ).fetchall()
     return [(schema, name) for schema, name in rows]
 

@@ -37,9 +37,12 @@ from pipelines.clio.endpoints import Endpoint
 TABLE = "_sync_watermarks"
 QUALIFIED = f"{DATASET}.{TABLE}"
 
-DDL = f"""
-CREATE SCHEMA IF NOT EXISTS {DATASET};
-CREATE TABLE IF NOT EXISTS {QUALIFIED} (
+
+def ddl(dataset: str = DATASET) -> str:
+    """The watermark table of a dataset (`clio`, or `grow` for the Grow source)."""
+    return f"""
+CREATE SCHEMA IF NOT EXISTS {dataset};
+CREATE TABLE IF NOT EXISTS {dataset}.{TABLE} (
     resource VARCHAR PRIMARY KEY,
     updated_since TIMESTAMPTZ NOT NULL,
     rows_after BIGINT,
@@ -47,6 +50,9 @@ CREATE TABLE IF NOT EXISTS {QUALIFIED} (
     saved_at TIMESTAMPTZ NOT NULL
 );
 """
+
+
+DDL = ddl()
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +75,16 @@ class Watermarks:
         self.advanced[table] = updated_since
 
 
-def read(con: duckdb.DuckDBPyConnection, endpoints: Iterable[Endpoint]) -> dict[str, str]:
+def read(con: duckdb.DuckDBPyConnection, endpoints: Iterable[Endpoint],
+         dataset: str = DATASET) -> dict[str, str]:
     """The trusted watermark of each incremental endpoint that has one."""
-    tables = existing_tables(con)
+    tables = existing_tables(con, dataset)
     if TABLE not in tables:
         return {}
     stored = {
         resource: (since, rows_after)
         for resource, since, rows_after in con.execute(
-            f"select resource, updated_since, rows_after from {QUALIFIED}"
+            f"select resource, updated_since, rows_after from {dataset}.{TABLE}"
         ).fetchall()
     }
     marks = {}
@@ -85,39 +92,40 @@ def read(con: duckdb.DuckDBPyConnection, endpoints: Iterable[Endpoint]) -> dict[
         if not endpoint.incremental or endpoint.table not in stored:
             continue
         since, rows_after = stored[endpoint.table]
-        if _still_holds(con, endpoint.table, tables, rows_after):
+        if _still_holds(con, endpoint.table, tables, rows_after, dataset):
             marks[endpoint.table] = since.astimezone(UTC).isoformat()
     return marks
 
 
 def _still_holds(con: duckdb.DuckDBPyConnection, table: str, tables: set[str],
-                 rows_after: int | None) -> bool:
+                 rows_after: int | None, dataset: str = DATASET) -> bool:
     if table not in tables:
         log.warning("%s.%s is missing although a run loaded it: reading it in full",
-                    DATASET, table)
+                    dataset, table)
         return False
     if rows_after:
-        (count,) = con.execute(f'select count(*) from {DATASET}."{table}"').fetchone() or (0,)
+        (count,) = con.execute(f'select count(*) from {dataset}."{table}"').fetchone() or (0,)
         if count == 0:
             log.warning("%s.%s is empty although the last run left %d rows in it: reading it "
-                        "in full", DATASET, table, rows_after)
+                        "in full", dataset, table, rows_after)
             return False
     return True
 
 
-def save(con: duckdb.DuckDBPyConnection, marks: dict[str, str], run_id: str) -> None:
+def save(con: duckdb.DuckDBPyConnection, marks: dict[str, str], run_id: str,
+         dataset: str = DATASET) -> None:
     """Store `marks` (in the caller's transaction), with each table's row count now."""
     if not marks:
         return
-    con.execute(DDL)
-    tables = existing_tables(con)
+    con.execute(ddl(dataset))
+    tables = existing_tables(con, dataset)
     now = datetime.now(UTC)
     for resource, since in sorted(marks.items()):
         rows = None
         if resource in tables:
-            (rows,) = con.execute(f'select count(*) from {DATASET}."{resource}"').fetchone() or (0,)
+            (rows,) = con.execute(f'select count(*) from {dataset}."{resource}"').fetchone() or (0,)
         con.execute(
-            f"insert or replace into {QUALIFIED} values (?, ?, ?, ?, ?)",
+            f"insert or replace into {dataset}.{TABLE} values (?, ?, ?, ?, ?)",
             [resource, datetime.fromisoformat(since), rows, run_id, now],
         )
 

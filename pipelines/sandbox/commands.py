@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pipelines.sandbox.grow.options import GrowOptions
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -17,8 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "serve",
         help="serve a seeded firm as Clio Manage v4 on loopback",
         description="Serve a seeded, faithful Clio Manage v4 emulator (API at /api/v4, "
-        "OAuth at /oauth, control API at /_sandbox). Prints the base URL and the "
-        "environment block the pipeline needs.",
+        "OAuth at /oauth, control API at /_sandbox) with Clio Grow beside it (API at /grow, "
+        "Platform OAuth at /platform/oauth). Prints the base URL and the environment block "
+        "the pipeline needs.",
     )
     serve.add_argument("--port", type=int, default=8750)
     serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback)")
@@ -63,6 +68,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="serve a hand-built firm instead: JSON "
         '{"now": ISO timestamp, "records": {endpoint: [records]}}',
     )
+    serve.add_argument(
+        "--grow-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting of the Grow API (docs/sandbox.md, 'Clio Grow'), e.g. end_of_list=null, "
+        "timestamps=offset, rate_limit=3/1 or off, page_size=50; repeatable",
+    )
     serve.set_defaults(handler=serve_command)
 
 
@@ -91,6 +104,29 @@ def env_block(
         "SOURCES__CLIO__CREDENTIALS__REFRESH_TOKEN": refresh_token,
     }
     return "\n".join(f"export {key}={value}" for key, value in values.items())
+
+
+def grow_env_block(base_url: str, region: str, client_id: str, client_secret: str,
+                   refresh_token: str) -> str:
+    """Shell lines pointing the Grow source at this sandbox."""
+    values = {
+        "SOURCES__GROW__BASE_URL": base_url,
+        "SOURCES__GROW__REGION": region,
+        "SOURCES__GROW__CREDENTIALS__CLIENT_ID": client_id,
+        "SOURCES__GROW__CREDENTIALS__CLIENT_SECRET": client_secret,
+        "SOURCES__GROW__CREDENTIALS__REFRESH_TOKEN": refresh_token,
+    }
+    return "\n".join(f"export {key}={value}" for key, value in values.items())
+
+
+def grow_options(pairs: list[str]) -> GrowOptions:
+    """The Grow settings of `--grow-option KEY=VALUE` flags; ConfigError when unusable."""
+    from pipelines.sandbox.grow.options import GrowOptions, parse_option
+
+    try:
+        return GrowOptions(**dict(parse_option(pair) for pair in pairs))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"--grow-option: {exc}. See docs/sandbox.md ('Clio Grow').") from None
 
 
 def load_fixture(path: Path) -> tuple[dict, str | None]:
@@ -141,6 +177,7 @@ def serve_command(args: argparse.Namespace) -> int:
         token_lifetime=lifetime,
         allow_http_webhooks=args.allow_http_webhooks,
         webhook_time_scale=args.webhook_time_scale,
+        grow=grow_options(args.grow_option),
     )
     started = time.perf_counter()
     try:
@@ -159,7 +196,8 @@ def serve_command(args: argparse.Namespace) -> int:
         f"Clio sandbox ({args.scale}, seed {args.seed}, {args.region}, {args.api}) built in "
         f"{time.perf_counter() - started:.1f} s: {counts}"
     )
-    print(f"Serving at {base_url}  (API {base_url}/api/v4, control {base_url}/_sandbox)\n")
+    print(f"Serving at {base_url}  (API {base_url}/api/v4, Grow {base_url}/grow, "
+          f"control {base_url}/_sandbox)\n")
     print(
         env_block(
             base_url,
@@ -170,6 +208,10 @@ def serve_command(args: argparse.Namespace) -> int:
             pair["refresh_token"],
         )
     )
+    grow = state.grow
+    grow_pair = grow.tokens.authorize(grow.options.client_id, "platform", None)
+    print(grow_env_block(base_url, config.region, grow.options.client_id,
+                         grow.options.client_secret, grow_pair["refresh_token"]))
     print(flush=True)
     try:
         uvicorn.Server(uvicorn_config(app, args.port, args.host, "info")).run()

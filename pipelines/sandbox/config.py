@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
+
+from pipelines.sandbox.grow.options import GrowOptions
 
 Region = Literal["us", "eu", "ca", "au"]
 Api = Literal["manage", "platform"]
@@ -30,6 +32,7 @@ class SandboxConfig:
     webhook_time_scale: float = 1.0  # multiplies retry delays (tests: 0.001)
     fixture: dict | None = None  # Firm.from_records input instead of a generated firm
     fixture_now: str = "2026-11-20T17:00:00-05:00"
+    grow: GrowOptions = field(default_factory=GrowOptions)  # Clio Grow beside Manage
 
     def __post_init__(self) -> None:
         if self.region not in REGIONS:

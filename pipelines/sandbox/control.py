@@ -90,7 +90,8 @@ async def advance(request: Request) -> Response:
     body = await read_json(request)
     state = _state(request)
     days = int(body.get("days", 1))
-    counts = _schedule(state, body, lambda: state.firm.advance(days))
+    counts = _schedule(state, body, lambda: {**state.firm.advance(days),
+                                             **state.grow.world.take_tally()})
     return json_response(counts if counts is not None else {"scheduled": True})
 
 

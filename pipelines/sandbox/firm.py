@@ -76,6 +76,7 @@ class Firm:
         self._instants: dict[str, dict[int, tuple[int, int]]] = {e: {} for e in ENDPOINTS}
         self._by_bill: dict[str, dict[int, list[int]]] = {e: {} for e in _BILL_CHILDREN}
         self._listeners: list[Listener] = []
+        self.day_hooks: list[Callable[[int], None]] = []  # called after each day of life
         self._tally: Counter[str] = Counter()
         self._balances_stale = True
         self._life = None

@@ -25,6 +25,7 @@ import uvicorn
 from pipelines.errors import ClioSyncError
 from pipelines.sandbox.app import create_app
 from pipelines.sandbox.config import SandboxConfig
+from pipelines.sandbox.grow.harness import GrowControl
 
 
 class SandboxError(ClioSyncError):
@@ -105,6 +106,11 @@ class SandboxServer:
 
     def reset(self) -> None:
         self._call("POST", "reset")
+
+    @property
+    def grow(self) -> GrowControl:
+        """The Grow side of the control API (`/_sandbox/grow/...`)."""
+        return GrowControl(self)
 
 
 def free_port() -> int:

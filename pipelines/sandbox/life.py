@@ -40,6 +40,8 @@ class FirmLife:
         first = day_of(self.firm.now_instant()) + 1
         for day in range(first, first + days):
             self._live(day)
+            for hook in self.firm.day_hooks:  # Grow's intake follows the firm's day
+                hook(day)
             self.firm.tick(day_start(day) + _WORKDAY_END)
 
     # ----- one day ---------------------------------------------------------------
