@@ -13,14 +13,16 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import duckdb
 from rich.console import Console
 from rich.table import Table
 
 from pipelines import warehouse
 from pipelines.clio.auth import store_for, token_set_from_answer
 from pipelines.clio.config import ClioSettings, load_settings
-from pipelines.clio.load import DATASET
+from pipelines.clio.deletions import DATASET
 from pipelines.clio.summary import RunSummary
 from pipelines.clio.sync import build_models_if_present, sync
 
@@ -31,7 +33,7 @@ DEMO_RATE_LIMIT = (1000, 1.0)  # generous, yet the headers are there and pacing 
 log = logging.getLogger(__name__)
 
 
-def demo_settings(base_url: str, answer: dict, token_store: Path) -> ClioSettings:
+def demo_settings(base_url: str, answer: dict[str, Any], token_store: Path) -> ClioSettings:
     """Settings of the sandbox connection, with the minted token written to `token_store`."""
     settings = load_settings(base_url=base_url, region="us", api="manage",
                              token_store=token_store, **SANDBOX_APP)
@@ -112,7 +114,7 @@ def _print_tables(db: Path, built: list[str] | None, console: Console) -> dict[s
     return counts
 
 
-def _ar_total(con) -> list[tuple[str, float]] | None:  # type: ignore[no-untyped-def]
+def _ar_total(con: duckdb.DuckDBPyConnection) -> list[tuple[str, float]] | None:
     """Outstanding receivables per currency from the AR report, if it is there."""
     try:
         return con.execute(

@@ -27,7 +27,9 @@ from pipelines.private_files import PRIVATE_DIR, make_private
 DEFAULT_EXPORT = Path("data/export")
 REPORTS_SCHEMA = "reports"
 SNAPSHOT_WAIT = 10.0  # seconds to wait for a writer when no snapshot exists yet
-NO_EXTENSIONS = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+NO_EXTENSIONS: dict[str, str | bool | int | float | list[str]] = {
+    "autoinstall_known_extensions": False, "autoload_known_extensions": False,
+}
 
 
 def exportable(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:

@@ -83,7 +83,8 @@ def make_pipeline(db: Path, destination: Destination = "duckdb", *, dataset: str
         # DELETE and INSERT left the table empty. Say DuckDB has transactions (it does).
         dest = dlt.destinations.duckdb(credentials, replace_strategy="insert-from-staging",
                                        supports_transactions=True)
-    return dlt.pipeline(
+    # dlt takes `progress=None` (no progress display) but its overloads do not say so
+    return dlt.pipeline(  # type: ignore[call-overload, no-any-return]
         pipeline_name=name,
         pipelines_dir=str(warehouse.pipelines_dir(db)),
         destination=dest,
@@ -122,14 +123,14 @@ def with_dlt_columns(table: pa.Table, load_id: str, key: tuple[str, ...]) -> pa.
         .append_column(pa.field(DLT_ID, pa.string(), nullable=False), row_id)
 
 
-def endpoint_resource(endpoint: Endpoint, data: Iterable[Any], name: str | None = None,
+def endpoint_resource(endpoint: Endpoint, data: Iterator[Any], name: str | None = None,
                       mode: LoadMode = "merge") -> DltResource:
     """A dlt resource of `endpoint`; `data` yields items marked by `typed_items`."""
     return dlt.resource(
         data,
         name=name or endpoint.table,
         table_name=endpoint.table,
-        write_disposition=write_disposition(endpoint, mode),  # type: ignore[arg-type]
+        write_disposition=write_disposition(endpoint, mode),
     )
 
 
@@ -230,7 +231,7 @@ def _empty_staging(con: duckdb.DuckDBPyConnection, staging: str = STAGING) -> No
 
 def keep_load_packages() -> int:
     """How many loaded packages dlt's folder keeps (`WAREHOUSE__KEEP_LOAD_PACKAGES`, 0)."""
-    value = dlt.config.get(KEEP_PACKAGES_KEY)
+    value: Any = dlt.config.get(KEEP_PACKAGES_KEY)  # a string, or whatever TOML holds
     if value is None:
         return 0
     try:

@@ -27,6 +27,7 @@ from pipelines.clio import watermarks
 from pipelines.clio.client import ClioClient, Page
 from pipelines.clio.config import ClioSettings
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
+from pipelines.clio.hints import LoadMode
 from pipelines.clio.load import (
     Destination,
     make_pipeline,
@@ -100,7 +101,7 @@ def sync(
     pipeline = make_pipeline(db, destination)
     lake = destination == "filesystem"
     marks = Watermarks(start={} if full_refresh else _stored_marks(db, endpoints, lake))
-    mode = "append" if lake else "replace" if full_refresh else "merge"
+    mode: LoadMode = "append" if lake else "replace" if full_refresh else "merge"
     try:
         with ClioClient(settings, stats=stats) as client, SyncProgress(stats, show_progress) as shown:
             hooks = [hook for hook in (options.on_page, shown.on_page) if hook is not None]
@@ -158,7 +159,7 @@ def _each(hooks: list[PageHook]) -> PageHook:
 def record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
     """Append the run's rows to `_sync_runs`; a failure here is logged, never raised."""
     resource = dlt.resource(
-        summary.rows(), name=RUNS_TABLE, write_disposition="append", columns=RUNS_COLUMNS  # type: ignore[arg-type]
+        summary.rows(), name=RUNS_TABLE, write_disposition="append", columns=RUNS_COLUMNS
     )
     try:
         run_pipeline(pipeline, resource)
