@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 class ApplyReport:
     """What a pass did: outcomes counted, and the lag of each applied event (seconds)."""
 
-    outcomes: Counter = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
     lags: list[float] = field(default_factory=list)
     batches: int = 0
     deferred: int = 0  # events left queued because Clio could not be asked about them
@@ -147,8 +147,9 @@ def _defer(plan: planner.Plan, exc: ClioSyncError) -> set[int]:
     return seqs
 
 
-def _known_state(con: duckdb.DuckDBPyConnection,
-                 changes: list[Change]) -> tuple[dict, set]:
+def _known_state(
+    con: duckdb.DuckDBPyConnection, changes: list[Change],
+) -> tuple[dict[planner.Key, planner.Version], set[planner.Key]]:
     stored: dict[planner.Key, planner.Version] = {}
     tombstones: set[planner.Key] = set()
     for table in {c.table for c in changes}:

@@ -8,29 +8,33 @@ in state `deleted` or `void` (which the plain index hides).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pipelines.clio.endpoints import BY_TABLE
+
+if TYPE_CHECKING:
+    from pipelines.clio.client import Page
 
 IDS_PER_REQUEST = 100  # keeps the query string short; Clio's page limit is 200
 
 
 class PagingClient(Protocol):
-    def iter_pages(self, path: str, params: dict, resource: str) -> Iterable: ...
+    def iter_pages(self, path: str, params: dict[str, Any], *, resource: str) -> Iterable[Page]: ...
 
 
-Fetch = Callable[[str, set[int]], dict[int, dict]]
+Fetch = Callable[[str, set[int]], dict[int, dict[str, Any]]]
 
 
-def fetch_records(client: PagingClient, table: str, ids: set[int]) -> dict[int, dict]:
+def fetch_records(client: PagingClient, table: str, ids: set[int]) -> dict[int, dict[str, Any]]:
     """The records among `ids` that Clio still has, by id, with the catalog's fields."""
     endpoint = BY_TABLE[table]
-    found: dict[int, dict] = {}
+    found: dict[int, dict[str, Any]] = {}
     for state in (None, *endpoint.extra_states):
         missing = sorted(ids - found.keys())
         for start in range(0, len(missing), IDS_PER_REQUEST):
             chunk = missing[start : start + IDS_PER_REQUEST]
-            params: dict = {"ids[]": chunk, "fields": endpoint.fields, "limit": len(chunk)}
+            params: dict[str, Any] = {"ids[]": chunk, "fields": endpoint.fields,
+                                      "limit": len(chunk)}
             if state:
                 params["state"] = state
             for page in client.iter_pages(endpoint.path, params, resource=table):
@@ -45,7 +49,7 @@ class ApiFetcher:
         self._settings_factory = settings_factory
         self._client: Any = None
 
-    def __call__(self, table: str, ids: set[int]) -> dict[int, dict]:
+    def __call__(self, table: str, ids: set[int]) -> dict[int, dict[str, Any]]:
         if self._client is None:
             from pipelines.clio.client import ClioClient
 

@@ -49,10 +49,11 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute(
+    (count,) = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'clio'"
         " AND table_name = ?", [table],
-    ).fetchone()[0])
+    ).fetchone() or (0,)
+    return bool(count)
 
 
 def stored_versions(con: duckdb.DuckDBPyConnection, table: str,

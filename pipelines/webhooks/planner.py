@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipelines.clio.endpoints import BY_TABLE
 from pipelines.webhooks.changes import Change, epoch_us
@@ -35,7 +36,7 @@ class Version:
 class Plan:
     """What to write, what to fetch first, and the outcome of each event (by inbox seq)."""
 
-    upserts: dict[str, dict[int, dict]] = field(default_factory=lambda: defaultdict(dict))
+    upserts: dict[str, dict[int, dict[str, Any]]] = field(default_factory=lambda: defaultdict(dict))
     deletes: dict[str, dict[int, Change]] = field(default_factory=lambda: defaultdict(dict))
     fetches: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     outcomes: dict[int, str] = field(default_factory=dict)
@@ -53,7 +54,8 @@ def plan(changes: list[Change], stored: dict[Key, Version], tombstones: set[Key]
     return result
 
 
-def resolve(result: Plan, fetched: dict[str, dict[int, dict]], stored: dict[Key, Version]) -> None:
+def resolve(result: Plan, fetched: dict[str, dict[int, dict[str, Any]]],
+            stored: dict[Key, Version]) -> None:
     """Finish the records that waited on a fetch, given what the API returned."""
     for key, group in result.waiting.items():
         table, record_id = key
@@ -118,7 +120,7 @@ def _version(change: Change) -> Version:
     return Version(change.updated_at, change.etag)
 
 
-def _stamp(record: dict) -> int | None:
+def _stamp(record: dict[str, Any]) -> int | None:
     return epoch_us(record.get("updated_at"))
 
 
