@@ -7,12 +7,14 @@ import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from duckdb import DuckDBPyConnection
 
 log = logging.getLogger(__name__)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this area's subcommands; each sets `handler` to a function of the parsed args."""
     from pipelines.reports.output import FORMATS
     from pipelines.reports.report import GROUPINGS, REPORTS
@@ -151,12 +153,12 @@ def _sql(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_read_only(args: argparse.Namespace, today: object = None) -> DuckDBPyConnection:
+def _open_read_only(args: argparse.Namespace, today: date | None = None) -> DuckDBPyConnection:
     """A reader connection (`pipelines.readers`): the snapshot, locked down, never blocking."""
     from pipelines import readers
     from pipelines.reports.settings import load_report_settings
 
     settings = load_report_settings(
-        today=today, timezone=args.timezone, aging_basis=args.aging_basis  # type: ignore[arg-type]
+        today=today, timezone=args.timezone, aging_basis=args.aging_basis
     )
     return readers.connect(args.db, settings)
