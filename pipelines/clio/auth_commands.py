@@ -14,7 +14,7 @@ import webbrowser
 from pipelines.clio.login import DEFAULT_PORT
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `auth` (login, status, logout) and `doctor`."""
     auth = subparsers.add_parser(
         "auth", help="authorize clio-sync with Clio, show or remove the authorization",

@@ -12,7 +12,7 @@ RESOURCES_HELP = ("comma-separated tables, e.g. bills,matters; Grow's as grow.ma
                   "all, Grow's too when SOURCES__GROW__ is configured)")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this area's subcommands; each sets `handler` to a function of the parsed args."""
     run = subparsers.add_parser(
         "run",

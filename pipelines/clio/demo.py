@@ -97,7 +97,8 @@ def _print_tables(db: Path, built: list[str] | None, console: Console) -> dict[s
             "select table_name from information_schema.tables where table_schema = ? "
             "and table_type = 'BASE TABLE' and table_name not like '\\_%' escape '\\' "
             "order by 1", [DATASET]).fetchall()]
-        counts = {n: con.execute(f'select count(*) from {DATASET}."{n}"').fetchone()[0] for n in names}  # type: ignore[index]
+        counts = {n: (con.execute(f'select count(*) from {DATASET}."{n}"').fetchone() or (0,))[0]
+                  for n in names}
         ar = _ar_total(con) if built else None
     finally:
         con.close()
