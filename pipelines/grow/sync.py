@@ -21,6 +21,7 @@ import duckdb
 
 from pipelines import warehouse
 from pipelines.clio import watermarks
+from pipelines.clio.client import Page
 from pipelines.clio.deletions import existing_tables
 from pipelines.clio.hints import LoadMode
 from pipelines.clio.load import make_pipeline, run_pipeline, settle
@@ -95,9 +96,9 @@ def grow_sync(
                 SyncProgress(stats, show_progress) as shown:
             hooks = [hook for hook in (options.on_page, shown.on_page) if hook is not None]
 
-            def on_page(resource: str, page: object) -> None:
+            def on_page(resource: str, page: Page) -> None:
                 for hook in hooks:
-                    hook(resource, page)  # type: ignore[arg-type]
+                    hook(resource, page)
 
             walk = replace(options, on_page=on_page, mode=mode)
             run_pipeline(pipeline, grow_source(client, chosen, walk, marks, known))
