@@ -13,7 +13,7 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 from rich.console import Console
@@ -25,6 +25,9 @@ from pipelines.clio.config import ClioSettings, load_settings
 from pipelines.clio.deletions import DATASET
 from pipelines.clio.summary import RunSummary
 from pipelines.clio.sync import build_models_if_present, sync
+
+if TYPE_CHECKING:
+    from pipelines.sandbox.config import Scale
 
 DEMO_DB = Path("data/demo.duckdb")
 SANDBOX_APP = {"client_id": "sandbox", "client_secret": "sandbox-secret"}
@@ -41,7 +44,7 @@ def demo_settings(base_url: str, answer: dict[str, Any], token_store: Path) -> C
     return settings
 
 
-def run_demo(db: Path, scale: str = "small", console: Console | None = None) -> dict[str, int]:
+def run_demo(db: Path, scale: Scale = "small", console: Console | None = None) -> dict[str, int]:
     """Run the demo into `db`; returns the row count of every raw table."""
     from pipelines.grow.demo import DEMO_LIMIT, demo_grow_settings, funnel_line
     from pipelines.grow.sync import grow_sync

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from pipelines.sandbox.grow.options import GrowOptions
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `sandbox serve`."""
     sandbox = subparsers.add_parser("sandbox", help="the local Clio emulator")
     verbs = sandbox.add_subparsers(dest="sandbox_command", metavar="COMMAND", required=True)

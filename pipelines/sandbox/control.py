@@ -98,7 +98,8 @@ async def advance(request: Request) -> Response:
 async def edit(request: Request) -> Response:
     body = await read_json(request)
     state = _state(request)
-    endpoint, record_id = body.get("endpoint"), _int(body.get("id"))
+    endpoint: Any = body.get("endpoint")  # as sent: the firm answers 404 for an unknown one
+    record_id = _int(body.get("id"))
     record = _schedule(
         state, body, lambda: state.firm.edit(endpoint, record_id, body.get("changes"))
     )
@@ -108,8 +109,9 @@ async def edit(request: Request) -> Response:
 async def delete(request: Request) -> Response:
     body = await read_json(request)
     state = _state(request)
+    endpoint: Any = body.get("endpoint")  # as sent: the firm answers 404 for an unknown one
     record_id = _int(body.get("id"))
-    _firm_call(lambda: state.firm.delete(body.get("endpoint"), record_id))
+    _firm_call(lambda: state.firm.delete(endpoint, record_id))
     return json_response({})
 
 

@@ -27,11 +27,14 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pipelines.sandbox import billing, receivables
 from pipelines.sandbox.clock import etag, parse_instant, stamp_text, to_datetime
 from pipelines.sandbox.shapes import ENDPOINTS, FIELDS, NESTED, REFERENCES, complete
+
+if TYPE_CHECKING:
+    from pipelines.sandbox.life import FirmLife
 
 Listener = Callable[[str, str, dict], None]
 Scale = Literal["tiny", "small", "large"]
@@ -79,7 +82,7 @@ class Firm:
         self.day_hooks: list[Callable[[int], None]] = []  # called after each day of life
         self._tally: Counter[str] = Counter()
         self._balances_stale = True
-        self._life = None
+        self._life: FirmLife | None = None
         self._max_ids = dict.fromkeys(ENDPOINTS, 0)  # ids are never reused, even after a deletion
 
     # ----- construction ------------------------------------------------------------
@@ -263,7 +266,7 @@ class Firm:
         """Activities of a deleted or voided bill become unbilled again (Clio frees them)."""
         activities = self.tables["activities"]
         for item in self.children("line_items", bill_id):
-            activity = activities.get((item.get("activity") or {}).get("id"))
+            activity = activities.get((item.get("activity") or {}).get("id") or 0)
             if activity and (activity.get("bill") or {}).get("id") == bill_id:
                 activity.update(bill=None, billed=False, on_bill=False)
                 self.touch("activities", activity)

@@ -14,6 +14,7 @@ import bisect
 import gc
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipelines.sandbox import billing, names
 from pipelines.sandbox.clock import DAY, day_of, day_text, etag, parse_instant, stamp_text
@@ -164,7 +165,7 @@ class _Builder:
         attorney = self._user(first["responsible_attorney"]["id"])
         issued = plan.state not in ("draft", "awaiting_approval", "deleted")
         sent = at(rng, placement.issue_day) if issued and rng.random() < 0.8 else None
-        bill = {
+        bill: dict[str, Any] = {
             "id": bill_id, "number": str(bill_id), "issued_at": day_text(placement.issue_day),
             "due_at": day_text(placement.issue_day + placement.terms),
             "subject": f"Legal services: {first['description']}",

@@ -339,7 +339,8 @@ class Intake:
         when = None if world.live else max(created, day_start(day_of(created)) + 9 * 3600)
         contact = world.tables["contacts"].get(world.by_clio_contact.get(client["id"], 0))
         if contact is not None:
-            matter = self._oldest_intake(lambda m: m["client_id"] == contact["id"])
+            contact_id = contact["id"]
+            matter = self._oldest_intake(lambda m: m["client_id"] == contact_id)
         else:
             contacts = world.tables["contacts"]
             matter = self._oldest_intake(lambda m: contacts[m["client_id"]]["clio_id"] is None)

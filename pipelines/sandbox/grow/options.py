@@ -18,7 +18,7 @@ Where the public material leaves a behaviour open and a client must survive eith
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pipelines.sandbox.grow.scopes import ALL_SCOPES
 
@@ -68,8 +68,9 @@ class GrowOptions:
         return self.extra_apps.get(client_id or "")
 
 
-def parse_option(text: str) -> tuple[str, object]:
-    """`KEY=VALUE` of `sandbox serve --grow-option` as a GrowOptions field and value."""
+def parse_option(text: str) -> tuple[str, Any]:
+    """`KEY=VALUE` of `sandbox serve --grow-option` as a GrowOptions field and value (its
+    type depends on the field; GrowOptions checks the choices)."""
     key, sep, value = text.partition("=")
     key = key.strip().replace("-", "_")
     if not sep:
