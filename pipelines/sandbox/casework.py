@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 
 from pipelines.sandbox import names
-from pipelines.sandbox.clock import day_start, day_text, stamp_text
+from pipelines.sandbox.clock import OFFSET_SECONDS, day_start, day_text, stamp_text
 
 TASK_STATUSES = ("pending", "in_progress", "in_review", "complete", "draft")
 OPEN_TASK_WEIGHTS = (50, 20, 8, 15, 7)  # of TASK_STATUSES, tasks of open matters
@@ -110,7 +110,8 @@ def calendar_entry(
 
 def _clock(instant: int) -> str:
     """Clio's `start_time`: the local time with the zone's abbreviation."""
-    return f"{stamp_text(instant)[11:16]} EST"
+    minutes = (instant + OFFSET_SECONDS) % 86_400 // 60
+    return f"{minutes // 60:02d}:{minutes % 60:02d} EST"
 
 
 def note(rng: random.Random, parent_type: str, parent: dict, author: dict, day: int) -> dict:

@@ -49,6 +49,7 @@ class CaseworkLife:
         self.firm = firm
         self.rng = random.Random(f"casework:{firm.seed}")
         self._payments = 20_000_000  # Payment ids apart from the generator's and billing life's
+        self._open_by_matter: dict[int, list[dict]] | None = None  # rebuilt after each day
 
     # ----- hooks the billing life calls -------------------------------------------------
 
@@ -82,7 +83,7 @@ class CaseworkLife:
             descriptions = self.firm.records("activity_descriptions")
             if descriptions and rng.random() < 0.7:
                 links["activity_description"] = casework.who(rng.choice(descriptions))
-            tasks = [t for t in self._open_tasks() if (t["matter"] or {}).get("id") == matter["id"]]
+            tasks = self._tasks_of(matter["id"])
             if tasks and rng.random() < 0.25:
                 links["task"] = {"id": rng.choice(tasks)["id"]}
         else:
@@ -101,7 +102,20 @@ class CaseworkLife:
 
     # ----- a day -------------------------------------------------------------------------
 
+    def _tasks_of(self, matter_id: int) -> list[dict]:
+        """Open tasks of a matter as the day began (time is logged against those)."""
+        if self._open_by_matter is None:
+            self._open_by_matter = {}
+            for task in self._open_tasks():
+                if task["matter"]:
+                    self._open_by_matter.setdefault(task["matter"]["id"], []).append(task)
+        return [t for t in self._open_by_matter.get(matter_id, ()) if t["id"] in self.firm.tables["tasks"]]
+
     def live(self, day: int) -> None:
+        self._live(day)
+        self._open_by_matter = None
+
+    def _live(self, day: int) -> None:
         firm = self.firm
         size = max(len(firm.tables["bills"]), 30) / 730
         self._tasks(day, size)

@@ -407,13 +407,17 @@ class Firm:
 
     def _first_reference(self, endpoint: str, record_id: int) -> str | None:
         """`'<endpoint> <id>'` of some record that points at the given one, if any."""
-        if endpoint in ("contacts", "matters"):  # a contact or matter custom field's value
+        holder = self._first_pointer(endpoint, record_id)
+        if holder is None and endpoint in ("contacts", "matters"):  # a custom field's value
             relation = endpoint[:-1]
             for parent in ("matters", "contacts"):
                 for record in self.tables[parent].values():
                     for value in record.get("custom_field_values") or ():
                         if (value.get(relation) or {}).get("id") == record_id:
                             return f"{parent} {record['id']} (custom field value {value['id']})"
+        return holder
+
+    def _first_pointer(self, endpoint: str, record_id: int) -> str | None:
         for other, relations in _POINTERS[endpoint].items():
             for record in self.tables[other].values():
                 for relation in relations:
