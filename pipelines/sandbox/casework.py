@@ -42,9 +42,9 @@ def matter_ref(matter: dict) -> dict:
 
 def participant(record: dict) -> dict:
     """A user or contact as Clio's Participant (assignee, sender, receiver)."""
-    is_user = "subscription_type" in record or record.get("type") not in ("Person", "Company")
+    is_user = "subscription_type" in record  # every user record has it, no contact does
     return {
-        "id": record["id"], "type": "User" if is_user else record["type"],
+        "id": record["id"], "type": "User" if is_user else record.get("type") or "Person",
         "name": record["name"], "initials": record.get("initials"),
         "enabled": True if is_user else None,
     }  # fmt: skip

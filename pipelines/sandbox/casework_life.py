@@ -284,8 +284,9 @@ class CaseworkLife:
         firm, rng = self.firm, self.rng
         instant = instant if instant is not None else at(rng, day)
         balance = to_cents(account["balance"]) + funds_in - funds_out
-        account.update(balance=to_number(balance), bank_transactions_count=account["bank_transactions_count"] + 1)
-        code = account["currency"]
+        count = (account.get("bank_transactions_count") or 0) + 1  # a hand-built bank may not say
+        account.update(balance=to_number(balance), bank_transactions_count=count)
+        code = account.get("currency") or "USD"
         tx = firm.create("bank_transactions", {
             "type": "BankTransaction", "bank_account_id": account["id"], "source": source,
             "confirmation": f"CNF-{rng.randrange(10**6, 10**7)}", "date": day_text(day),
