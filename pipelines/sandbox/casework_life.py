@@ -206,8 +206,9 @@ class CaseworkLife:
         rng = self.rng
         for _ in range(_count(rng, max(size * 0.3, 0.2))):
             self._deposit(account, day)
+        payable = self._payable(account)
         for _ in range(_count(rng, max(size * 0.2, 0.15))):
-            self._pay_from_trust(account, day)
+            self._pay_from_trust(account, day, payable)
         if rng.random() < 0.15:
             self._refund(account, day)
 
@@ -225,10 +226,9 @@ class CaseworkLife:
         self._transaction(account, matter, day, funds_in=cents, source="Deposit",
                           description=f"Retainer deposit: {matter['display_number']}")  # fmt: skip
 
-    def _pay_from_trust(self, account: dict, day: int) -> None:
-        """An unpaid USD bill of one matter paid in full from that matter's trust money."""
-        firm, rng = self.firm, self.rng
-        payable = []
+    def _payable(self, account: dict) -> list[tuple[dict, dict]]:
+        """Unpaid single-matter USD bills whose matter holds their balance in trust."""
+        firm, payable = self.firm, []
         for bill in firm.records("bills"):
             if (bill["state"] != "awaiting_payment" or bill["kind"] != "revenue_kind"
                     or len(bill["matters"] or ()) != 1 or (bill["currency"] or {}).get("code") != "USD"):  # fmt: skip
@@ -236,6 +236,13 @@ class CaseworkLife:
             matter = firm.tables["matters"].get(bill["matters"][0]["id"])
             if matter and 0 < to_cents(bill["balance"]) <= trust.balance_cents(matter, account["id"]):
                 payable.append((bill, matter))
+        return payable
+
+    def _pay_from_trust(self, account: dict, day: int, payable: list[tuple[dict, dict]]) -> None:
+        """An unpaid USD bill of one matter paid in full from that matter's trust money."""
+        firm, rng = self.firm, self.rng
+        payable[:] = [(b, m) for b, m in payable  # what an earlier payment today left payable
+                      if b["state"] == "awaiting_payment" and to_cents(b["balance"]) <= trust.balance_cents(m, account["id"])]  # fmt: skip
         if not payable:
             return
         bill, matter = rng.choice(payable)

@@ -141,10 +141,8 @@ class Firm:
                 firm.load(endpoint, record)
         firm._check_references(records)
         trust.fill(firm, only_missing=True)
-        firm._max_ids["custom_field_values"] = max(
-            (int(v["id"].rsplit("-", 1)[-1]) for v in _values_of(firm) if str(v.get("id", "")).rsplit("-", 1)[-1].isdigit()),
-            default=0,
-        )
+        numbers = (str(v.get("id", "")).rsplit("-", 1)[-1] for v in _values_of(firm))
+        firm.note_id("custom_field_values", max((int(n) for n in numbers if n.isdigit()), default=0))
         return firm
 
     def load(self, endpoint: str, record: dict, instants: tuple[int, int] | None = None) -> None:
@@ -341,6 +339,10 @@ class Firm:
         """The instant `tick(at)` would give, without taking it (to stamp a part of a
         record before the record itself is created or touched at `at`)."""
         return max(self._now + 1, at or 0)
+
+    def note_id(self, endpoint: str, highest: int) -> None:
+        """Record that ids up to `highest` are taken (built in bulk, outside `next_id`)."""
+        self._max_ids[endpoint] = max(self._max_ids[endpoint], highest)
 
     def next_id(self, endpoint: str) -> int:
         """An id above every id the endpoint has used."""

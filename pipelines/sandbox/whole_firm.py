@@ -51,6 +51,10 @@ class WholeFirm:
         self.touched: dict[tuple[str, int], int] = {}  # (table, id) -> latest instant
         self.tables: dict[str, list[dict]] = {}
         self.tasks_by_matter: dict[int, list[dict]] = defaultdict(list)
+        self.contact_created: list[int] = []  # creation instants in id (= creation) order
+        self.matter_created: list[int] = []
+        self.ends: dict[int, int] = {}  # matter id -> the last instant its casework may have
+        self.numbers = 0  # custom field values numbered so far
 
     # ----- trust, before the settlement's rows get their ids --------------------------
 
@@ -318,7 +322,6 @@ class WholeFirm:
             for record in records:
                 record["custom_field_values"] = []
                 created = parse_instant(record["created_at"])
-                self._created_stamp = record["created_at"]
                 for field in fields:
                     eligible = not field["deleted"] or created < retired
                     drawn = eligible and rng.random() < reference.VALUE_SHARE[field["name"]]
@@ -328,10 +331,9 @@ class WholeFirm:
             for field in fields:
                 for record in records if field["id"] in unheld else ():
                     created = parse_instant(record["created_at"])
-                    self._created_stamp = record["created_at"]
                     if (not field["deleted"] or created < retired) and self._add_value(field, record, created, retired, table):
                         break
-        self.firm._max_ids["custom_field_values"] = self.numbers
+        self.firm.note_id("custom_field_values", self.numbers)
 
     def _add_value(self, field: dict, record: dict, created: int, retired: int, table: str) -> bool:
         picked = draw(self.rng, field, day_of(created), *self._targets(field, record, created))
@@ -366,7 +368,7 @@ class WholeFirm:
         retired: int, table: str,
     ) -> dict:  # fmt: skip
         text, relation = picked
-        value = value_record(self.firm, field, number, text, self._created_stamp, relation)
+        value = value_record(self.firm, field, number, text, record["created_at"], relation)
         last = parse_instant(record["updated_at"])
         if field["deleted"]:  # soft-deleted when its field was retired
             updated = retired + number % 3600
