@@ -12,6 +12,10 @@ earlier change and after any `now()` read before it, so `updated_since=<a now() 
 (strictly after) sees every later change. A server that plays Clio should send `now()` as
 its `Date`, not the wall clock.
 
+`outstanding_client_balances` and `billable_matters` are derived from the other tables
+on read (`receivables.py`, `unbilled.py`); matters' and contacts' `account_balances`
+follow their trust transactions (`trust.py`).
+
 Money conventions the generator and the life engine follow (see `billing.py`):
 an overpayment is a payment whose bank transaction (`funds_in`) is larger than the bill's
 balance; its allocation is capped at the balance and the excess stays unallocated on the
@@ -123,13 +127,14 @@ class Firm:
         """A firm holding exactly `records` (API-shaped, hand-built), at simulated `now`.
 
         Missing spec fields become `None`; missing `etag`, `created_at`, `updated_at` are
-        filled in. Relations that point at a table present in `records` must point at an
-        existing record (FirmRuleError otherwise).
+        filled in, and matters' and contacts' `account_balances` from the trust
+        transactions. Relations that point at a table present in `records` must point at
+        an existing record (FirmRuleError otherwise).
         """
         firm = cls(0, parse_instant(now))
         for endpoint, rows in records.items():
-            if endpoint not in FIELDS or endpoint in DERIVED:
-                raise FirmRuleError(f"unknown or derived endpoint {endpoint!r} in the fixture")
+            if endpoint not in FIELDS:  # a derived endpoint's rows are derived again on read
+                raise FirmRuleError(f"unknown endpoint {endpoint!r} in the fixture")
             for row in rows:
                 record = complete(endpoint, row)
                 if stamped(endpoint):
