@@ -405,7 +405,9 @@ class Firm:
         self._instants[endpoint][record["id"]] = instants
         if endpoint in self._by_bill and previous is None and record.get("bill"):
             self._by_bill[endpoint].setdefault(record["bill"]["id"], []).append(record["id"])
-        self._stale.update(_FEEDS.get(endpoint, ()))
+        feeds = _FEEDS.get(endpoint)
+        if feeds:
+            self._stale.update(feeds)
 
     def _announce(self, endpoint: str, event: str, record: dict) -> None:
         self._tally[endpoint] += 1
