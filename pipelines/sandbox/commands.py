@@ -32,6 +32,13 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--region", choices=("us", "eu", "ca", "au"), default="us")
     serve.add_argument("--api", choices=("manage", "platform"), default="manage")
     serve.add_argument(
+        "--custom-field-edits",
+        choices=("touch", "silent"),
+        default="touch",
+        help="whether editing a custom field value moves its matter's or contact's "
+        "updated_at (touch, default) or only the value's own (silent); Clio does not say",
+    )
+    serve.add_argument(
         "--rate-limit",
         type=int,
         default=None,
@@ -173,6 +180,7 @@ def serve_command(args: argparse.Namespace) -> int:
         scale=args.scale,
         region=args.region,
         api=args.api,
+        custom_field_edits=args.custom_field_edits,
         rate_limit=rate_limit(args.api, args.rate_limit, args.rate_window),
         token_lifetime=lifetime,
         allow_http_webhooks=args.allow_http_webhooks,
