@@ -34,6 +34,7 @@ from pipelines.sandbox.custom_values import PARENT_OF_TABLE, draw, set_value, va
 from pipelines.sandbox.directory import CURRENCIES, at
 from pipelines.sandbox.firm import FirmRuleError
 from pipelines.sandbox.money import to_cents, to_number
+from pipelines.sandbox.shapes import ref_id
 
 if TYPE_CHECKING:
     from pipelines.sandbox.firm import Firm
@@ -94,7 +95,7 @@ class CaseworkLife:
 
     def logged(self, activity: dict) -> None:
         """A new time entry names its task: the task's time entries follow."""
-        task = self.firm.tables["tasks"].get((activity.get("task") or {}).get("id"))
+        task = self.firm.tables["tasks"].get(ref_id(activity.get("task")))
         if task is not None:
             task["time_entries"] = [*(task["time_entries"] or ()), {"id": activity["id"]}]
             task["time_entries_count"] = len(task["time_entries"])
@@ -161,7 +162,7 @@ class CaseworkLife:
     def _delete_task(self, task: dict) -> None:
         firm = self.firm
         firm.delete("tasks", task["id"])
-        matter = firm.tables["matters"].get((task["matter"] or {}).get("id"))
+        matter = firm.tables["matters"].get(ref_id(task["matter"]))
         if matter is not None and not any(
             (t["matter"] or {}).get("id") == matter["id"] for t in firm.records("tasks")
         ):
@@ -316,7 +317,7 @@ class CaseworkLife:
         matters, users = self._open_matters(), firm.records("users")
         for _ in range(_count(rng, max(size, 0.5)) if matters and users else 0):
             matter = rng.choice(matters)
-            owner = firm.tables["users"].get((matter["responsible_attorney"] or {}).get("id")) or rng.choice(users)
+            owner = firm.tables["users"].get(ref_id(matter["responsible_attorney"])) or rng.choice(users)
             if owner.get("default_calendar_id") is None:
                 continue
             client = firm.tables["contacts"].get(matter["client_id"])
@@ -361,7 +362,7 @@ class CaseworkLife:
         matters, users = self._open_matters(), firm.records("users")
         for _ in range(_count(rng, max(size * 1.2, 0.5)) if matters and users else 0):
             matter = rng.choice(matters)
-            user = firm.tables["users"].get((matter["responsible_attorney"] or {}).get("id")) or rng.choice(users)
+            user = firm.tables["users"].get(ref_id(matter["responsible_attorney"])) or rng.choice(users)
             instant = at(rng, day)
             client = firm.tables["contacts"].get(matter["client_id"])
             firm.create("communications", casework.communication(rng, matter, user, client, instant), at=instant)

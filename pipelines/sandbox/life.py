@@ -115,7 +115,7 @@ class FirmLife:
             "contingency_fee": False, "non_billable": False, "non_billable_total": 0.0,
             "no_charge": False, "tax_setting": "no_tax", "currency": _currency_of(matter),
             "matter": ref(matter, "display_number"), "user": ref(user, "name"), "bill": None,
-            **self.casework.links(matter, fields["type"]),
+            **self.casework.links(matter, str(fields["type"])),
         }, at=at(rng, day))  # fmt: skip
         self.casework.logged(activity)
 

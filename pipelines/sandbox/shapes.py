@@ -9,6 +9,8 @@ the pipeline's catalog asks for (the sandbox plays Clio, so it shares facts, not
 
 from __future__ import annotations
 
+from typing import Any
+
 FIELDS: dict[str, tuple[str, ...]] = {
     "bills": (
         "id", "etag", "number", "issued_at", "created_at", "due_at", "tax_rate",
@@ -297,3 +299,14 @@ _LISTS_OF = {e: lists for e, lists in _LISTS_OF.items() if lists}
 def stamped(endpoint: str) -> bool:
     """Whether the endpoint's records carry `created_at` (groups only have `updated_at`)."""
     return "created_at" in FIELDS[endpoint]
+
+
+def ref_id(relation: Any) -> Any:
+    """The id of a nested relation (`{"id": 3, ...}`), or None when there is none: the key to
+    look the related record up by (records are JSON, so the key's type is the record's)."""
+    return relation.get("id") if isinstance(relation, dict) else None
+
+
+def field_of(record: dict[str, Any], name: str) -> Any:
+    """A field of a JSON record used as a key (None when absent)."""
+    return record.get(name)

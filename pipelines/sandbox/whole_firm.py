@@ -19,13 +19,14 @@ import random
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pipelines.sandbox import casework, reference, trust
 from pipelines.sandbox.clock import DAY, day_of, day_text, etag, parse_instant, stamp_text
 from pipelines.sandbox.custom_values import draw, value_record
 from pipelines.sandbox.directory import Directory
 from pipelines.sandbox.money import to_cents, to_number
+from pipelines.sandbox.shapes import field_of
 
 if TYPE_CHECKING:
     from pipelines.sandbox.firm import Firm
@@ -166,7 +167,8 @@ class WholeFirm:
         return start, max(start, self.ends[matter["id"]])
 
     def _tasks(self) -> None:
-        rng, rows = self.rng, []
+        rng = self.rng
+        rows: list[dict[str, Any]] = []
         users, types = self.dir.users, [t for t in self.tables["task_types"] if not t["deleted_at"]]
         forced = list(casework.TASK_STATUSES)  # the first open matters show every status
         for matter in self.dir.matters:
@@ -239,7 +241,8 @@ class WholeFirm:
                 activity["activity_description"] = None
 
     def _calendar(self) -> None:
-        rng, rows = self.rng, []
+        rng = self.rng
+        rows: list[dict[str, Any]] = []
         users = self.dir.users
         for matter in self.dir.matters:
             start, end = self._window(matter)
@@ -255,7 +258,8 @@ class WholeFirm:
         return self.dir.users[matter["responsible_attorney"]["id"] - 1]
 
     def _notes(self) -> None:
-        rng, rows = self.rng, []
+        rng = self.rng
+        rows: list[dict[str, Any]] = []
         users = self.dir.users
         for matter in self.dir.matters:
             start, end = self._window(matter)
@@ -269,7 +273,8 @@ class WholeFirm:
         self._number("notes", rows)
 
     def _communications(self) -> None:
-        rng, rows = self.rng, []
+        rng = self.rng
+        rows: list[dict[str, Any]] = []
         for matter in self.dir.matters:
             start, end = self._window(matter)
             for _ in range(_count(rng, COMMUNICATIONS_PER_MATTER)):
@@ -279,7 +284,8 @@ class WholeFirm:
         self._number("communications", rows)
 
     def _relationships(self) -> None:
-        rng, rows = self.rng, []
+        rng = self.rng
+        rows: list[dict[str, Any]] = []
         contacts = self.dir.contacts  # in id order, which is creation order
         for matter in self.dir.matters:
             start, end = self._window(matter)
@@ -350,13 +356,13 @@ class WholeFirm:
         rng, kind = self.rng, field["field_type"]
         if kind == "contact":
             contacts = self.dir.contacts
-            older = bisect_left(self.contact_created, created)
-            picks = [contacts[rng.randrange(older)] for _ in range(3)] if older else []
+            known = bisect_left(self.contact_created, created)
+            picks = [contacts[rng.randrange(known)] for _ in range(3)] if known else []
             own = record.get("client_id", record["id"])
             return [c for c in picks if c["id"] != own], []
         if kind == "matter":
-            own = self.dir.matters_by_client.get(record.get("client_id"), [])
-            older = [m for m in own if m["id"] != record["id"] and self.matter_created[m["id"] - 1] < created]
+            siblings = self.dir.matters_by_client.get(field_of(record, "client_id"), [])
+            older = [m for m in siblings if m["id"] != record["id"] and self.matter_created[m["id"] - 1] < created]
             if not older:
                 count = bisect_left(self.matter_created, created)
                 older = [self.dir.matters[rng.randrange(count)]] if count else []
