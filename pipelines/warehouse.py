@@ -2,8 +2,9 @@
 
 One writer at a time (a sync run, `models`, or the webhook applier) holds an
 inter-process file lock beside the database; a second writer waits, saying so, then
-fails clearly. Readers open the file read-only. DuckDB itself refuses a file that another
-process has open for writing; that refusal becomes `WarehouseBusy`, not a traceback.
+fails clearly. On a clean exit the writer publishes the read snapshot (`snapshot`), which
+readers open instead of this file, so they never hold it. DuckDB itself refuses a file
+that another process has open; that refusal becomes `WarehouseBusy`, not a traceback.
 Every other way a path can be unusable (a folder, a text or SQLite file, no permission)
 is checked before DuckDB sees it and becomes `WarehouseUnusable`, naming cause and fix.
 The folders a writer creates, and a new warehouse file, are its owner's only.
@@ -28,6 +29,7 @@ from pipelines.private_files import first_file_above, make_private, make_private
 DEFAULT_DB = Path("data/clio_sync.duckdb")
 DEFAULT_LOCK_TIMEOUT = 600.0  # seconds a second writer waits before giving up
 INBOX_FILE = "webhooks.sqlite"  # the webhook inbox beside the warehouse (webhooks.store)
+SNAPSHOTS = ".snapshots"  # the folder of the read snapshots beside the warehouse (snapshot)
 DUCKDB_MAGIC = b"DUCK"  # bytes 8 to 11 of every DuckDB file
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -49,7 +51,8 @@ def _owner_file(db: Path) -> Path:
     return db.with_name(db.name + ".writer")
 
 
-def _describe_owner(db: Path) -> str:
+def describe_owner(db: Path) -> str:
+    """Who holds the writer lock, as its owner file says (e.g. "`clio-sync run` (pid 12)")."""
     try:
         owner = json.loads(_owner_file(db).read_text())
     except (OSError, ValueError):
@@ -59,26 +62,28 @@ def _describe_owner(db: Path) -> str:
 
 @contextmanager
 def writer_lock(
-    db: Path, command: str, timeout: float = DEFAULT_LOCK_TIMEOUT
+    db: Path, command: str, timeout: float = DEFAULT_LOCK_TIMEOUT, publish: bool = True
 ) -> Iterator[None]:
     """Hold the single-writer lock of `db` for the duration of the block.
 
     Waits up to `timeout` seconds for another writer, logging who holds it, then raises
-    `WarehouseLocked`.
+    `WarehouseLocked`. When the block ends without an error and `publish` is set, the
+    read snapshot is published before the lock is released (a no-op if nothing changed).
     """
     prepare_for_writing(db)
     lock = FileLock(str(db.with_name(db.name + ".lock")))
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        log.warning("waiting up to %.0fs for %s to finish writing %s",
-                    timeout, _describe_owner(db), db)
+        if timeout > 0:
+            log.warning("waiting up to %.0fs for %s to finish writing %s",
+                        timeout, describe_owner(db), db)
         started = time.monotonic()
         try:
             lock.acquire(timeout=timeout)
         except Timeout:
             raise WarehouseLocked(
-                f"{_describe_owner(db)} has been writing {db} for more than {timeout:.0f}s. "
+                f"{describe_owner(db)} has been writing {db} for more than {timeout:.0f}s. "
                 "Only one writer at a time is allowed: wait for it to finish, or raise the "
                 "timeout with --lock-timeout."
             ) from None
@@ -86,6 +91,10 @@ def writer_lock(
     try:
         _owner_file(db).write_text(json.dumps({"pid": os.getpid(), "command": command}))
         yield
+        if publish:
+            from pipelines import snapshot  # it opens the warehouse through this module
+
+            snapshot.publish(db)
     finally:
         _owner_file(db).unlink(missing_ok=True)
         lock.release()
@@ -100,6 +109,7 @@ def own_paths(db: Path) -> dict[Path, str]:
         db.with_name(db.name + ".lock"): "the warehouse's writer lock",
         _owner_file(db): "the warehouse's writer lock",
         db.parent / ".dlt": "dlt's folder of the warehouse",
+        db.parent / SNAPSHOTS: "the warehouse's read snapshots",
         inbox: "the webhook inbox",
         **{inbox.with_name(inbox.name + end): "the webhook inbox" for end in ("-wal", "-shm")},
     }
@@ -282,7 +292,8 @@ def _refusal(db: Path, exc: duckdb.Error, read_only: bool) -> Exception:
             f"DuckDB cannot open {db} to {mode}: another process has it open "
             f"({_holder(exc)}). A sync or the webhook applier may be writing, or a notebook "
             "or SQL client may hold it. Close that connection (or wait for the run to "
-            "finish) and try again; notebooks should connect with read_only=True."
+            "finish) and try again. Notebooks and tools should read through "
+            "`pipelines.readers.read_sql` (or `clio-sync sql`), which never hold this file."
         )
     if "permission denied" in text.lower():
         return WarehouseUnusable(

@@ -7,13 +7,14 @@ docs/connecting-clio.md.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import webbrowser
 
 from pipelines.clio.login import DEFAULT_PORT
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `auth` (login, status, logout) and `doctor`."""
     auth = subparsers.add_parser(
         "auth", help="authorize clio-sync with Clio, show or remove the authorization",
@@ -37,22 +38,56 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
                        help="seconds to wait for the redirect (default 300)")
     login.add_argument("--scope", metavar="SCOPES",
                        help="Platform only: space-separated OAuth scopes to ask for (default: "
-                       "read access to every synced endpoint plus webhooks)")
+                       "read access to every synced endpoint plus webhooks; with --grow, "
+                       "SOURCES__GROW__SCOPES or read access to everything Grow syncs)")
+    _grow_option(login)
     login.set_defaults(handler=_login)
     status = actions.add_parser("status", help="who is authorized, where, until when (no secrets)")
+    _grow_option(status)
     status.set_defaults(handler=_status)
     logout = actions.add_parser("logout", help="revoke the authorization at Clio, delete the store")
+    _grow_option(logout)
     logout.set_defaults(handler=_logout)
 
     doctor = subparsers.add_parser(
         "doctor", help="check config, token, region and each endpoint's permission",
-        description="One cheap request per synced endpoint (fields=id&limit=1); exits 1 if any "
-        "check fails.",
+        description="One cheap request per synced endpoint (fields=id&limit=1), and one per "
+        "Grow list when SOURCES__GROW__ is configured; exits 1 if any check fails.",
     )
     doctor.set_defaults(handler=_doctor)
 
 
+def _grow_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--grow", action="store_true",
+                        help="the Clio Grow authorization (Clio Platform app, SOURCES__GROW__*) "
+                        "instead of Manage's")
+
+
+def _grow_login(args: argparse.Namespace) -> int:
+    from pipelines.grow.commands import login
+
+    def paste(url: str) -> str:
+        print(f"Open this URL in a browser, approve, then paste the URL you are sent to:\n\n"
+              f"  {url}\n", file=sys.stderr)
+        return sys.stdin.readline()
+
+    def open_url(url: str) -> None:
+        print(f"Opening Clio's consent page (if no browser opens, visit):\n  {url}",
+              file=sys.stderr)
+        webbrowser.open(url)
+
+    settings, tokens = login(tuple(args.scope.split()) if args.scope else None, args.port,
+                             args.no_browser, args.timeout, paste, open_url)
+    until = f", access token valid until {tokens.expires_at:%Y-%m-%d %H:%M} UTC" \
+        if tokens.expires_at else ""
+    print(f"Authorized Clio Grow (region {settings.region}); tokens saved to "
+          f"{settings.token_store}{until}.")
+    return 0
+
+
 def _login(args: argparse.Namespace) -> int:
+    if args.grow:
+        return _grow_login(args)
     from pipelines.clio.config import load_settings
     from pipelines.clio.login import (
         PLATFORM_SCOPES,
@@ -85,6 +120,11 @@ def _login(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    if args.grow:
+        from pipelines.grow.commands import status_rows
+
+        _print_rows(status_rows())
+        return 0
     from pipelines.clio.client import ClioClient
     from pipelines.clio.config import load_settings
     from pipelines.clio.token_location import describe_store
@@ -125,6 +165,11 @@ def _print_rows(rows: list[tuple[str, str]]) -> None:
 
 
 def _logout(args: argparse.Namespace) -> int:
+    if args.grow:
+        from pipelines.grow.commands import logout
+
+        print(logout())
+        return 0
     from pipelines.clio.auth import store_for
     from pipelines.clio.client import ClioClient
     from pipelines.clio.config import load_settings
@@ -154,13 +199,14 @@ def _doctor(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from pipelines.clio.doctor import run_checks
+    from pipelines.grow.commands import doctor_checks
 
     styles = {"ok": "green", "fail": "bold red", "skip": "dim"}
     table = Table(title="clio-sync doctor")
     for column in ("check", "status", "detail"):
         table.add_column(column, overflow="fold")
     failed = False
-    for check in run_checks():
+    for check in itertools.chain(run_checks(), doctor_checks()):
         failed |= check.status == "fail"
         table.add_row(check.name, f"[{styles[check.status]}]{check.status}[/]",
                       escape(check.detail))

@@ -43,7 +43,7 @@ from pipelines.clio.errors import (
     ClioRateLimited,
     ClioUnavailable,
 )
-from pipelines.clio.pacing import RateBudget, TokenBucket
+from pipelines.clio.pacing import Bucket, RateBudget, TokenBucket
 from pipelines.clio.retry import RETRIABLE_TRANSPORT, RetriableError, Verdict, backoff, classify
 from pipelines.clio.stats import RunStats
 from pipelines.errors import ConfigError
@@ -80,6 +80,7 @@ class ClioClient:
     def __init__(
         self, settings: ClioSettings, stats: RunStats | None = None, *,
         auth: ClioAuth | None = None, budget: RateBudget | None = None,
+        bucket: Bucket | None = None,
         transport: httpx.BaseTransport | None = None, sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -87,8 +88,9 @@ class ClioClient:
         self.stats = stats or RunStats()
         self.auth = auth or ClioAuth(settings)
         self.budget = budget or RateBudget(settings.rate_limit_buffer, clock=clock)
-        self.bucket = (TokenBucket(settings.platform_requests_per_second)
-                       if settings.api == "platform" else None)
+        self.bucket: Bucket | None = bucket or (
+            TokenBucket(settings.platform_requests_per_second)
+            if settings.api == "platform" else None)
         self._sleep = sleep
         self._clock = clock
         self._rng = random.Random()
@@ -98,7 +100,8 @@ class ClioClient:
             timeout=settings.timeout,
             transport=transport,
             headers={
-                "X-API-VERSION": settings.api_version,
+                # an API without versions (Grow answers its stable version) gets none
+                **({"X-API-VERSION": settings.api_version} if settings.api_version else {}),
                 "Accept": "application/json",
                 "User-Agent": f"clio-sync/{__version__}",
             },
@@ -263,7 +266,7 @@ class ClioClient:
         if verdict is Verdict.UNAUTHORIZED:
             raise self._unauthorized(response)
         if verdict is Verdict.FORBIDDEN:
-            raise diagnostics.forbidden(response)
+            raise self._forbidden(response)
         _, said = diagnostics.error_body(response)
         quoted = f' Clio said: "{said}".' if said else ""
         if verdict is Verdict.NOT_FOUND:
@@ -279,6 +282,10 @@ class ClioClient:
             f"the request itself is wrong (a bug in clio-sync, or a field this account does "
             f"not have); sending it again cannot help.{quoted}",
             status=response.status_code, path=path)
+
+    def _forbidden(self, response: httpx.Response) -> ClioApiError:
+        """The error for a 403 (a subclass may name its API's scopes)."""
+        return diagnostics.forbidden(response)
 
     def _unauthorized(self, response: httpx.Response) -> ClioApiError:
         return diagnostics.unauthorized(

@@ -8,17 +8,19 @@ import sys
 
 log = logging.getLogger(__name__)
 
-RESOURCES_HELP = "comma-separated catalog tables, e.g. bills,matters (default: all)"
+RESOURCES_HELP = ("comma-separated tables, e.g. bills,matters; Grow's as grow.matters (default: "
+                  "all, Grow's too when SOURCES__GROW__ is configured)")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this area's subcommands; each sets `handler` to a function of the parsed args."""
     run = subparsers.add_parser(
         "run",
         help="sync Clio into the warehouse (incremental), then rebuild the models",
         description="Take the writer lock, renew webhook subscriptions if any, sync every "
-        "endpoint changed since the last run, rebuild the SQL models and print a summary "
-        "(also kept in clio._sync_runs).",
+        "endpoint changed since the last run (Clio Manage, then Clio Grow when "
+        "SOURCES__GROW__ is configured), rebuild the SQL models and print a summary (also "
+        "kept in clio._sync_runs and grow._sync_runs).",
     )
     _db_option(run)
     run.add_argument("--resources", metavar="LIST", help=RESOURCES_HELP)
@@ -37,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="delete local rows of records deleted at Clio (ids-only scan)",
         description="List the ids of each endpoint (fields=id, largest page) and delete the "
         "local rows, and their child rows, that Clio no longer has. Deletions are recorded "
-        "in clio._tombstones and are final: no later delivery or sync brings them back.",
+        "in clio._tombstones (grow._tombstones for Grow) and are final: no later delivery or "
+        "sync brings them back. Grow's lists are covered when Grow is configured.",
     )
     _db_option(reconcile)
     reconcile.add_argument("--resources", metavar="LIST", help=RESOURCES_HELP)
@@ -113,33 +116,58 @@ def _run(args: argparse.Namespace) -> int:
     from pipelines.clio.config import load_settings
     from pipelines.clio.summary import print_summary
     from pipelines.clio.sync import build_models_if_present, renew_webhooks_if_subscribed, sync
+    from pipelines.grow.commands import grow_settings_or_none, select
+    from pipelines.grow.sync import grow_sync
     from pipelines.warehouse import resolve_db, writer_lock
 
     db = resolve_db(args.db)
-    settings = load_settings()
+    chosen = select(_resources(args))  # Manage's tables, and Grow's when it is configured
+    settings = load_settings() if chosen.manage else None
+    grow = grow_settings_or_none(chosen)
+    if grow is not None and args.destination != "duckdb":
+        log.warning("Grow is synced into the DuckDB warehouse only: skipped for --destination %s",
+                    args.destination)
+        grow = None
+    summaries = []
     with writer_lock(db, "clio-sync run", timeout=_lock_timeout(args)):
-        renew_webhooks_if_subscribed(settings, db)
-        summary = sync(db, settings, resources=_resources(args), full_refresh=args.full_refresh,
-                       destination=args.destination, show_progress=not _plain(args))
+        if settings is not None:
+            renew_webhooks_if_subscribed(settings, db)
+            summaries.append(sync(db, settings, resources=chosen.manage_names,
+                                  full_refresh=args.full_refresh, destination=args.destination,
+                                  show_progress=not _plain(args)))
+        if grow is not None:
+            summaries.append(grow_sync(db, grow, resources=chosen.grow_names,
+                                       full_refresh=args.full_refresh,
+                                       show_progress=not _plain(args)))
         if args.destination == "duckdb":
             built = build_models_if_present(db)
             if built is not None:
                 log.info("rebuilt %d models", len(built))
     if not args.quiet:
-        print_summary(summary, plain=_plain(args))
+        for summary in summaries:
+            print_summary(summary, plain=_plain(args))
     return 0
 
 
 def _reconcile(args: argparse.Namespace) -> int:
     from pipelines.clio.config import load_settings
     from pipelines.clio.reconcile import print_report, reconcile
+    from pipelines.grow.commands import grow_settings_or_none, select
+    from pipelines.grow.reconcile import reconcile_grow
     from pipelines.warehouse import resolve_db, writer_lock
 
     db = resolve_db(args.db)
-    settings = load_settings()
+    chosen = select(_resources(args))
+    settings = load_settings() if chosen.manage else None
+    grow = grow_settings_or_none(chosen)
+    report = []
     with writer_lock(db, "clio-sync reconcile", timeout=_lock_timeout(args)):
-        report = reconcile(db, settings, resources=_resources(args),
-                           allow_mass_delete=args.allow_mass_delete)
+        if settings is not None:
+            report += reconcile(db, settings, resources=chosen.manage_names,
+                                allow_mass_delete=args.allow_mass_delete)
+        if grow is not None:
+            report += reconcile_grow(db, grow, resources=chosen.grow_names,
+                                     allow_mass_delete=args.allow_mass_delete)
     if not args.quiet:
         print_report(report, plain=_plain(args))
     return 0

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dlt.common.configuration import configspec, resolve_configuration
 from dlt.common.configuration.exceptions import (
@@ -177,7 +177,7 @@ def load_settings(
             "the host only, e.g. http://127.0.0.1:8750 (the API is then at /api/v4), or "
             "remove it to use the region's Clio host."
         )
-    hosts = hosts_for(chosen_region, chosen_api, chosen_base)  # type: ignore[arg-type]
+    hosts = hosts_for(chosen_region, chosen_api, chosen_base)
     values: dict[str, Any] = {
         "region": chosen_region,
         "api": chosen_api,
@@ -213,15 +213,19 @@ def with_overrides(settings: ClioSettings, **changes: Any) -> ClioSettings:
     return replace(settings, **changes)
 
 
-def _choice(name: str, value: str, valid: tuple[str, ...]) -> str:
+_Choice = TypeVar("_Choice", bound=str)  # a region or an API
+
+
+def _choice(name: str, value: str, valid: tuple[_Choice, ...]) -> _Choice:
     normalized = str(value).strip().lower()
-    if normalized not in valid:
-        raise ConfigError(
-            f"SOURCES__CLIO__{name.upper()} is {value!r}, which is not one of "
-            f"{', '.join(valid)}. Fix it in the environment, or as `{name}` under "
-            "[sources.clio] in .dlt/config.toml."
-        )
-    return normalized
+    for choice in valid:
+        if normalized == choice:
+            return choice
+    raise ConfigError(
+        f"SOURCES__CLIO__{name.upper()} is {value!r}, which is not one of "
+        f"{', '.join(valid)}. Fix it in the environment, or as `{name}` under "
+        "[sources.clio] in .dlt/config.toml."
+    )
 
 
 def _require(values: dict[str, Any], name: str, what: str) -> None:
@@ -233,11 +237,11 @@ def _require(values: dict[str, Any], name: str, what: str) -> None:
         )
 
 
-def _token_store_path(configured: str | Path | None, api: str, region: str, api_base: str,
+def _token_store_path(configured: str | Path | None, api: Api, region: Region, api_base: str,
                       client_id: str | None) -> Path:
     if configured:
         return Path(configured).expanduser().absolute()
-    return default_token_store(api, region, api_base, client_id or "")  # type: ignore[arg-type]
+    return default_token_store(api, region, api_base, client_id or "")
 
 
 def _kind(hint: Any) -> str:

@@ -29,15 +29,18 @@ ENV_PREFIX = "SOURCES__CLIO__"
 SIMILAR = 0.75  # difflib ratio above which an unknown name is taken for a typo
 
 
-def check_setting_names(spec: type[BaseConfiguration]) -> None:
-    """Refuse mistyped names under `sources.clio` (environment and TOML files).
+def check_setting_names(spec: type[BaseConfiguration], sections: tuple[str, str] = SECTIONS) -> None:
+    """Refuse mistyped names under `sources.clio` (or `sections`, e.g. `sources.grow`) in the
+    environment and TOML files.
 
     Raises:
         ConfigError: A name is unknown but close to a known one.
     """
     known = sorted(_field_paths(spec))
-    typos = [_typo_in_env(name, known) for name in os.environ if name.startswith(ENV_PREFIX)]
-    typos += [_typo_in_toml(path, where, known) for path, where in _toml_paths()]
+    prefix = "__".join(sections).upper() + "__"
+    typos = [_typo_in_env(name, known, prefix) for name in os.environ if name.startswith(prefix)]
+    typos += [_typo_in_toml(path, where, known, sections)
+              for path, where in _toml_paths(sections)]
     found = [typo for typo in typos if typo]
     if found:
         raise ConfigError(
@@ -55,22 +58,23 @@ def _field_paths(spec: type[BaseConfiguration], prefix: str = "") -> Iterator[st
             yield from _field_paths(hint, f"{prefix}{name}__")
 
 
-def _typo_in_env(name: str, known: list[str]) -> str | None:
-    path = name[len(ENV_PREFIX):].lower()
+def _typo_in_env(name: str, known: list[str], prefix: str = ENV_PREFIX) -> str | None:
+    path = name[len(prefix):].lower()
     if path in known:
         return None
     meant = _closest(path, known)
     if meant is None:
         log.warning("%s is not a clio-sync setting (see docs/connecting-clio.md)", name)
         return None
-    return f"{name} (did you mean {ENV_PREFIX}{meant.upper()}?)"
+    return f"{name} (did you mean {prefix}{meant.upper()}?)"
 
 
-def _typo_in_toml(path: str, where: str, known: list[str]) -> str | None:
+def _typo_in_toml(path: str, where: str, known: list[str],
+                  sections: tuple[str, str] = SECTIONS) -> str | None:
     if path in known:
         return None
-    table, _, key = ("clio__" + path).rpartition("__")
-    section = ".".join(("sources", *table.split("__")))
+    table, _, key = (f"{sections[-1]}__" + path).rpartition("__")
+    section = ".".join((sections[0], *table.split("__")))
     meant = _closest(path, known)
     if meant is None:
         log.warning("`%s` under [%s] in %s is not a clio-sync setting", key, section, where)
@@ -83,12 +87,12 @@ def _closest(path: str, known: list[str]) -> str | None:
     return matches[0] if matches else None
 
 
-def _toml_paths() -> Iterator[tuple[str, str]]:
+def _toml_paths(sections: tuple[str, str] = SECTIONS) -> Iterator[tuple[str, str]]:
     """(`rate_limit_buffer` or `credentials__client_id`, file name) of every TOML key."""
     for provider in dlt.config.config_providers:
         if not isinstance(provider, BaseDocProvider):
             continue
-        table, _ = provider.get_value(SECTIONS[-1], Any, "", *SECTIONS[:-1])
+        table, _ = provider.get_value(sections[-1], Any, "", *sections[:-1])
         if isinstance(table, Mapping):
             for path in _flatten(table):
                 yield path, provider.name

@@ -26,25 +26,34 @@ import pyarrow as pa
 
 from pipelines import warehouse
 from pipelines.clio.column_types import STORAGE
-from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
+from pipelines.clio.endpoints import ENDPOINTS, ColumnType, Endpoint
 from pipelines.clio.rows import child_table
 
 DATASET = "clio"  # the dataset (DuckDB schema) of the raw tables
 TOMBSTONES = f"{DATASET}._tombstones"
+RecordId = int | str
 # Ids that are strings (calendar entries) have a ledger of their own, so the first one
 # keeps its BIGINT ids, and the queries and the ad-hoc SQL written against it still work.
-TEXT_TOMBSTONES = f"{DATASET}._text_tombstones"
-LEDGERS: dict[str, str] = {"bigint": TOMBSTONES, "text": TEXT_TOMBSTONES}
-
-RecordId = int | str
+_LEDGER_NAMES: dict[ColumnType, str] = {"bigint": "_tombstones", "text": "_text_tombstones"}
 
 
-def _ledger_ddl(ledger: str, id_type: str) -> str:
+def tombstones_table(dataset: str = DATASET, id_kind: ColumnType = "bigint") -> str:
+    """The ledger of a dataset for ids of a kind: `clio._tombstones`, `grow._tombstones`,
+    `clio._text_tombstones`."""
+    return f"{dataset}.{_LEDGER_NAMES[id_kind]}"
+
+
+def tombstones_ddl(dataset: str = DATASET) -> str:
+    return "".join(_ledger_ddl(dataset, kind) for kind in _LEDGER_NAMES)
+
+
+def _ledger_ddl(dataset: str, id_kind: ColumnType) -> str:
+    ledger = tombstones_table(dataset, id_kind)
     return f"""
-CREATE SCHEMA IF NOT EXISTS {DATASET};
+CREATE SCHEMA IF NOT EXISTS {dataset};
 CREATE TABLE IF NOT EXISTS {ledger} (
     table_name VARCHAR NOT NULL,
-    id {id_type} NOT NULL,
+    id {STORAGE[id_kind].duckdb} NOT NULL,
     etag VARCHAR,
     deleted_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (table_name, id)
@@ -53,7 +62,7 @@ ALTER TABLE {ledger} ADD COLUMN IF NOT EXISTS source VARCHAR;
 """
 
 
-TOMBSTONES_DDL = _ledger_ddl(TOMBSTONES, "BIGINT") + _ledger_ddl(TEXT_TOMBSTONES, "VARCHAR")
+TOMBSTONES_DDL = tombstones_ddl()
 
 
 @dataclass(frozen=True)
@@ -66,38 +75,30 @@ class Tombstone:
     etag: str | None = None
 
 
-def ensure_tombstones(con: duckdb.DuckDBPyConnection) -> None:
+def ensure_tombstones(con: duckdb.DuckDBPyConnection, dataset: str = DATASET) -> None:
     """Create the ledgers (and add columns newer versions need) if missing."""
-    con.execute(TOMBSTONES_DDL)
+    con.execute(tombstones_ddl(dataset))
 
 
-def ledger_of(endpoint: Endpoint) -> str:
-    """The ledger holding `endpoint`'s tombstones (by the type of its ids)."""
-    return LEDGERS[endpoint.id_kind]
-
-
-def _id_sql(endpoint: Endpoint) -> str:
-    return STORAGE[endpoint.id_kind].duckdb
-
-
-def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    """Tables of schema `clio` in the open warehouse."""
+def existing_tables(con: duckdb.DuckDBPyConnection, dataset: str = DATASET) -> set[str]:
+    """Tables of schema `dataset` (`clio` by default) in the open warehouse."""
     rows = con.execute(
-        "select table_name from information_schema.tables where table_schema = ?", [DATASET]
+        "select table_name from information_schema.tables where table_schema = ?", [dataset]
     ).fetchall()
     return {name for (name,) in rows}
 
 
 def record_tombstones(con: duckdb.DuckDBPyConnection, table: str,
-                      tombstones: Iterable[Tombstone]) -> None:
-    """Add to the ledger; a record already in it keeps its first tombstone (idempotent)."""
+                      tombstones: Iterable[Tombstone], dataset: str = DATASET,
+                      id_kind: ColumnType = "bigint") -> None:
+    """Add to the ledger of `id_kind` ids; a record already in it keeps its first
+    tombstone (idempotent)."""
     stones = list(tombstones)
     if not stones:
         return
-    endpoint = BY_TABLE[table]
     frame = pa.table({
         "table_name": pa.array([table] * len(stones), pa.string()),
-        "id": pa.array([t.id for t in stones], STORAGE[endpoint.id_kind].arrow),
+        "id": pa.array([t.id for t in stones], STORAGE[id_kind].arrow),
         "etag": pa.array([t.etag for t in stones], pa.string()),
         "deleted_at": pa.array([t.deleted_at for t in stones], pa.timestamp("us", tz="UTC")),
         "source": pa.array([t.source for t in stones], pa.string()),
@@ -105,26 +106,27 @@ def record_tombstones(con: duckdb.DuckDBPyConnection, table: str,
     con.register("_new_tombstones", frame)
     try:
         con.execute(
-            f"insert or ignore into {ledger_of(endpoint)} (table_name, id, etag, deleted_at, source) "
+            f"insert or ignore into {tombstones_table(dataset, id_kind)} "
+            "(table_name, id, etag, deleted_at, source) "
             "select table_name, id, etag, deleted_at, source from _new_tombstones"
         )
     finally:
         con.unregister("_new_tombstones")
 
 
-def tombstoned_ids(con: duckdb.DuckDBPyConnection, table: str,
-                   ids: Iterable[RecordId]) -> set[RecordId]:
-    """The ids among `ids` that the ledger holds for `table`."""
-    endpoint = BY_TABLE[table]
+def tombstoned_ids(con: duckdb.DuckDBPyConnection, table: str, ids: Iterable[RecordId],
+                   dataset: str = DATASET, id_kind: ColumnType = "bigint") -> set[RecordId]:
+    """The ids among `ids` that the ledger of `id_kind` ids holds for `table`."""
     rows = con.execute(
-        f"select id from {ledger_of(endpoint)} where table_name = ? "
-        f"and id in (select unnest(?::{_id_sql(endpoint)}[]))", [table, list(ids)],
+        f"select id from {tombstones_table(dataset, id_kind)} where table_name = ? "
+        f"and id in (select unnest(?::{STORAGE[id_kind].duckdb}[]))", [table, list(ids)],
     ).fetchall()
     return {rid for (rid,) in rows}
 
 
 def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[RecordId], source: str,
-                etags: Mapping[RecordId, str | None] | None = None) -> int:
+                etags: Mapping[RecordId, str | None] | None = None,
+                dataset: str = DATASET) -> int:
     """Tombstone `ids` of `endpoint` and delete their rows and child rows, in one transaction.
 
     Returns:
@@ -137,9 +139,10 @@ def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[RecordId], source: s
     con = warehouse.connect(db)
     try:
         con.execute("begin")
-        ensure_tombstones(con)
-        record_tombstones(con, endpoint.table, stones)
-        count = _delete_tombstoned(con, endpoint, existing_tables(con), only=ids)
+        ensure_tombstones(con, dataset)
+        record_tombstones(con, endpoint.table, stones, dataset, endpoint.id_kind)
+        count = _delete_tombstoned(con, endpoint, existing_tables(con, dataset), only=ids,
+                                   dataset=dataset)
         con.execute("commit")
         return count
     except BaseException:
@@ -149,40 +152,41 @@ def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[RecordId], source: s
         con.close()
 
 
-def purge_tombstoned(con: duckdb.DuckDBPyConnection,
-                     endpoints: Sequence[Endpoint] = ENDPOINTS) -> dict[str, int]:
+def purge_tombstoned(con: duckdb.DuckDBPyConnection, endpoints: Sequence[Endpoint] = ENDPOINTS,
+                     dataset: str = DATASET) -> dict[str, int]:
     """Delete every row whose id the ledger holds; run after each load, in its transaction.
 
     Returns:
         Root rows deleted per table (only tables where something was deleted).
     """
-    tables = existing_tables(con)
+    tables = existing_tables(con, dataset)
     purged = {}
     for endpoint in endpoints:
-        if ledger_of(endpoint).removeprefix(f"{DATASET}.") not in tables:
+        if _LEDGER_NAMES[endpoint.id_kind] not in tables:
             continue
-        count = _delete_tombstoned(con, endpoint, tables)
+        count = _delete_tombstoned(con, endpoint, tables, dataset=dataset)
         if count:
             purged[endpoint.table] = count
     return purged
 
 
 def _delete_tombstoned(con: duckdb.DuckDBPyConnection, endpoint: Endpoint, tables: set[str],
-                       only: Sequence[RecordId] | None = None) -> int:
+                       only: Sequence[RecordId] | None = None, dataset: str = DATASET) -> int:
     """Delete the tombstoned rows (among `only`, if given) of `endpoint` and its children."""
     if endpoint.table not in tables:
         return 0
-    gone = f"(select id from {ledger_of(endpoint)} where table_name = $table"
-    gone += f" and id in (select unnest($ids::{_id_sql(endpoint)}[])))" if only is not None else ")"
+    id_type = STORAGE[endpoint.id_kind].duckdb
+    gone = f"(select id from {tombstones_table(dataset, endpoint.id_kind)} where table_name = $table"
+    gone += f" and id in (select unnest($ids::{id_type}[])))" if only is not None else ")"
     params: dict[str, object] = {"table": endpoint.table}
     if only is not None:
         params["ids"] = list(only)
     for child in endpoint.children:
         name = child_table(endpoint, child)
         if name in tables:
-            con.execute(f'delete from {DATASET}."{name}" where "{child.parent_key}" in {gone}',
+            con.execute(f'delete from {dataset}."{name}" where "{child.parent_key}" in {gone}',
                         params)
     (count,) = con.execute(
-        f'delete from {DATASET}."{endpoint.table}" where id in {gone}', params
+        f'delete from {dataset}."{endpoint.table}" where id in {gone}', params
     ).fetchone() or (0,)
     return int(count)

@@ -1,9 +1,10 @@
 """`clio-sync demo`: the whole pipeline against the sandbox, in under a minute.
 
 Starts the sandbox (a generated firm) on a free loopback port, mints a token through its
-control API into a token store beside the database, runs a full sync, lets the firm live
-a day, runs an incremental sync (a handful of requests instead of hundreds), rebuilds the
-SQL models when they exist and prints what landed where.
+control API into a token store beside the database, runs a full sync (of Clio Manage, then
+of Clio Grow, the firm's intake), lets the firm live a day, runs an incremental sync (a
+handful of requests instead of hundreds), rebuilds the SQL models when they exist and
+prints what landed where, and a line of the intake funnel.
 """
 
 from __future__ import annotations
@@ -12,16 +13,21 @@ import logging
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+import duckdb
 from rich.console import Console
 from rich.table import Table
 
 from pipelines import warehouse
 from pipelines.clio.auth import store_for, token_set_from_answer
 from pipelines.clio.config import ClioSettings, load_settings
-from pipelines.clio.load import DATASET
+from pipelines.clio.deletions import DATASET
 from pipelines.clio.summary import RunSummary
 from pipelines.clio.sync import build_models_if_present, sync
+
+if TYPE_CHECKING:
+    from pipelines.sandbox.config import Scale
 
 DEMO_DB = Path("data/demo.duckdb")
 SANDBOX_APP = {"client_id": "sandbox", "client_secret": "sandbox-secret"}
@@ -30,7 +36,7 @@ DEMO_RATE_LIMIT = (1000, 1.0)  # generous, yet the headers are there and pacing 
 log = logging.getLogger(__name__)
 
 
-def demo_settings(base_url: str, answer: dict, token_store: Path) -> ClioSettings:
+def demo_settings(base_url: str, answer: dict[str, Any], token_store: Path) -> ClioSettings:
     """Settings of the sandbox connection, with the minted token written to `token_store`."""
     settings = load_settings(base_url=base_url, region="us", api="manage",
                              token_store=token_store, **SANDBOX_APP)
@@ -38,20 +44,27 @@ def demo_settings(base_url: str, answer: dict, token_store: Path) -> ClioSetting
     return settings
 
 
-def run_demo(db: Path, scale: str = "small", console: Console | None = None) -> dict[str, int]:
+def run_demo(db: Path, scale: Scale = "small", console: Console | None = None) -> dict[str, int]:
     """Run the demo into `db`; returns the row count of every raw table."""
+    from pipelines.grow.demo import DEMO_LIMIT, demo_grow_settings, funnel_line
+    from pipelines.grow.sync import grow_sync
+    from pipelines.sandbox.grow.options import GrowOptions
     from pipelines.sandbox.harness import serve_sandbox
 
     console = console or Console()
     progress = sys.stderr.isatty()
     started = time.monotonic()
     console.print(f"Starting the sandbox ({scale} firm)...")
-    with serve_sandbox(scale=scale, seed=7, rate_limit=DEMO_RATE_LIMIT) as sb:
+    grow_options = GrowOptions(rate_limit=DEMO_LIMIT)
+    with serve_sandbox(scale=scale, seed=7, rate_limit=DEMO_RATE_LIMIT, grow=grow_options) as sb:
         console.print(f"Sandbox at {sb.base_url}")
         settings = demo_settings(sb.base_url, sb.token(), db.parent / f"{db.stem}-token.json")
+        grow = demo_grow_settings(sb.base_url, sb.grow.token(), db.parent, db.stem)
         with warehouse.writer_lock(db, "clio-sync demo"):
             full = sync(db, settings, full_refresh=True, show_progress=progress)
             _said("Full sync", full, console)
+            _said("Clio Grow full sync", grow_sync(db, grow, full_refresh=True,
+                                                   show_progress=progress), console)
             changes = sb.advance(days=1)
             console.print(f"The firm lived a day: {sum(changes.values())} changes "
                           f"({', '.join(f'{k} {v}' for k, v in changes.items() if v)})")
@@ -59,13 +72,19 @@ def run_demo(db: Path, scale: str = "small", console: Console | None = None) -> 
             _said("Incremental sync", incremental, console)
             console.print(f"The incremental run needed {incremental.requests} requests instead "
                           f"of {full.requests}.")
+            _said("Clio Grow incremental sync", grow_sync(db, grow, show_progress=progress),
+                  console)
             built = build_models_if_present(db)
     counts = _print_tables(db, built, console)
+    line = funnel_line(db) if built else None
+    if line:
+        console.print(line)
     console.print(f"Done in {time.monotonic() - started:.0f} s. The warehouse is {db}", soft_wrap=True)
     console.print(f"Try: clio-sync sql --db {db} \"select * from {DATASET}.bills limit 5\"",
                   soft_wrap=True)
     if built:
         console.print(f"     clio-sync report ar-aging --db {db}", soft_wrap=True)
+        console.print(f"     clio-sync report intake-funnel --db {db}", soft_wrap=True)
     return counts
 
 
@@ -81,7 +100,8 @@ def _print_tables(db: Path, built: list[str] | None, console: Console) -> dict[s
             "select table_name from information_schema.tables where table_schema = ? "
             "and table_type = 'BASE TABLE' and table_name not like '\\_%' escape '\\' "
             "order by 1", [DATASET]).fetchall()]
-        counts = {n: con.execute(f'select count(*) from {DATASET}."{n}"').fetchone()[0] for n in names}  # type: ignore[index]
+        counts = {n: (con.execute(f'select count(*) from {DATASET}."{n}"').fetchone() or (0,))[0]
+                  for n in names}
         ar = _ar_total(con) if built else None
     finally:
         con.close()
@@ -98,7 +118,7 @@ def _print_tables(db: Path, built: list[str] | None, console: Console) -> dict[s
     return counts
 
 
-def _ar_total(con) -> list[tuple[str, float]] | None:  # type: ignore[no-untyped-def]
+def _ar_total(con: duckdb.DuckDBPyConnection) -> list[tuple[str, float]] | None:
     """Outstanding receivables per currency from the AR report, if it is there."""
     try:
         return con.execute(

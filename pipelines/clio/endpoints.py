@@ -13,6 +13,7 @@ deep as Clio allows. Raw tables keep Clio's names; nested objects flatten the dl
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -36,7 +37,8 @@ class Child:
     field: str
     subfields: tuple[str, ...]
     parent_key: str  # column in the child table holding the parent's id, e.g. `bill_id`
-    types: dict[str, ColumnType] = field(default_factory=dict)
+    # `field` is this class's attribute here, not dataclasses.field
+    types: dict[str, ColumnType] = dataclasses.field(default_factory=dict)
     nested: tuple[str, ...] = ()  # relations of an item, each stored as `<relation>__id`
 
     @property

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import dlt
 import pyarrow as pa
+from dlt.common.schema.typing import TMergeDispositionDict, TWriteDispositionConfig
 
 from pipelines.clio.column_types import STORAGE
 from pipelines.clio.endpoints import Child, Endpoint
@@ -40,10 +41,10 @@ def root_columns(endpoint: Endpoint) -> TColumns:
 
 
 LoadMode = Literal["merge", "replace", "append"]
-MERGE = {"disposition": "merge", "strategy": "delete-insert"}
+MERGE: TMergeDispositionDict = {"disposition": "merge", "strategy": "delete-insert"}
 
 
-def write_disposition(endpoint: Endpoint, mode: LoadMode = "merge") -> dict[str, str]:
+def write_disposition(endpoint: Endpoint, mode: LoadMode = "merge") -> TWriteDispositionConfig:
     """Merge on `id` for incremental endpoints, full replace for the others (and for every
     endpoint in a full refresh), append into a lake."""
     if mode == "append":
@@ -57,9 +58,9 @@ def root_hints(endpoint: Endpoint, mode: LoadMode = "merge") -> Any:
     """Hints of the endpoint's raw table: typed columns, key `id`, the mode's disposition."""
     return dlt.mark.make_hints(
         table_name=endpoint.table,
-        write_disposition=write_disposition(endpoint, mode),  # type: ignore[arg-type]
+        write_disposition=write_disposition(endpoint, mode),
         primary_key="id",
-        columns=root_columns(endpoint),  # type: ignore[arg-type]
+        columns=root_columns(endpoint),
     )
 
 
@@ -73,10 +74,10 @@ def child_hints(endpoint: Endpoint, child: Child, mode: LoadMode = "merge") -> A
     if merging:
         cols[TOMBSTONE] = {"data_type": "bool", "hard_delete": True}
     cols.update(DLT_COLUMNS)
-    disposition = MERGE if merging else {"disposition": mode}
+    disposition: TWriteDispositionConfig = MERGE if merging else {"disposition": mode}
     return dlt.mark.make_hints(
         table_name=child_table(endpoint, child),
-        write_disposition=disposition,  # type: ignore[arg-type]
+        write_disposition=disposition,
         columns=cols,
     )
 

@@ -39,7 +39,7 @@ from dlt.extract.resource import DltResource
 from pipelines import warehouse
 from pipelines.clio import values
 from pipelines.clio.deletions import DATASET, delete_rows, purge_tombstoned
-from pipelines.clio.endpoints import BY_TABLE, Endpoint
+from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
 from pipelines.clio.hints import LoadMode, mark_child, mark_root, write_disposition
 from pipelines.clio.rows import arrow_batch, child_table
 from pipelines.clio.widen import widen_columns
@@ -62,8 +62,9 @@ KEEP_PACKAGES_KEY = "warehouse.keep_load_packages"
 log = logging.getLogger(__name__)
 
 
-def make_pipeline(db: Path, destination: Destination = "duckdb") -> dlt.Pipeline:
-    """The dlt pipeline of warehouse `db`.
+def make_pipeline(db: Path, destination: Destination = "duckdb", *, dataset: str = DATASET,
+                  name: str = PIPELINE_NAME) -> dlt.Pipeline:
+    """The dlt pipeline of warehouse `db` (`dataset`, `name`: another source's, e.g. Grow's).
 
     `filesystem` writes Parquet to `DESTINATION__FILESYSTEM__BUCKET_URL` (any fsspec URL),
     else to `data/lake/` beside the database; it keeps its own state (another pipeline
@@ -74,7 +75,7 @@ def make_pipeline(db: Path, destination: Destination = "duckdb") -> dlt.Pipeline
             (db.parent / DEFAULT_LAKE.name).resolve()
         )
         dest: Any = dlt.destinations.filesystem(bucket_url=bucket)
-        name = f"{PIPELINE_NAME}_lake"
+        name = f"{name}_lake"
     else:
         widen_columns(db)  # a warehouse of an older version: wider decimals before any load
         credentials = DuckDbCredentials(str(db))
@@ -87,12 +88,12 @@ def make_pipeline(db: Path, destination: Destination = "duckdb") -> dlt.Pipeline
         # DELETE and INSERT left the table empty. Say DuckDB has transactions (it does).
         dest = dlt.destinations.duckdb(credentials, replace_strategy="insert-from-staging",
                                        supports_transactions=True)
-        name = PIPELINE_NAME
-    return dlt.pipeline(
+    # dlt takes `progress=None` (no progress display) but its overloads do not say so
+    return dlt.pipeline(  # type: ignore[call-overload, no-any-return]
         pipeline_name=name,
         pipelines_dir=str(warehouse.pipelines_dir(db)),
         destination=dest,
-        dataset_name=DATASET,
+        dataset_name=dataset,
         progress=None,
     )
 
@@ -127,14 +128,14 @@ def with_dlt_columns(table: pa.Table, load_id: str, key: tuple[str, ...]) -> pa.
         .append_column(pa.field(DLT_ID, pa.string(), nullable=False), row_id)
 
 
-def endpoint_resource(endpoint: Endpoint, data: Iterable[Any], name: str | None = None,
+def endpoint_resource(endpoint: Endpoint, data: Iterator[Any], name: str | None = None,
                       mode: LoadMode = "merge") -> DltResource:
     """A dlt resource of `endpoint`; `data` yields items marked by `typed_items`."""
     return dlt.resource(
         data,
         name=name or endpoint.table,
         table_name=endpoint.table,
-        write_disposition=write_disposition(endpoint, mode),  # type: ignore[arg-type]
+        write_disposition=write_disposition(endpoint, mode),
     )
 
 
@@ -193,18 +194,22 @@ def finish_pending(pipeline: dlt.Pipeline) -> None:
 
 
 def settle(pipeline: dlt.Pipeline, db: Path,
-           then: Callable[[duckdb.DuckDBPyConnection], None] | None = None) -> dict[str, int]:
+           then: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+           endpoints: Sequence[Endpoint] | None = None) -> dict[str, int]:
     """After a load into the warehouse: purge tombstoned rows, empty dlt's staging tables
     and run `then` (the caller's bookkeeping) in one transaction, then prune dlt's folder.
+    The pipeline's dataset says which ledger and staging tables; `endpoints` are its
+    catalog (Manage's by default).
 
     Returns:
         Rows deleted again per table because the ledger says they are gone.
     """
+    dataset = pipeline.dataset_name
     con = warehouse.connect(db)
     try:
         con.execute("begin")
-        purged = purge_tombstoned(con)
-        _empty_staging(con)
+        purged = purge_tombstoned(con, endpoints or ENDPOINTS, dataset)
+        _empty_staging(con, f"{dataset}_staging")
         if then is not None:
             then(con)
         con.execute("commit")
@@ -219,19 +224,19 @@ def settle(pipeline: dlt.Pipeline, db: Path,
     return purged
 
 
-def _empty_staging(con: duckdb.DuckDBPyConnection) -> None:
+def _empty_staging(con: duckdb.DuckDBPyConnection, staging: str = STAGING) -> None:
     tables = con.execute(
         "select table_name from information_schema.tables where table_schema = ? "
         "and table_type = 'BASE TABLE' and table_name not like '\\_dlt\\_%' escape '\\'",
-        [STAGING],
+        [staging],
     ).fetchall()
     for (name,) in tables:
-        con.execute(f'delete from {STAGING}."{name}"')
+        con.execute(f'delete from {staging}."{name}"')
 
 
 def keep_load_packages() -> int:
     """How many loaded packages dlt's folder keeps (`WAREHOUSE__KEEP_LOAD_PACKAGES`, 0)."""
-    value = dlt.config.get(KEEP_PACKAGES_KEY)
+    value: Any = dlt.config.get(KEEP_PACKAGES_KEY)  # a string, or whatever TOML holds
     if value is None:
         return 0
     try:
@@ -282,7 +287,8 @@ def expected_cause(exc: BaseException) -> ClioSyncError | None:
             return WarehouseBusy(
                 "DuckDB cannot open the warehouse to write: another process has it open "
                 f"({seen}). A notebook or SQL client may hold it; close that connection "
-                "(notebooks should connect with read_only=True) and run again."
+                "and run again (notebooks should read through `pipelines.readers.read_sql`, "
+                "which never holds the warehouse)."
             )
         seen = seen.__cause__ or seen.__context__
     return None

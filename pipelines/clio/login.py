@@ -26,7 +26,7 @@ from pipelines.clio import diagnostics
 from pipelines.clio.auth import store_for, token_set_from_answer
 from pipelines.clio.config import ClioSettings
 from pipelines.clio.errors import ClioAuthError
-from pipelines.clio.token_store import TokenSet
+from pipelines.clio.token_store import TokenSet, TokenStore
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +101,9 @@ def code_from_redirect(redirect_url: str, expected_state: str) -> str:
 
 
 def exchange_code(settings: ClioSettings, request: AuthorizationRequest, code: str,
-                  http: httpx.Client | None = None) -> TokenSet:
-    """Trade `code` for tokens at the token endpoint and write them to the token store."""
+                  http: httpx.Client | None = None, store: TokenStore | None = None) -> TokenSet:
+    """Trade `code` for tokens at the token endpoint and write them to the token store
+    (`store`, or the one of `settings`)."""
     form = {"grant_type": "authorization_code", "code": code,
             "redirect_uri": request.redirect_uri, "client_id": settings.client_id,
             "client_secret": settings.client_secret}
@@ -126,7 +127,7 @@ def exchange_code(settings: ClioSettings, request: AuthorizationRequest, code: s
         tokens = token_set_from_answer(answer.json(), settings)
     except (ValueError, KeyError, TypeError):
         raise ClioAuthError("Clio's token endpoint answered 200 without tokens; try again.") from None
-    store_for(settings).save(tokens)
+    (store or store_for(settings)).save(tokens)
     return tokens
 
 

@@ -40,6 +40,7 @@ import threading
 import time
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
+from typing import Protocol
 
 import httpx
 
@@ -196,6 +197,12 @@ class RateBudget:
         bound = server - received_at  # the server read its clock before we received
         if self._offset_floor is None or bound > self._offset_floor:
             self._offset_floor = bound
+
+
+class Bucket(Protocol):
+    """Spaces requests: `reserve` takes the next slot and says how long to wait for it."""
+
+    def reserve(self) -> float: ...
 
 
 class TokenBucket:

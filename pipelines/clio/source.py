@@ -23,9 +23,11 @@ import dlt
 from dlt.extract.resource import DltResource
 
 from pipelines.clio.client import ClioClient, Page
+from pipelines.clio.deletions import DATASET
 from pipelines.clio.endpoints import ENDPOINTS, Endpoint
+from pipelines.clio.hints import LoadMode
 from pipelines.clio.in_turn import in_turn
-from pipelines.clio.load import DATASET, LoadMode, endpoint_resource, typed_items
+from pipelines.clio.load import endpoint_resource, typed_items
 from pipelines.clio.read_ahead import read_ahead
 from pipelines.clio.watermarks import Watermarks
 

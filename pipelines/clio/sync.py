@@ -27,6 +27,7 @@ from pipelines.clio import watermarks
 from pipelines.clio.client import ClioClient, Page
 from pipelines.clio.config import ClioSettings
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
+from pipelines.clio.hints import LoadMode
 from pipelines.clio.load import (
     Destination,
     make_pipeline,
@@ -101,7 +102,7 @@ def sync(
     lake = destination == "filesystem"
     reread = timedelta(hours=settings.reread_hours)
     marks = Watermarks(start={} if full_refresh else _stored_marks(db, endpoints, lake, reread))
-    mode = "append" if lake else "replace" if full_refresh else "merge"
+    mode: LoadMode = "append" if lake else "replace" if full_refresh else "merge"
     try:
         with ClioClient(settings, stats=stats) as client, SyncProgress(stats, show_progress) as shown:
             hooks = [hook for hook in (options.on_page, shown.on_page) if hook is not None]
@@ -131,7 +132,7 @@ def _stored_marks(db: Path, endpoints: Sequence[Endpoint], lake: bool,
         return _lake_marks(db).read(endpoints)
     con = warehouse.connect(db)
     try:
-        return watermarks.read(con, endpoints, reread_every=reread)
+        return watermarks.read(con, endpoints, reread_every=reread, check_fields=True)
     finally:
         con.close()
 
@@ -142,7 +143,8 @@ def _save_marks(pipeline: dlt.Pipeline, db: Path, marks: Watermarks, run_id: str
     if lake:
         _lake_marks(db).save(marks.advanced)
         return
-    settle(pipeline, db, then=lambda con: watermarks.save(con, marks, run_id, endpoints))
+    settle(pipeline, db,
+           then=lambda con: watermarks.save(con, marks, run_id, endpoints=endpoints))
 
 
 def _lake_marks(db: Path) -> FileWatermarks:
@@ -160,7 +162,7 @@ def _each(hooks: list[PageHook]) -> PageHook:
 def record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
     """Append the run's rows to `_sync_runs`; a failure here is logged, never raised."""
     resource = dlt.resource(
-        summary.rows(), name=RUNS_TABLE, write_disposition="append", columns=RUNS_COLUMNS  # type: ignore[arg-type]
+        summary.rows(), name=RUNS_TABLE, write_disposition="append", columns=RUNS_COLUMNS
     )
     try:
         run_pipeline(pipeline, resource)

@@ -45,18 +45,24 @@ from pipelines.clio.endpoints import Endpoint
 TABLE = "_sync_watermarks"
 QUALIFIED = f"{DATASET}.{TABLE}"
 
-DDL = f"""
-CREATE SCHEMA IF NOT EXISTS {DATASET};
-CREATE TABLE IF NOT EXISTS {QUALIFIED} (
+
+def ddl(dataset: str = DATASET) -> str:
+    """The watermark table of a dataset (`clio`, or `grow` for the Grow source)."""
+    return f"""
+CREATE SCHEMA IF NOT EXISTS {dataset};
+CREATE TABLE IF NOT EXISTS {dataset}.{TABLE} (
     resource VARCHAR PRIMARY KEY,
     updated_since TIMESTAMPTZ NOT NULL,
     rows_after BIGINT,
     run_id VARCHAR,
     saved_at TIMESTAMPTZ NOT NULL
 );
-ALTER TABLE {QUALIFIED} ADD COLUMN IF NOT EXISTS fields VARCHAR;
-ALTER TABLE {QUALIFIED} ADD COLUMN IF NOT EXISTS full_read_at TIMESTAMPTZ;
+ALTER TABLE {dataset}.{TABLE} ADD COLUMN IF NOT EXISTS fields VARCHAR;
+ALTER TABLE {dataset}.{TABLE} ADD COLUMN IF NOT EXISTS full_read_at TIMESTAMPTZ;
 """
+
+
+DDL = ddl()
 
 log = logging.getLogger(__name__)
 
@@ -84,21 +90,25 @@ class Watermarks:
 
 
 def read(con: duckdb.DuckDBPyConnection, endpoints: Iterable[Endpoint],
-         reread_every: timedelta | None = None) -> dict[str, str]:
+         dataset: str = DATASET, reread_every: timedelta | None = None,
+         check_fields: bool = False) -> dict[str, str]:
     """The trusted watermark of each incremental endpoint that has one.
 
     Args:
         reread_every: read `reread` endpoints in full when their last full read is this
             much older than their watermark (None: never for that reason).
+        check_fields: distrust a watermark saved with other `fields` than the catalog's
+            (or with none: saved before this version).
     """
-    tables = existing_tables(con)
+    tables = existing_tables(con, dataset)
     if TABLE not in tables:
         return {}
-    con.execute(DDL)  # the columns newer versions added, on an older warehouse
+    con.execute(ddl(dataset))  # the columns newer versions added, on an older warehouse
     stored = {
         resource: (since, rows_after, fields, full_read_at)
         for resource, since, rows_after, fields, full_read_at in con.execute(
-            f"select resource, updated_since, rows_after, fields, full_read_at from {QUALIFIED}"
+            f"select resource, updated_since, rows_after, fields, full_read_at "
+            f"from {dataset}.{TABLE}"
         ).fetchall()
     }
     marks = {}
@@ -106,13 +116,13 @@ def read(con: duckdb.DuckDBPyConnection, endpoints: Iterable[Endpoint],
         if not endpoint.incremental or endpoint.table not in stored:
             continue
         since, rows_after, fields, full_read_at = stored[endpoint.table]
-        if fields != endpoint.fields:
+        if check_fields and fields != endpoint.fields:
             log.info("%s: the catalog's fields changed since it was read: reading it in full",
                      endpoint.table)
         elif endpoint.reread and _due(full_read_at, since, reread_every):
             log.info("%s: last read in full %s: reading it in full again (custom field values "
                      "may change without moving updated_at)", endpoint.table, full_read_at)
-        elif _still_holds(con, endpoint.table, tables, rows_after):
+        elif _still_holds(con, endpoint.table, tables, rows_after, dataset):
             marks[endpoint.table] = since.astimezone(UTC).isoformat()
     return marks
 
@@ -123,43 +133,47 @@ def _due(full_read_at: datetime | None, since: datetime, every: timedelta | None
 
 
 def _still_holds(con: duckdb.DuckDBPyConnection, table: str, tables: set[str],
-                 rows_after: int | None) -> bool:
+                 rows_after: int | None, dataset: str = DATASET) -> bool:
     if table not in tables:
         log.warning("%s.%s is missing although a run loaded it: reading it in full",
-                    DATASET, table)
+                    dataset, table)
         return False
     if rows_after:
-        (count,) = con.execute(f'select count(*) from {DATASET}."{table}"').fetchone() or (0,)
+        (count,) = con.execute(f'select count(*) from {dataset}."{table}"').fetchone() or (0,)
         if count == 0:
             log.warning("%s.%s is empty although the last run left %d rows in it: reading it "
-                        "in full", DATASET, table, rows_after)
+                        "in full", dataset, table, rows_after)
             return False
     return True
 
 
-def save(con: duckdb.DuckDBPyConnection, marks: Watermarks, run_id: str,
-         endpoints: Iterable[Endpoint]) -> None:
+def save(con: duckdb.DuckDBPyConnection, marks: Watermarks | dict[str, str], run_id: str,
+         dataset: str = DATASET, endpoints: Iterable[Endpoint] = ()) -> None:
     """Store the advanced marks (in the caller's transaction), with each table's row count
-    now, the `fields` its rows were read with and, after a full read, its time."""
-    if not marks.advanced:
+    now, the `fields` of `endpoints` its rows were read with and, after a full read, its
+    time (a plain dict of marks records neither)."""
+    advanced = marks.advanced if isinstance(marks, Watermarks) else marks
+    full = marks.full if isinstance(marks, Watermarks) else set()
+    if not advanced:
         return
-    con.execute(DDL)
-    tables = existing_tables(con)
+    con.execute(ddl(dataset))
+    tables = existing_tables(con, dataset)
     now = datetime.now(UTC)
     fields = {e.table: e.fields for e in endpoints}
-    for resource, since in sorted(marks.advanced.items()):
+    for resource, since in sorted(advanced.items()):
         rows = None
         if resource in tables:
-            (rows,) = con.execute(f'select count(*) from {DATASET}."{resource}"').fetchone() or (0,)
+            (rows,) = con.execute(f'select count(*) from {dataset}."{resource}"').fetchone() or (0,)
         moment = datetime.fromisoformat(since)
         con.execute(
-            f"insert into {QUALIFIED} (resource, updated_since, rows_after, run_id, saved_at, "
-            "fields, full_read_at) values (?, ?, ?, ?, ?, ?, ?) on conflict (resource) do update "
-            "set updated_since = excluded.updated_since, rows_after = excluded.rows_after, "
-            "run_id = excluded.run_id, saved_at = excluded.saved_at, fields = excluded.fields, "
+            f"insert into {dataset}.{TABLE} (resource, updated_since, rows_after, run_id, "
+            "saved_at, fields, full_read_at) values (?, ?, ?, ?, ?, ?, ?) "
+            "on conflict (resource) do update set updated_since = excluded.updated_since, "
+            "rows_after = excluded.rows_after, run_id = excluded.run_id, "
+            "saved_at = excluded.saved_at, fields = excluded.fields, "
             f"full_read_at = coalesce(excluded.full_read_at, {TABLE}.full_read_at)",
             [resource, moment, rows, run_id, now, fields.get(resource),
-             moment if resource in marks.full else None],
+             moment if resource in full else None],
         )
 
 

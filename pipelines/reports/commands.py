@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from duckdb import DuckDBPyConnection
 
 log = logging.getLogger(__name__)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this area's subcommands; each sets `handler` to a function of the parsed args."""
     from pipelines.reports.output import FORMATS
     from pipelines.reports.report import GROUPINGS, REPORTS
@@ -49,8 +54,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     sql = subparsers.add_parser(
         "sql",
         help="run read-only SQL against the warehouse and print the result",
-        description="Run one SQL statement on a read-only connection. The views of the "
-        "schemas staging, intermediate and reports see the firm's today and time zone.",
+        description="Run SQL on a read-only snapshot of the warehouse (it never blocks a "
+        "sync or the webhook applier). Files, extensions and settings are off limits: "
+        "COPY ... TO, ATTACH, EXPORT DATABASE, read_csv and INSTALL are refused. The views "
+        "of the schemas staging, intermediate and reports see the firm's today and time zone.",
     )
     sql.add_argument("query", help='the SQL, e.g. "select * from reports.outstanding_balances"')
     sql.add_argument("--format", choices=FORMATS, default="table")
@@ -124,6 +131,7 @@ def _sql(args: argparse.Namespace) -> int:
     import duckdb
 
     from pipelines.errors import ClioSyncError
+    from pipelines.readers import refusal
     from pipelines.reports.output import Result, write
 
     con = _open_read_only(args)
@@ -131,6 +139,9 @@ def _sql(args: argparse.Namespace) -> int:
         try:
             result = Result.fetch(con.execute(args.query))
         except duckdb.Error as exc:
+            refused = refusal(exc)
+            if refused is not None:
+                raise refused from None
             raise ClioSyncError(
                 f"DuckDB rejected the query: {' '.join(str(exc).split())} The warehouse is "
                 "opened read-only, so only reads run; the models are in the schemas "
@@ -142,14 +153,12 @@ def _sql(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_read_only(args: argparse.Namespace, today: object = None):
-    from pipelines.reports.settings import apply_settings, load_report_settings
-    from pipelines.warehouse import connect, resolve_db
+def _open_read_only(args: argparse.Namespace, today: date | None = None) -> DuckDBPyConnection:
+    """A reader connection (`pipelines.readers`): the snapshot, locked down, never blocking."""
+    from pipelines import readers
+    from pipelines.reports.settings import load_report_settings
 
     settings = load_report_settings(
-        today=today, timezone=args.timezone, aging_basis=args.aging_basis  # type: ignore[arg-type]
+        today=today, timezone=args.timezone, aging_basis=args.aging_basis
     )
-    db: Path = resolve_db(args.db)
-    con = connect(db, read_only=True)
-    apply_settings(con, settings)
-    return con
+    return readers.connect(args.db, settings)

@@ -1,6 +1,6 @@
-"""How the SQL models see the raw tables in schema `clio`.
+"""How the SQL models see the raw tables in schemas `clio` and `grow`.
 
-Staging models read `clio.<table>`. The runner swaps each such reference for a typed
+Staging models read `clio.<table>` (and `grow.<table>` for Clio Grow). The runner swaps each such reference for a typed
 projection of the catalog's columns (`pipelines/clio/endpoints.py`), so a model always
 sees every column with its catalog type: a table not synced yet reads as empty, a column
 dlt never created (every value was null) reads as null, and a column typed differently
@@ -9,14 +9,17 @@ is cast once, here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pipelines.clio.column_types import STORAGE
-from pipelines.clio.endpoints import ENDPOINTS
+from pipelines.clio.endpoints import ENDPOINTS, Endpoint
 from pipelines.clio.rows import child_columns, child_table
+from pipelines.grow.catalog import ENDPOINTS as GROW_ENDPOINTS
 
 
-def _catalog() -> dict[str, dict[str, str]]:
+def _catalog(endpoints: Sequence[Endpoint] = ENDPOINTS) -> dict[str, dict[str, str]]:
     tables: dict[str, dict[str, str]] = {}
-    for endpoint in ENDPOINTS:
+    for endpoint in endpoints:
         tables[endpoint.table] = {
             name: STORAGE[kind].duckdb for name, kind in endpoint.columns.items()
         }
@@ -28,21 +31,25 @@ def _catalog() -> dict[str, dict[str, str]]:
 
 RAW_TABLES: dict[str, dict[str, str]] = _catalog()
 """Raw table name -> column -> DuckDB type, for every table the catalog defines."""
+GROW_TABLES: dict[str, dict[str, str]] = _catalog(GROW_ENDPOINTS)
+"""The same for schema `grow` (the Grow source's catalog, `pipelines/grow/catalog.py`)."""
+CATALOGS: dict[str, dict[str, dict[str, str]]] = {"clio": RAW_TABLES, "grow": GROW_TABLES}
 
 
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def raw_relation(table: str, present: dict[str, str] | None) -> str:
-    """A parenthesised SELECT standing in for `clio.<table>` in a model.
+def raw_relation(table: str, present: dict[str, str] | None, schema: str = "clio") -> str:
+    """A parenthesised SELECT standing in for `clio.<table>` (or `grow.<table>`) in a model.
 
     Args:
-        table: a raw table of the catalog.
+        table: a raw table of the schema's catalog.
         present: the table's columns in the warehouse (name -> DuckDB type), or None when
-            the table does not exist.
+            the table does not exist (Grow never synced: its tables read as empty).
+        schema: `clio` or `grow`.
     """
-    wanted = RAW_TABLES[table]
+    wanted = CATALOGS[schema][table]
     if present is None:
         columns = ", ".join(f"cast(null as {kind}) as {_quote(name)}" for name, kind in wanted.items())
         return f"(select {columns} limit 0)"
@@ -56,7 +63,7 @@ def raw_relation(table: str, present: dict[str, str] | None) -> str:
             parts.append(_quote(actual))
         else:
             parts.append(f"cast({_quote(actual)} as {kind}) as {_quote(name)}")
-    return f"(select {', '.join(parts)} from clio.{_quote(table)})"
+    return f"(select {', '.join(parts)} from {schema}.{_quote(table)})"
 
 
 def _same_type(actual: str, wanted: str) -> bool:

@@ -17,7 +17,8 @@ from pipelines.errors import ClioSyncError, ConfigError
 from pipelines.reports.output import Result
 from pipelines.reports.table import Column, Layout
 
-REPORTS: tuple[str, ...] = ("ar-aging", "outstanding", "paid-bills", "collections", "kpis")
+REPORTS: tuple[str, ...] = ("ar-aging", "outstanding", "paid-bills", "collections", "kpis",
+                            "intake-funnel")
 GROUPINGS: dict[str, tuple[str, ...]] = {
     "client": ("client_id", "client_name"),
     "matter": ("matter_id", "matter_display_number", "client_name"),
@@ -90,6 +91,19 @@ KPIS_LAYOUT = Layout((
 ), totals=False)
 
 
+INTAKE_FUNNEL_LAYOUT = Layout((
+    Column("month", "Month", "month"),
+    Column("lead_source", "Lead source", "label"),
+    Column("leads", "Leads", "number"),
+    Column("intakes", "Intakes", "number"),
+    Column("hired", "Hired", "number"),
+    Column("declined", "Declined", "number"),
+    Column("open_intakes", "Open", "number", drop=2),
+    Column("hire_rate", "Hire\nrate", "percent"),
+    Column("avg_days_lead_to_hire", "Days lead\nto hire", "days", drop=1),
+), totals=False)
+
+
 class ReportsMissing(ClioSyncError):
     """The warehouse has no `reports` schema yet."""
 
@@ -132,6 +146,7 @@ def report_query(name: str, by: str | None = None, as_of: date | None = None) ->
         "paid-bills": _paid_bills,
         "collections": _collections,
         "kpis": _kpis,
+        "intake-funnel": _intake_funnel,
     }
     query = builders[name](by or "client", as_of)
     return ReportQuery(query.title + suffix, query.sql, query.params, query.layout)
@@ -212,3 +227,14 @@ def _kpis(by: str, as_of: date | None) -> ReportQuery:
     # The view stops at the firm's today, which --as-of pins.
     sql = "select * from reports.billing_kpis_monthly order by currency, month"
     return ReportQuery("Billing KPIs by month", sql, (), KPIS_LAYOUT)
+
+
+def _intake_funnel(by: str, as_of: date | None) -> ReportQuery:
+    # Grow's enquiries per month and lead source; the firm's today (--as-of) ends the months.
+    sql = """
+select * from reports.intake_funnel_monthly
+where month <= (select date_trunc('month', today) from intermediate.firm_today)
+order by month, lead_source
+"""
+    return ReportQuery("Intake funnel by month and lead source (Clio Grow)", sql, (),
+                       INTAKE_FUNNEL_LAYOUT)

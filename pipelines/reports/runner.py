@@ -27,14 +27,14 @@ from importlib.resources.abc import Traversable
 import duckdb
 
 from pipelines.errors import ClioSyncError
-from pipelines.reports.raw_tables import RAW_TABLES, raw_relation
+from pipelines.reports.raw_tables import CATALOGS, raw_relation
 
 SQL_DIR: Traversable = files("pipelines") / "sql"
 LAYERS = ("staging", "intermediate", "reports")
 
 _COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.DOTALL)
 _MODEL_REF = re.compile(r"\b(staging|intermediate|reports)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
-_RAW_REF = re.compile(r"\bclio\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
+_RAW_REF = re.compile(r"\b(clio|grow)\.([a-z_][a-z0-9_]*)\b", re.IGNORECASE)
 _PARAMS = re.compile(r"^\s*--\s*params:\s*(.+)$", re.MULTILINE)
 
 
@@ -67,7 +67,8 @@ class Model:
 
     @property
     def raw_refs(self) -> set[str]:
-        return {name.lower() for name in _RAW_REF.findall(self.body)}
+        """`clio.bills`, `grow.matters`, ...: the raw tables the model reads."""
+        return {f"{s.lower()}.{name.lower()}" for s, name in _RAW_REF.findall(self.body)}
 
 
 def read_model(path: Traversable, schema: str) -> Model:
@@ -147,7 +148,8 @@ def build_models(con: duckdb.DuckDBPyConnection, sql_dir: Traversable | None = N
 
 
 def _build(cur: duckdb.DuckDBPyConnection, model: Model, raw: dict[str, dict[str, str]]) -> None:
-    sql = _RAW_REF.sub(lambda m: _raw_relation_for(m.group(1), raw, model), model.body)
+    sql = _RAW_REF.sub(lambda m: _raw_relation_for(m.group(1), m.group(2), raw, model),
+                       model.body)
     if model.params:
         ddl = f"create or replace macro {model.key}({', '.join(model.params)}) as table {sql}"
     else:
@@ -162,25 +164,29 @@ def _build(cur: duckdb.DuckDBPyConnection, model: Model, raw: dict[str, dict[str
         ) from None
 
 
-def _raw_relation_for(table: str, raw: dict[str, dict[str, str]], model: Model) -> str:
-    table = table.lower()
-    if table not in RAW_TABLES:
+def _raw_relation_for(schema: str, table: str, raw: dict[str, dict[str, str]],
+                      model: Model) -> str:
+    schema, table = schema.lower(), table.lower()
+    catalog = CATALOGS[schema]
+    if table not in catalog:
+        where = "pipelines/grow/catalog.py" if schema == "grow" else "pipelines/clio/endpoints.py"
         raise ModelBuildError(
-            f"The SQL model {_display(model.path)} reads clio.{table}, which is not a table "
-            "of the endpoint catalog (pipelines/clio/endpoints.py). Read one of its tables "
-            f"instead: {', '.join(sorted(RAW_TABLES))}."
+            f"The SQL model {_display(model.path)} reads {schema}.{table}, which is not a table "
+            f"of the endpoint catalog ({where}). Read one of its tables instead: "
+            f"{', '.join(sorted(catalog))}."
         )
-    return raw_relation(table, raw.get(table))
+    return raw_relation(table, raw.get(f"{schema}.{table}"), schema)
 
 
 def _raw_columns(cur: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+    """Columns of every raw table, by `schema.table`."""
     rows = cur.execute(
-        "select table_name, column_name, data_type from information_schema.columns "
-        "where table_schema = 'clio' and table_catalog = current_database()"
+        "select table_schema, table_name, column_name, data_type from information_schema.columns "
+        "where table_schema in ('clio', 'grow') and table_catalog = current_database()"
     ).fetchall()
     tables: dict[str, dict[str, str]] = {}
-    for table, column, kind in rows:
-        tables.setdefault(table.lower(), {})[column] = kind
+    for schema, table, column, kind in rows:
+        tables.setdefault(f"{schema}.{table.lower()}", {})[column] = kind
     return tables
 
 

@@ -19,7 +19,7 @@ import duckdb
 from pipelines.errors import ConfigError
 
 AgingBasis = Literal["due_date", "issue_date"]
-AGING_BASES: tuple[str, ...] = ("due_date", "issue_date")
+AGING_BASES: tuple[AgingBasis, ...] = ("due_date", "issue_date")
 
 
 @dataclass(frozen=True)
@@ -94,9 +94,10 @@ def _check_timezone(name: str) -> str:
 
 
 def _check_basis(basis: str) -> AgingBasis:
-    if basis not in AGING_BASES:
-        raise ConfigError(
-            f"reports.aging_basis is {basis!r}. Use due_date (the default: days past the "
-            "due date, as Clio's AR aging) or issue_date (days since the bill was issued)."
-        )
-    return basis  # type: ignore[return-value]
+    for known in AGING_BASES:
+        if basis == known:
+            return known
+    raise ConfigError(
+        f"reports.aging_basis is {basis!r}. Use due_date (the default: days past the "
+        "due date, as Clio's AR aging) or issue_date (days since the bill was issued)."
+    )

@@ -9,7 +9,7 @@ CSV and JSON never pass through here: they keep every column under its machine n
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -121,17 +121,18 @@ def cell(value: Any, kind: Kind) -> str:
     return str(value).replace("_", " ") if kind == "label" else str(value)
 
 
-def _sections(rows: Sequence[tuple[Any, ...]], at: int | None) -> dict[str, list[tuple]]:
+def _sections(rows: Sequence[tuple[Any, ...]], at: int | None) -> dict[str, list[tuple[Any, ...]]]:
     """Rows by section value (sorted; the rows keep their order within a section)."""
     if at is None:
         return {"": list(rows)}
-    parts: dict[str, list[tuple]] = {}
+    parts: dict[str, list[tuple[Any, ...]]] = {}
     for row in rows:
         parts.setdefault(row[at] or "", []).append(row)
     return {key: parts[key] for key in sorted(parts)} or {"": []}
 
 
-def _total_row(rows: list[tuple], wanted: list[Column], index: dict[str, int]) -> list[str] | None:
+def _total_row(rows: list[tuple[Any, ...]], wanted: list[Column],
+               index: dict[str, int]) -> list[str] | None:
     if not rows or not any(c.total for c in wanted):
         return None
     total = [""] * len(wanted)
@@ -158,7 +159,7 @@ def _fit(
         full = natural(i, with_totals)
         return min(full, text_min) if wanted[i].kind == "text" else full
 
-    def needed(shown: list[int], with_totals: bool, measure) -> int:  # type: ignore[no-untyped-def]
+    def needed(shown: list[int], with_totals: bool, measure: Callable[[int, bool], int]) -> int:
         return sum(measure(i, with_totals) for i in shown) + GAP * (len(shown) - 1)
 
     shown = list(range(len(wanted)))

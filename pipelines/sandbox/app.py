@@ -13,6 +13,9 @@ from pipelines.sandbox import api, control, oauth
 from pipelines.sandbox.config import SandboxConfig
 from pipelines.sandbox.errors import ApiError, OAuthError
 from pipelines.sandbox.firm import Firm
+from pipelines.sandbox.grow import api as grow_api
+from pipelines.sandbox.grow import control as grow_control
+from pipelines.sandbox.grow import oauth as grow_oauth
 from pipelines.sandbox.middleware import SandboxMiddleware
 from pipelines.sandbox.state import SandboxState
 
@@ -43,6 +46,9 @@ def create_app(config: SandboxConfig | None = None, firm: Firm | None = None) ->
         *oauth.routes,
         *control.routes,
         Route("/api/v4/{path:path}", api.handle, methods=_METHODS),
+        *grow_oauth.routes,
+        *grow_control.routes,
+        Route("/grow/{path:path}", grow_api.handle, methods=_METHODS),
     ]
     app = Starlette(
         routes=routes,

@@ -116,7 +116,7 @@ def _settle_state(bill: dict, last_allocation: int | None) -> None:
     if bill.get("state") in _ISSUED:
         settled = to_cents(bill["balance"]) <= 0 and last_allocation is not None
         bill["state"] = "paid" if settled else "awaiting_payment"
-    paid = bill.get("state") == "paid" and last_allocation is not None
-    bill["paid_at"] = stamp_text(last_allocation) if paid else None
-    bill["available_state_transitions"] = list(STATE_TRANSITIONS.get(bill.get("state"), ()))
+    paid = bill.get("state") == "paid"
+    bill["paid_at"] = stamp_text(last_allocation) if paid and last_allocation is not None else None
+    bill["available_state_transitions"] = list(STATE_TRANSITIONS.get(bill.get("state") or "", ()))
     bill["can_update"] = bill.get("state") in ("draft", "awaiting_approval", "awaiting_payment")

@@ -34,6 +34,7 @@ from pipelines.sandbox.custom_values import PARENT_OF_TABLE, draw, set_value, va
 from pipelines.sandbox.directory import CURRENCIES, at
 from pipelines.sandbox.firm import FirmRuleError
 from pipelines.sandbox.money import to_cents, to_number
+from pipelines.sandbox.shapes import ref_id
 
 if TYPE_CHECKING:
     from pipelines.sandbox.firm import Firm
@@ -49,6 +50,7 @@ class CaseworkLife:
         self.firm = firm
         self.rng = random.Random(f"casework:{firm.seed}")
         self._payments = 20_000_000  # Payment ids apart from the generator's and billing life's
+        self._open_by_matter: dict[int, list[dict]] | None = None  # rebuilt after each day
 
     # ----- hooks the billing life calls -------------------------------------------------
 
@@ -82,7 +84,7 @@ class CaseworkLife:
             descriptions = self.firm.records("activity_descriptions")
             if descriptions and rng.random() < 0.7:
                 links["activity_description"] = casework.who(rng.choice(descriptions))
-            tasks = [t for t in self._open_tasks() if (t["matter"] or {}).get("id") == matter["id"]]
+            tasks = self._tasks_of(matter["id"])
             if tasks and rng.random() < 0.25:
                 links["task"] = {"id": rng.choice(tasks)["id"]}
         else:
@@ -93,7 +95,7 @@ class CaseworkLife:
 
     def logged(self, activity: dict) -> None:
         """A new time entry names its task: the task's time entries follow."""
-        task = self.firm.tables["tasks"].get((activity.get("task") or {}).get("id"))
+        task = self.firm.tables["tasks"].get(ref_id(activity.get("task")))
         if task is not None:
             task["time_entries"] = [*(task["time_entries"] or ()), {"id": activity["id"]}]
             task["time_entries_count"] = len(task["time_entries"])
@@ -101,7 +103,20 @@ class CaseworkLife:
 
     # ----- a day -------------------------------------------------------------------------
 
+    def _tasks_of(self, matter_id: int) -> list[dict]:
+        """Open tasks of a matter as the day began (time is logged against those)."""
+        if self._open_by_matter is None:
+            self._open_by_matter = {}
+            for task in self._open_tasks():
+                if task["matter"]:
+                    self._open_by_matter.setdefault(task["matter"]["id"], []).append(task)
+        return [t for t in self._open_by_matter.get(matter_id, ()) if t["id"] in self.firm.tables["tasks"]]
+
     def live(self, day: int) -> None:
+        self._live(day)
+        self._open_by_matter = None
+
+    def _live(self, day: int) -> None:
         firm = self.firm
         size = max(len(firm.tables["bills"]), 30) / 730
         self._tasks(day, size)
@@ -147,7 +162,7 @@ class CaseworkLife:
     def _delete_task(self, task: dict) -> None:
         firm = self.firm
         firm.delete("tasks", task["id"])
-        matter = firm.tables["matters"].get((task["matter"] or {}).get("id"))
+        matter = firm.tables["matters"].get(ref_id(task["matter"]))
         if matter is not None and not any(
             (t["matter"] or {}).get("id") == matter["id"] for t in firm.records("tasks")
         ):
@@ -192,8 +207,9 @@ class CaseworkLife:
         rng = self.rng
         for _ in range(_count(rng, max(size * 0.3, 0.2))):
             self._deposit(account, day)
+        payable = self._payable(account)
         for _ in range(_count(rng, max(size * 0.2, 0.15))):
-            self._pay_from_trust(account, day)
+            self._pay_from_trust(account, day, payable)
         if rng.random() < 0.15:
             self._refund(account, day)
 
@@ -211,10 +227,9 @@ class CaseworkLife:
         self._transaction(account, matter, day, funds_in=cents, source="Deposit",
                           description=f"Retainer deposit: {matter['display_number']}")  # fmt: skip
 
-    def _pay_from_trust(self, account: dict, day: int) -> None:
-        """An unpaid USD bill of one matter paid in full from that matter's trust money."""
-        firm, rng = self.firm, self.rng
-        payable = []
+    def _payable(self, account: dict) -> list[tuple[dict, dict]]:
+        """Unpaid single-matter USD bills whose matter holds their balance in trust."""
+        firm, payable = self.firm, []
         for bill in firm.records("bills"):
             if (bill["state"] != "awaiting_payment" or bill["kind"] != "revenue_kind"
                     or len(bill["matters"] or ()) != 1 or (bill["currency"] or {}).get("code") != "USD"):  # fmt: skip
@@ -222,6 +237,13 @@ class CaseworkLife:
             matter = firm.tables["matters"].get(bill["matters"][0]["id"])
             if matter and 0 < to_cents(bill["balance"]) <= trust.balance_cents(matter, account["id"]):
                 payable.append((bill, matter))
+        return payable
+
+    def _pay_from_trust(self, account: dict, day: int, payable: list[tuple[dict, dict]]) -> None:
+        """An unpaid USD bill of one matter paid in full from that matter's trust money."""
+        firm, rng = self.firm, self.rng
+        payable[:] = [(b, m) for b, m in payable  # what an earlier payment today left payable
+                      if b["state"] == "awaiting_payment" and to_cents(b["balance"]) <= trust.balance_cents(m, account["id"])]  # fmt: skip
         if not payable:
             return
         bill, matter = rng.choice(payable)
@@ -270,8 +292,9 @@ class CaseworkLife:
         firm, rng = self.firm, self.rng
         instant = instant if instant is not None else at(rng, day)
         balance = to_cents(account["balance"]) + funds_in - funds_out
-        account.update(balance=to_number(balance), bank_transactions_count=account["bank_transactions_count"] + 1)
-        code = account["currency"]
+        count = (account.get("bank_transactions_count") or 0) + 1  # a hand-built bank may not say
+        account.update(balance=to_number(balance), bank_transactions_count=count)
+        code = account.get("currency") or "USD"
         tx = firm.create("bank_transactions", {
             "type": "BankTransaction", "bank_account_id": account["id"], "source": source,
             "confirmation": f"CNF-{rng.randrange(10**6, 10**7)}", "date": day_text(day),
@@ -294,7 +317,7 @@ class CaseworkLife:
         matters, users = self._open_matters(), firm.records("users")
         for _ in range(_count(rng, max(size, 0.5)) if matters and users else 0):
             matter = rng.choice(matters)
-            owner = firm.tables["users"].get((matter["responsible_attorney"] or {}).get("id")) or rng.choice(users)
+            owner = firm.tables["users"].get(ref_id(matter["responsible_attorney"])) or rng.choice(users)
             if owner.get("default_calendar_id") is None:
                 continue
             client = firm.tables["contacts"].get(matter["client_id"])
@@ -339,7 +362,7 @@ class CaseworkLife:
         matters, users = self._open_matters(), firm.records("users")
         for _ in range(_count(rng, max(size * 1.2, 0.5)) if matters and users else 0):
             matter = rng.choice(matters)
-            user = firm.tables["users"].get((matter["responsible_attorney"] or {}).get("id")) or rng.choice(users)
+            user = firm.tables["users"].get(ref_id(matter["responsible_attorney"])) or rng.choice(users)
             instant = at(rng, day)
             client = firm.tables["contacts"].get(matter["client_id"])
             firm.create("communications", casework.communication(rng, matter, user, client, instant), at=instant)

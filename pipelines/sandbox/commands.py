@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines.errors import ConfigError
 
+if TYPE_CHECKING:
+    from pipelines.sandbox.grow.options import GrowOptions
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `sandbox serve`."""
     sandbox = subparsers.add_parser("sandbox", help="the local Clio emulator")
     verbs = sandbox.add_subparsers(dest="sandbox_command", metavar="COMMAND", required=True)
@@ -17,8 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "serve",
         help="serve a seeded firm as Clio Manage v4 on loopback",
         description="Serve a seeded, faithful Clio Manage v4 emulator (API at /api/v4, "
-        "OAuth at /oauth, control API at /_sandbox). Prints the base URL and the "
-        "environment block the pipeline needs.",
+        "OAuth at /oauth, control API at /_sandbox) with Clio Grow beside it (API at /grow, "
+        "Platform OAuth at /platform/oauth). Prints the base URL and the environment block "
+        "the pipeline needs.",
     )
     serve.add_argument("--port", type=int, default=8750)
     serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback)")
@@ -26,6 +31,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.add_argument("--scale", choices=("tiny", "small", "large"), default="small")
     serve.add_argument("--region", choices=("us", "eu", "ca", "au"), default="us")
     serve.add_argument("--api", choices=("manage", "platform"), default="manage")
+    serve.add_argument(
+        "--custom-field-edits",
+        choices=("touch", "silent"),
+        default="touch",
+        help="whether editing a custom field value moves its matter's or contact's "
+        "updated_at (touch, default) or only the value's own (silent); Clio does not say",
+    )
     serve.add_argument(
         "--rate-limit",
         type=int,
@@ -64,11 +76,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         '{"now": ISO timestamp, "records": {endpoint: [records]}}',
     )
     serve.add_argument(
-        "--custom-field-edits",
-        choices=("touch", "silent"),
-        default="touch",
-        help="whether editing a custom field value moves its matter's or contact's "
-        "updated_at (touch, default) or only the value's own (silent); Clio does not say",
+        "--grow-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a setting of the Grow API (docs/sandbox.md, 'Clio Grow'), e.g. end_of_list=null, "
+        "timestamps=offset, rate_limit=3/1 or off, page_size=50; repeatable",
     )
     serve.set_defaults(handler=serve_command)
 
@@ -98,6 +111,29 @@ def env_block(
         "SOURCES__CLIO__CREDENTIALS__REFRESH_TOKEN": refresh_token,
     }
     return "\n".join(f"export {key}={value}" for key, value in values.items())
+
+
+def grow_env_block(base_url: str, region: str, client_id: str, client_secret: str,
+                   refresh_token: str) -> str:
+    """Shell lines pointing the Grow source at this sandbox."""
+    values = {
+        "SOURCES__GROW__BASE_URL": base_url,
+        "SOURCES__GROW__REGION": region,
+        "SOURCES__GROW__CREDENTIALS__CLIENT_ID": client_id,
+        "SOURCES__GROW__CREDENTIALS__CLIENT_SECRET": client_secret,
+        "SOURCES__GROW__CREDENTIALS__REFRESH_TOKEN": refresh_token,
+    }
+    return "\n".join(f"export {key}={value}" for key, value in values.items())
+
+
+def grow_options(pairs: list[str]) -> GrowOptions:
+    """The Grow settings of `--grow-option KEY=VALUE` flags; ConfigError when unusable."""
+    from pipelines.sandbox.grow.options import GrowOptions, parse_option
+
+    try:
+        return GrowOptions(**dict(parse_option(pair) for pair in pairs))
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"--grow-option: {exc}. See docs/sandbox.md ('Clio Grow').") from None
 
 
 def load_fixture(path: Path) -> tuple[dict, str | None]:
@@ -144,11 +180,12 @@ def serve_command(args: argparse.Namespace) -> int:
         scale=args.scale,
         region=args.region,
         api=args.api,
+        custom_field_edits=args.custom_field_edits,
         rate_limit=rate_limit(args.api, args.rate_limit, args.rate_window),
         token_lifetime=lifetime,
         allow_http_webhooks=args.allow_http_webhooks,
         webhook_time_scale=args.webhook_time_scale,
-        custom_field_edits=args.custom_field_edits,
+        grow=grow_options(args.grow_option),
     )
     started = time.perf_counter()
     try:
@@ -167,7 +204,8 @@ def serve_command(args: argparse.Namespace) -> int:
         f"Clio sandbox ({args.scale}, seed {args.seed}, {args.region}, {args.api}) built in "
         f"{time.perf_counter() - started:.1f} s: {counts}"
     )
-    print(f"Serving at {base_url}  (API {base_url}/api/v4, control {base_url}/_sandbox)\n")
+    print(f"Serving at {base_url}  (API {base_url}/api/v4, Grow {base_url}/grow, "
+          f"control {base_url}/_sandbox)\n")
     print(
         env_block(
             base_url,
@@ -178,6 +216,10 @@ def serve_command(args: argparse.Namespace) -> int:
             pair["refresh_token"],
         )
     )
+    grow = state.grow
+    grow_pair = grow.tokens.authorize(grow.options.client_id, "platform", None)
+    print(grow_env_block(base_url, config.region, grow.options.client_id,
+                         grow.options.client_secret, grow_pair["refresh_token"]))
     print(flush=True)
     try:
         uvicorn.Server(uvicorn_config(app, args.port, args.host, "info")).run()

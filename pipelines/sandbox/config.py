@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
+
+from pipelines.sandbox.grow.options import GrowOptions
 
 Region = Literal["us", "eu", "ca", "au"]
 Api = Literal["manage", "platform"]
@@ -29,10 +31,11 @@ class SandboxConfig:
     token_lifetime: int = 3600  # seconds an access token lives
     allow_http_webhooks: bool = False  # accept http:// webhook URLs on loopback hosts
     webhook_time_scale: float = 1.0  # multiplies retry delays (tests: 0.001)
-    fixture: dict | None = None  # Firm.from_records input instead of a generated firm
-    fixture_now: str = "2026-11-20T17:00:00-05:00"
     # Editing a custom field value moves its parent's updated_at ("touch") or not ("silent")
     custom_field_edits: CustomFieldEdits = "touch"
+    fixture: dict | None = None  # Firm.from_records input instead of a generated firm
+    fixture_now: str = "2026-11-20T17:00:00-05:00"
+    grow: GrowOptions = field(default_factory=GrowOptions)  # Clio Grow beside Manage
 
     def __post_init__(self) -> None:
         if self.region not in REGIONS:

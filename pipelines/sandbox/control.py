@@ -93,14 +93,16 @@ async def advance(request: Request) -> Response:
     body = await read_json(request)
     state = _state(request)
     days = int(body.get("days", 1))
-    counts = _schedule(state, body, lambda: state.firm.advance(days))
+    counts = _schedule(state, body, lambda: {**state.firm.advance(days),
+                                             **state.grow.world.take_tally()})
     return json_response(counts if counts is not None else {"scheduled": True})
 
 
 async def edit(request: Request) -> Response:
     body = await read_json(request)
     state = _state(request)
-    endpoint, record_id = body.get("endpoint"), _int(body.get("id"))
+    endpoint: Any = body.get("endpoint")  # as sent: the firm answers 404 for an unknown one
+    record_id = _int(body.get("id"))
     record = _schedule(
         state, body, lambda: state.firm.edit(endpoint, record_id, body.get("changes"))
     )
@@ -110,8 +112,9 @@ async def edit(request: Request) -> Response:
 async def delete(request: Request) -> Response:
     body = await read_json(request)
     state = _state(request)
+    endpoint: Any = body.get("endpoint")  # as sent: the firm answers 404 for an unknown one
     record_id = _int(body.get("id"))
-    _firm_call(lambda: state.firm.delete(body.get("endpoint"), record_id))
+    _firm_call(lambda: state.firm.delete(endpoint, record_id))
     return json_response({})
 
 
@@ -119,11 +122,12 @@ async def custom_field_value(request: Request) -> Response:
     body = await read_json(request)
     state = _state(request)
     parent_id, field_id = _int(body.get("id")), _int(body.get("custom_field_id"))
+    table: Any = body.get("endpoint")  # as sent: the firm refuses an unknown one
     record = _schedule(
         state,
         body,
         lambda: custom_values.set_value(
-            state.firm, body.get("endpoint"), parent_id, field_id, body.get("value")
+            state.firm, table, parent_id, field_id, body.get("value")
         ),
     )
     return json_response(record if record is not None else {"scheduled": True})

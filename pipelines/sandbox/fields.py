@@ -21,7 +21,7 @@ from pipelines.sandbox.errors import bad_request
 
 DEFAULT_ATTRIBUTES = ("id", "etag")
 
-Lookup = Callable[[str, int], dict | None]  # (table, id) -> live record or None
+Lookup = Callable[[str, int | None], dict | None]  # (table, id) -> live record or None
 Projector = Callable[[dict], dict]
 
 

@@ -16,6 +16,7 @@ import bisect
 import gc
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipelines.sandbox import billing, names
 from pipelines.sandbox.clock import DAY, day_of, day_text, etag, parse_instant, stamp_text
@@ -167,7 +168,7 @@ class _Builder:
         attorney = self._user(first["responsible_attorney"]["id"])
         issued = plan.state not in ("draft", "awaiting_approval", "deleted")
         sent = at(rng, placement.issue_day) if issued and rng.random() < 0.8 else None
-        bill = {
+        bill: dict[str, Any] = {
             "id": bill_id, "number": str(bill_id), "issued_at": day_text(placement.issue_day),
             "due_at": day_text(placement.issue_day + placement.terms),
             "subject": f"Legal services: {first['description']}",
@@ -414,7 +415,8 @@ class _Builder:
         instants = None
         if created is not None:
             instants = (created, max(created, updated or created))
-            row["created_at"], row["updated_at"] = stamp_text(instants[0]), stamp_text(instants[1])
+            row["created_at"] = stamp_text(created)
+            row["updated_at"] = row["created_at"] if instants[1] == created else stamp_text(instants[1])
         row["etag"] = etag(self.firm.seed, endpoint, row["id"], 0)
         self.firm.load(endpoint, _complete(endpoint, row), instants)
 

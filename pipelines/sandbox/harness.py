@@ -24,7 +24,8 @@ import uvicorn
 
 from pipelines.errors import ClioSyncError
 from pipelines.sandbox.app import create_app
-from pipelines.sandbox.config import SandboxConfig
+from pipelines.sandbox.config import Api, Region, SandboxConfig, Scale
+from pipelines.sandbox.grow.harness import GrowControl
 
 
 class SandboxError(ClioSyncError):
@@ -125,6 +126,11 @@ class SandboxServer:
     def reset(self) -> None:
         self._call("POST", "reset")
 
+    @property
+    def grow(self) -> GrowControl:
+        """The Grow side of the control API (`/_sandbox/grow/...`)."""
+        return GrowControl(self)
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -156,10 +162,10 @@ def uvicorn_config(
 
 @contextmanager
 def serve_sandbox(
-    scale: str = "tiny",
+    scale: Scale = "tiny",
     seed: int = 7,
-    region: str = "us",
-    api: str = "manage",
+    region: Region = "us",
+    api: Api = "manage",
     rate_limit: tuple[int, float] | None = None,
     token_lifetime: int = 3600,
     allow_http_webhooks: bool = True,
@@ -173,7 +179,7 @@ def serve_sandbox(
         scale=scale,
         region=region,
         api=api,
-        rate_limit=rate_limit,  # type: ignore[arg-type]
+        rate_limit=rate_limit,
         token_lifetime=token_lifetime,
         allow_http_webhooks=allow_http_webhooks,
         webhook_time_scale=webhook_time_scale,

@@ -42,6 +42,8 @@ class FirmLife:
         first = day_of(self.firm.now_instant()) + 1
         for day in range(first, first + days):
             self._live(day)
+            for hook in self.firm.day_hooks:  # Grow's intake follows the firm's day
+                hook(day)
             self.firm.tick(day_start(day) + _WORKDAY_END)
 
     # ----- one day ---------------------------------------------------------------
@@ -113,7 +115,7 @@ class FirmLife:
             "contingency_fee": False, "non_billable": False, "non_billable_total": 0.0,
             "no_charge": False, "tax_setting": "no_tax", "currency": _currency_of(matter),
             "matter": ref(matter, "display_number"), "user": ref(user, "name"), "bill": None,
-            **self.casework.links(matter, fields["type"]),
+            **self.casework.links(matter, str(fields["type"])),
         }, at=at(rng, day))  # fmt: skip
         self.casework.logged(activity)
 
@@ -135,7 +137,7 @@ class FirmLife:
         if matter is None:
             return
         client = firm.tables["contacts"][matter["client_id"]]
-        attorney = firm.tables["users"].get((matter["responsible_attorney"] or {}).get("id"))
+        attorney = firm.tables["users"].get((matter["responsible_attorney"] or {}).get("id") or 0)
         attorney = attorney or self.dir.attorneys[0]
         state = "draft" if rng.random() < 0.15 else "awaiting_payment"
         bill_id = firm.next_id("bills")
@@ -186,7 +188,7 @@ class FirmLife:
                 continue
             bill.update(state="awaiting_payment", issued_at=day_text(day), due_at=day_text(day + 30))
             for item in firm.children("line_items", bill["id"]):
-                activity = firm.tables["activities"].get((item["activity"] or {}).get("id"))
+                activity = firm.tables["activities"].get((item["activity"] or {}).get("id") or 0)
                 if activity is not None:
                     activity["billed"] = True
                     firm.touch("activities", activity, at=at(self.rng, day))
@@ -232,12 +234,12 @@ class FirmLife:
             self._payments += 1
             parent = {"id": self._payments, "type": "Payment"}
         code = bill["currency"]["code"]
+        # where a payment is deposited: none for a credit (a hand-built firm may have no bank)
         account = next(
             (a for a in firm.tables["bank_accounts"].values()
-             if a["type"] == "Operating" and a["currency"] == code),
+             if parent_type == "Payment" and a["type"] == "Operating" and a["currency"] == code),
             None,
         )  # fmt: skip
-        deposit = parent_type == "Payment" and account is not None  # a hand-built firm may have no bank
         first = None
         for matter_id, share in shares.items():
             if share <= 0:
@@ -249,10 +251,10 @@ class FirmLife:
                 "payment_type": rng.choice(("Check", "EFT", "Credit Card")) if parent_type == "Payment" else None,
                 "bill": {"id": bill["id"], "number": bill["number"]}, "matter": {"id": matter_id},
                 "contact": dict(bill["client"]), "parent": parent,
-                "destination_bank_account": {"id": account["id"]} if deposit else None,
+                "destination_bank_account": {"id": account["id"]} if account is not None else None,
             }, at=instant)  # fmt: skip
             first = first or allocation
-        if deposit and first is not None:
+        if account is not None and first is not None:
             balance = to_cents(account["balance"]) + cents
             account.update(balance=to_number(balance), bank_transactions_count=account["bank_transactions_count"] + 1)
             firm.create("bank_transactions", {

@@ -17,12 +17,14 @@ from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pipelines.sandbox.errors import ApiError
+from pipelines.sandbox.grow.errors import fault_response as grow_fault_response
 
 if TYPE_CHECKING:
     from pipelines.sandbox.faults import Fault
     from pipelines.sandbox.state import SandboxState
 
-FAULTABLE = ("/api/v4/", "/oauth/")
+FAULTABLE = ("/api/v4/", "/oauth/", "/grow/", "/platform/oauth/")
+GROW = "/grow/"  # Grow answers faults in its own shapes
 _ERROR_TYPES = {"500": "InternalServerError", "502": "BadGateway", "503": "ServiceUnavailable"}
 
 
@@ -72,6 +74,8 @@ class SandboxMiddleware:
         elif fault.kind == "slow":
             await asyncio.sleep(fault.delay)
             await self.app(scope, receive, send)
+        elif scope["path"].startswith(GROW) and fault.kind in ("429", "empty", *_ERROR_TYPES):
+            await grow_fault_response(fault.kind)(scope, receive, send)
         elif fault.kind in ("429", *_ERROR_TYPES):
             await self._error(scope, receive, send, fault)
         elif fault.kind == "empty":

@@ -10,6 +10,7 @@ firm's founding instant) and before `today`.
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from pipelines.sandbox import names
 from pipelines.sandbox.clock import day_start, etag, stamp_text
@@ -111,7 +112,7 @@ def _who(user: dict) -> dict:
 
 
 def _stages(stamp: _Stamps, areas: list[dict]) -> list[dict]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for area in areas:
         for order, name in enumerate(names.MATTER_STAGES, start=1):
             at = stamp()
@@ -121,7 +122,7 @@ def _stages(stamp: _Stamps, areas: list[dict]) -> list[dict]:
 
 
 def _task_types(stamp: _Stamps, retired: int) -> list[dict]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, deleted in names.TASK_TYPES:
         at = stamp()
         rows.append({"id": len(rows) + 1, "name": name, "created_at": at,
@@ -131,7 +132,7 @@ def _task_types(stamp: _Stamps, retired: int) -> list[dict]:
 
 
 def _descriptions(stamp: _Stamps, firm_group: dict) -> list[dict]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, category, flat in names.ACTIVITY_DESCRIPTIONS:
         at = stamp()
         rows.append({
@@ -148,7 +149,7 @@ def _descriptions(stamp: _Stamps, firm_group: dict) -> list[dict]:
 
 
 def _categories(stamp: _Stamps, firm_group: dict) -> list[dict]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, rate, entry_type in names.EXPENSE_CATEGORIES:
         at = stamp()
         rows.append({
@@ -164,7 +165,7 @@ def _rates(
     rng: random.Random, stamp: _Stamps, users: list[dict], groups: list[dict], clients: list[dict]
 ) -> list[dict]:
     """Each user's default hourly rate, and negotiated rates for a few clients."""
-    rows = []
+    rows: list[dict[str, Any]] = []
     for user in users:
         at = stamp()
         rows.append({"id": len(rows) + 1, "rate": user["rate"], "flat_rate": False, "created_at": at,
@@ -182,7 +183,7 @@ def _rates(
 
 
 def _custom_fields(stamp: _Stamps, retired: int, option_retired: int) -> list[dict]:
-    rows = []
+    rows: list[dict[str, Any]] = []
     options = 0
     order = {"Matter": 0, "Contact": 0}
     for name, parent, kind, required, deleted in CUSTOM_FIELDS:
@@ -209,7 +210,7 @@ def _custom_fields(stamp: _Stamps, retired: int, option_retired: int) -> list[di
 
 def _field_sets(stamp: _Stamps, fields: list[dict]) -> list[dict]:
     by_name = {f["name"]: f for f in fields}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for name, parent, members in FIELD_SETS:
         at = stamp()
         rows.append({

@@ -11,6 +11,7 @@ from typing import Any
 from pipelines.sandbox.config import SandboxConfig
 from pipelines.sandbox.faults import FaultPlan
 from pipelines.sandbox.firm import Firm, RecordNotFound
+from pipelines.sandbox.grow.service import GrowService
 from pipelines.sandbox.ratelimit import RateLimiter
 from pipelines.sandbox.tokens import TokenRegistry
 from pipelines.sandbox.webhooks import WebhookService
@@ -65,6 +66,7 @@ class SandboxState:
         self.scheduled: list[Scheduled] = []
         self.codes: dict[str, dict] = {}  # authorization codes -> their request
         self.webhooks = WebhookService(self)
+        self.grow = GrowService(config.grow, config.region, self.firm)
 
     def lookup(self, table: str, record_id: Any) -> dict | None:
         """A live record or None (used to serve nested subfields)."""
@@ -92,6 +94,7 @@ class SandboxState:
         self.webhooks.stop()
         self.firm = build_firm(self.config)
         self.webhooks = WebhookService(self)
+        self.grow.reset(self.firm)
         limit, window = self.config.rate_limit or (None, 60.0)
         self.limiter.configure(limit, window)
         self.faults.clear()

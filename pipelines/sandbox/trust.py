@@ -20,6 +20,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from pipelines.sandbox.money import to_cents, to_number
+from pipelines.sandbox.shapes import field_of, ref_id
 
 if TYPE_CHECKING:
     from pipelines.sandbox.firm import Firm
@@ -85,12 +86,12 @@ def balance_cents(record: dict, account_id: int | None = None) -> int:
 def apply(firm: Firm, tx: dict, at: int | None = None) -> None:
     """Follow a new trust transaction on its matter's and client's `account_balances`
     (both touched). A transaction on another account changes nothing here."""
-    account = trust_accounts(firm).get(tx.get("bank_account_id"))
+    account = trust_accounts(firm).get(field_of(tx, "bank_account_id"))
     if account is None:
         return
     cents = to_cents(tx["amount"])
     for table, relation in PARENTS:
-        record = firm.tables[table].get((tx.get(relation) or {}).get("id"))
+        record = firm.tables[table].get(ref_id(tx.get(relation)))
         if record is None:
             continue
         per_account = {e["id"]: to_cents(e["balance"]) for e in record.get("account_balances") or ()}

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from pipelines.sandbox import trust
 from pipelines.sandbox.money import to_cents, to_number
+from pipelines.sandbox.shapes import field_of
 
 if TYPE_CHECKING:
     from pipelines.sandbox.firm import Firm
@@ -65,7 +66,7 @@ def billable_matters(firm: Firm) -> list[dict]:
         if matter is None:
             continue
         currency = matter.get("currency") or {"id": 1, "code": "USD"}
-        client = contacts.get(matter.get("client_id")) or matter.get("client") or {}
+        client = contacts.get(field_of(matter, "client_id")) or matter.get("client") or {}
         rows.append({
             "currency_code": currency.get("code"), "currency_id": currency.get("id"),
             "id": matter_id, "unbilled_hours": round(seconds[matter_id] / 3600, 2),

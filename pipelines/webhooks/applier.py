@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 class ApplyReport:
     """What a pass did: outcomes counted, and the lag of each applied event (seconds)."""
 
-    outcomes: Counter = field(default_factory=Counter)
+    outcomes: Counter[str] = field(default_factory=Counter)
     lags: list[float] = field(default_factory=list)
     batches: int = 0
     deferred: int = 0  # events left queued because Clio could not be asked about them
@@ -66,10 +66,12 @@ class ApplyReport:
 
 def apply_pending(db: Path, inbox_conn: sqlite3.Connection, fetch: Fetch,
                   batch_size: int = DEFAULT_BATCH, max_batches: int | None = None,
-                  lock_timeout: float = warehouse.DEFAULT_LOCK_TIMEOUT) -> ApplyReport:
-    """Apply queued events until the queue is empty (or `max_batches` were applied)."""
+                  lock_timeout: float = warehouse.DEFAULT_LOCK_TIMEOUT,
+                  publish: bool = True) -> ApplyReport:
+    """Apply queued events until the queue is empty (or `max_batches` were applied);
+    `publish=False` leaves publishing the read snapshot to the caller (`follow`)."""
     report = ApplyReport()
-    with warehouse.writer_lock(db, "webhooks apply", timeout=lock_timeout):
+    with warehouse.writer_lock(db, "webhooks apply", timeout=lock_timeout, publish=publish):
         inbox.release_claims(inbox_conn)  # claims of a dead applier: we hold the lock now
         # A fresh dlt pipeline under each hold of the lock: a `run` in between may have
         # changed its schema and state on disk, which a kept pipeline would not see.
@@ -145,8 +147,9 @@ def _defer(plan: planner.Plan, exc: ClioSyncError) -> set[int]:
     return seqs
 
 
-def _known_state(con: duckdb.DuckDBPyConnection,
-                 changes: list[Change]) -> tuple[dict, set]:
+def _known_state(
+    con: duckdb.DuckDBPyConnection, changes: list[Change],
+) -> tuple[dict[planner.Key, planner.Version], set[planner.Key]]:
     stored: dict[planner.Key, planner.Version] = {}
     tombstones: set[planner.Key] = set()
     for table in {c.table for c in changes}:

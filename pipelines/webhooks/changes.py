@@ -25,7 +25,7 @@ class Change:
     table: str
     record_id: int | str  # as the table's `id` holds it (strings for calendar entries)
     event: str  # created | updated | deleted (matters also matter_opened, ...)
-    data: dict
+    data: dict[str, Any]
     etag: str | None
     updated_at: int | None  # microseconds since the epoch, comparable with DuckDB's epoch_us
     received_at: float

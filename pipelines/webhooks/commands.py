@@ -25,7 +25,7 @@ ALL_MODELS = "bill,matter,contact,activity,task,calendar_entry,communication"
 log = logging.getLogger(__name__)
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add `webhooks` (with its subcommands) and `serve`."""
     hooks = subparsers.add_parser("webhooks", help="receive and apply Clio webhook events",
                                   description="Receive Clio webhook events and apply them "

@@ -8,32 +8,36 @@ in state `deleted` or `void` (which the plain index hides).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pipelines.clio import values
 from pipelines.clio.endpoints import BY_TABLE
+
+if TYPE_CHECKING:
+    from pipelines.clio.client import Page
 
 IDS_PER_REQUEST = 100  # keeps the query string short; Clio's page limit is 200
 
 
 class PagingClient(Protocol):
-    def iter_pages(self, path: str, params: dict, resource: str) -> Iterable: ...
+    def iter_pages(self, path: str, params: dict[str, Any], *, resource: str) -> Iterable[Page]: ...
 
 
 RecordId = int | str
-Fetch = Callable[[str, set[RecordId]], dict[RecordId, dict]]
+Fetch = Callable[[str, set[RecordId]], dict[RecordId, dict[str, Any]]]
 
 
-def fetch_records(client: PagingClient, table: str, ids: set[RecordId]) -> dict[RecordId, dict]:
+def fetch_records(client: PagingClient, table: str, ids: set[RecordId]) -> dict[RecordId, dict[str, Any]]:
     """The records among `ids` that Clio still has, by id (typed as the table keeps it),
     with the catalog's fields."""
     endpoint = BY_TABLE[table]
-    found: dict[RecordId, dict] = {}
+    found: dict[RecordId, dict[str, Any]] = {}
     for filters in ({}, *endpoint.extra_filters):
         missing = sorted(ids - found.keys())
         for start in range(0, len(missing), IDS_PER_REQUEST):
             chunk = missing[start : start + IDS_PER_REQUEST]
-            params: dict = {"ids[]": chunk, "fields": endpoint.fields, "limit": len(chunk)}
+            params: dict[str, Any] = {"ids[]": chunk, "fields": endpoint.fields,
+                                      "limit": len(chunk)}
             params.update(filters)
             for page in client.iter_pages(endpoint.path, params, resource=table):
                 found.update((values.scalar(endpoint.id_kind, r["id"]), r) for r in page.records)
@@ -47,7 +51,7 @@ class ApiFetcher:
         self._settings_factory = settings_factory
         self._client: Any = None
 
-    def __call__(self, table: str, ids: set[RecordId]) -> dict[RecordId, dict]:
+    def __call__(self, table: str, ids: set[RecordId]) -> dict[RecordId, dict[str, Any]]:
         if self._client is None:
             from pipelines.clio.client import ClioClient
 

@@ -9,6 +9,13 @@ One batch per writer-lock hold, so a scheduled `run` waiting for the lock gets i
 between batches. SIGTERM or SIGINT: finish the batch, apply what is still queued (the
 receiver has stopped by then), exit; what a held lock prevents stays queued for the
 next start, never lost.
+
+Readers see the read snapshot (`pipelines.snapshot`), which the follower publishes on its
+own schedule rather than inside each batch: at once when the queue is empty, else after a
+batch once `PUBLISH_EVERY` seconds have passed, and no more than about `PUBLISH_SHARE` of
+its time (a copy of a large warehouse takes seconds; bench/results/readers.md). It holds
+the publisher lease meanwhile, so readers wait for its next publish instead of copying
+the file themselves.
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from pathlib import Path
 
+from pipelines import snapshot, warehouse
 from pipelines.errors import ClioSyncError, WarehouseLocked
 from pipelines.webhooks import inbox, store
 from pipelines.webhooks.applier import DEFAULT_BATCH, apply_pending
@@ -26,6 +35,8 @@ from pipelines.webhooks.fetcher import Fetch
 LOCK_WAIT = 30.0  # per try: a long `run` logs one "waiting" line per 30 s, SIGTERM waits <= 30 s
 DRAIN_LOCK_WAIT = 30.0  # at shutdown, how long to wait for the lock to apply the rest
 ERROR_PAUSE = 5.0  # after a failed batch, or one whose fetches from Clio failed
+PUBLISH_EVERY = 1.0  # seconds between snapshot publishes while events keep coming...
+PUBLISH_SHARE = 0.5  # ...and at most about this share of its time spent publishing
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +68,56 @@ def follow(db: Path, inbox_file: Path, fetch: Fetch, interval: float = 0.1,
     return outcome[0] if outcome else 1
 
 
+class _Publisher:
+    """When to publish the read snapshot: coalesced, its cost measured, never waited for."""
+
+    def __init__(self, db: Path) -> None:
+        self.db = db
+        self.unpublished = False  # the warehouse may have changed since the last publish
+        self.last = 0.0
+        self.cost = 0.0
+
+    def writing(self) -> None:
+        self.unpublished = True
+
+    def after_batch(self, drained: bool) -> None:
+        wait = max(PUBLISH_EVERY, self.cost / PUBLISH_SHARE)
+        if self.unpublished and (drained or time.monotonic() - self.last >= wait):
+            self.publish()
+
+    def publish(self) -> None:
+        """Publish now, unless another writer holds the lock: it publishes when it is done."""
+        if not self.unpublished:
+            return
+        started = time.monotonic()
+        try:
+            with warehouse.writer_lock(self.db, "webhooks apply (publishing the snapshot)",
+                                       timeout=0, publish=False):
+                snapshot.publish(self.db)
+        except WarehouseLocked:
+            return
+        except ClioSyncError as exc:  # readers keep the previous state; tried again later
+            log.warning("the read snapshot was not published: %s", exc)
+            self.last = time.monotonic()
+            return
+        self.last = time.monotonic()
+        self.cost = self.last - started
+        self.unpublished = False
+
+
 def _follow(db: Path, inbox_file: Path, fetch: Fetch, interval: float, batch_size: int,
             stop: threading.Event) -> int:
+    publisher = _Publisher(db)
+    with snapshot.publisher_lease(db):
+        try:
+            return _apply_until_stopped(db, inbox_file, fetch, interval, batch_size, stop,
+                                        publisher)
+        finally:
+            publisher.publish()
+
+
+def _apply_until_stopped(db: Path, inbox_file: Path, fetch: Fetch, interval: float,
+                         batch_size: int, stop: threading.Event, publisher: _Publisher) -> int:
     conn = store.connect(inbox_file)
     try:
         while True:
@@ -68,10 +127,12 @@ def _follow(db: Path, inbox_file: Path, fetch: Fetch, interval: float, batch_siz
                     return 0
                 stop.wait(interval)
                 continue
+            publisher.writing()
             try:
                 report = apply_pending(db, conn, fetch, batch_size,
                                        max_batches=None if stopping else 1,
-                                       lock_timeout=DRAIN_LOCK_WAIT if stopping else LOCK_WAIT)
+                                       lock_timeout=DRAIN_LOCK_WAIT if stopping else LOCK_WAIT,
+                                       publish=False)
             except WarehouseLocked as exc:
                 if stopping:
                     log.warning("%s %d events stay queued for the next start.", exc,
@@ -84,8 +145,9 @@ def _follow(db: Path, inbox_file: Path, fetch: Fetch, interval: float, batch_siz
                     return 1
                 stop.wait(ERROR_PAUSE)
                 continue
-            if report.events or report.deferred:
+            if report.events or report.deferred or report.set_aside:
                 log.info("%s", report.summary())
+            publisher.after_batch(drained=not inbox.pending(conn))
             if report.deferred:
                 if stopping:
                     log.warning("%d events stay queued for the next start (Clio could not be "

@@ -188,9 +188,10 @@ def counts(conn: sqlite3.Connection) -> dict[str, int]:
 
 def pending(conn: sqlite3.Connection) -> int:
     """Events waiting for the applier (pending or orphaned claims)."""
-    return conn.execute(
+    count: int = conn.execute(
         "SELECT count(*) FROM events WHERE state IN ('pending', 'claimed')"
     ).fetchone()[0]
+    return count
 
 
 def set_aside_count(conn: sqlite3.Connection) -> int:

@@ -29,7 +29,7 @@ CHECKPOINT_EVERY = 1.0  # seconds between WAL checkpoints (off the commit path)
 
 log = logging.getLogger(__name__)
 
-_Job = tuple[inbox.Delivery | Callable[[sqlite3.Connection], Any], Future]
+_Job = tuple[inbox.Delivery | Callable[[sqlite3.Connection], Any], Future[Any]]
 
 
 class InboxWriter:
@@ -53,11 +53,11 @@ class InboxWriter:
             raise self._error
         self._checkpointer.start()
 
-    def append(self, delivery: inbox.Delivery) -> Future:
+    def append(self, delivery: inbox.Delivery) -> Future[int]:
         """Queue a delivery; the future gives its sequence number once fsynced."""
         return self._submit(delivery)
 
-    def call(self, write: Callable[[sqlite3.Connection], Any]) -> Future:
+    def call(self, write: Callable[[sqlite3.Connection], Any]) -> Future[Any]:
         """Run `write(conn)` in the writer thread; the future gives its result."""
         return self._submit(write)
 
@@ -69,8 +69,8 @@ class InboxWriter:
         if self._checkpointer.is_alive():
             self._checkpointer.join()
 
-    def _submit(self, work: inbox.Delivery | Callable[[sqlite3.Connection], Any]) -> Future:
-        future: Future = Future()
+    def _submit(self, work: inbox.Delivery | Callable[[sqlite3.Connection], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
         self._jobs.put((work, future))
         return future
 
@@ -118,9 +118,10 @@ class InboxWriter:
                 _resolve(future, work, conn)
         return not stopping
 
-    def _commit_group(self, conn: sqlite3.Connection, group: list[_Job]) -> None:
+    def _commit_group(self, conn: sqlite3.Connection,
+                      group: list[tuple[inbox.Delivery, Future[Any]]]) -> None:
         try:
-            seqs = inbox.append(conn, [d for d, _ in group])  # type: ignore[misc]
+            seqs = inbox.append(conn, [d for d, _ in group])
         except Exception as exc:
             log.error("could not append %d deliveries to the inbox: %s", len(group), exc)
             for _, future in group:
@@ -130,7 +131,7 @@ class InboxWriter:
             future.set_result(seq)
 
 
-def _resolve(future: Future, write: Callable[[sqlite3.Connection], Any],
+def _resolve(future: Future[Any], write: Callable[[sqlite3.Connection], Any],
              conn: sqlite3.Connection) -> None:
     try:
         future.set_result(write(conn))

@@ -24,7 +24,7 @@ class JobRunner:
         self._db = db
         self._base_url = base_url
         self._lock = threading.Lock()
-        self._current: subprocess.Popen | None = None
+        self._current: subprocess.Popen[bytes] | None = None
         self._stopped = False
 
     def run(self, command: str, *extra: str) -> bool:

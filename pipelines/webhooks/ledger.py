@@ -60,10 +60,11 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    return bool(con.execute(
+    (count,) = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'clio'"
         " AND table_name = ?", [table],
-    ).fetchone()[0])
+    ).fetchone() or (0,)
+    return bool(count)
 
 
 def stored_versions(con: duckdb.DuckDBPyConnection, table: str,
@@ -104,7 +105,8 @@ def _stored_children(con: duckdb.DuckDBPyConnection, endpoint: Endpoint,
 
 
 def tombstoned(con: duckdb.DuckDBPyConnection, table: str, ids: Iterable[RecordId]) -> set[Key]:
-    return {(table, rid) for rid in tombstoned_ids(con, table, ids)}
+    return {(table, rid) for rid in tombstoned_ids(con, table, ids,
+                                                    id_kind=BY_TABLE[table].id_kind)}
 
 
 def add_tombstones(con: duckdb.DuckDBPyConnection, table: str,
@@ -113,7 +115,7 @@ def add_tombstones(con: duckdb.DuckDBPyConnection, table: str,
     record_tombstones(con, table, (
         Tombstone(rid, datetime.fromtimestamp(c.received_at, UTC), "webhook", c.etag)
         for rid, c in deletes.items()
-    ))
+    ), id_kind=BY_TABLE[table].id_kind)
 
 
 def record_applies(con: duckdb.DuckDBPyConnection, changes: list[Change],

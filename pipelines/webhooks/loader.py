@@ -56,7 +56,7 @@ class BatchLoader:
             self._expected(lambda: finish_pending(self.pipeline))
             settle(self.pipeline, self.db)
 
-    def write(self, upserts: Mapping[str, Mapping[int, dict]],
+    def write(self, upserts: Mapping[str, Mapping[int, dict[str, Any]]],
               deletes: Mapping[str, Sequence[int]]) -> None:
         """Merge `upserts` ({table: {id: record}}), then delete `deletes` ({table: ids})."""
         records = {table: list(rows.values()) for table, rows in upserts.items() if rows}
@@ -67,7 +67,7 @@ class BatchLoader:
             if ids:
                 delete_rows(self.db, BY_TABLE[table], sorted(ids), source="webhook")
 
-    def _load(self, records: dict[str, list[dict]]) -> None:
+    def _load(self, records: dict[str, list[dict[str, Any]]]) -> None:
         self.pipeline.extract(changes_source(records))
         self.pipeline.normalize()
         self.pipeline.load(workers=LOAD_WORKERS)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from pipelines.clio.endpoints import BY_TABLE
 from pipelines.clio.rows import child_table, flatten
@@ -59,7 +60,8 @@ def children_of(table: str, record: dict) -> Children:
 class Plan:
     """What to write, what to fetch first, and the outcome of each event (by inbox seq)."""
 
-    upserts: dict[str, dict[int | str, dict]] = field(default_factory=lambda: defaultdict(dict))
+    upserts: dict[str, dict[int | str, dict[str, Any]]] = field(
+        default_factory=lambda: defaultdict(dict))
     deletes: dict[str, dict[int | str, Change]] = field(default_factory=lambda: defaultdict(dict))
     fetches: dict[str, set[int | str]] = field(default_factory=lambda: defaultdict(set))
     outcomes: dict[int, str] = field(default_factory=dict)
@@ -77,7 +79,7 @@ def plan(changes: list[Change], stored: dict[Key, Version], tombstones: set[Key]
     return result
 
 
-def resolve(result: Plan, fetched: dict[str, dict[int | str, dict]],
+def resolve(result: Plan, fetched: dict[str, dict[int | str, dict[str, Any]]],
             stored: dict[Key, Version]) -> None:
     """Finish the records that waited on a fetch, given what the API returned."""
     for key, group in result.waiting.items():
@@ -156,7 +158,7 @@ def _version(change: Change) -> Version:
     return Version(change.updated_at, change.etag)
 
 
-def _stamp(record: dict) -> int | None:
+def _stamp(record: dict[str, Any]) -> int | None:
     return epoch_us(record.get("updated_at"))
 
 

@@ -59,7 +59,7 @@ class ApplierProcess:
 
     def __init__(self, db: Path, inbox_file: Path, options: ServeOptions) -> None:
         self.db, self.inbox_file, self.options = db, inbox_file, options
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()  # `stop` never races a restart
         self._stopping = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="applier-watch", daemon=True)
@@ -123,7 +123,7 @@ class Schedule(threading.Thread):
         self.inbox_file, self.settings, self.jobs = inbox_file, settings, jobs
         self.options = options
         self.stopping = threading.Event()
-        self.tasks: list[tuple[float, Callable[[], None]]] = [
+        self.tasks: list[tuple[float, Callable[[], object]]] = [
             (options.renew_every, self._renew),
             (options.sync_every, lambda: self.jobs.run("run")),
             (options.reconcile_every, lambda: self.jobs.run("reconcile")),
@@ -154,7 +154,7 @@ class Schedule(threading.Thread):
         finally:
             conn.close()
 
-    def _safely(self, task: Callable[[], None]) -> None:
+    def _safely(self, task: Callable[[], object]) -> None:
         try:
             task()
         except ClioSyncError as exc:

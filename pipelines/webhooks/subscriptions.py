@@ -89,7 +89,7 @@ def subscribe(conn: sqlite3.Connection, client: Any, url: str, model: str,
     return sub
 
 
-def _activate(conn: sqlite3.Connection, client: Any, token: str, data: dict,
+def _activate(conn: sqlite3.Connection, client: Any, token: str, data: dict[str, Any],
               wait: float) -> None:
     """Wait for the handshake; if it does not come, activate with the secret."""
     deadline = time.monotonic() + wait
@@ -113,22 +113,23 @@ def _activate(conn: sqlite3.Connection, client: Any, token: str, data: dict,
     registry.update(conn, token, status=status)
 
 
-def remote_hooks(client: Any) -> dict[int, dict]:
+def remote_hooks(client: Any) -> dict[int, dict[str, Any]]:
     """Every webhook Clio has for this app, by id (one request per 200)."""
-    found: dict[int, dict] = {}
+    found: dict[int, dict[str, Any]] = {}
     params = {"fields": "id,model,status,expires_at,url", "limit": 200}
     for page in client.iter_pages("webhooks.json", params, resource="webhooks"):
         found.update((h["id"], h) for h in page.records)
     return found
 
 
-def _remote(client: Any, webhook_id: int) -> dict:
+def _remote(client: Any, webhook_id: int) -> dict[str, Any]:
     resp = client.get(f"webhooks/{webhook_id}.json",
                       params={"fields": "id,model,status,expires_at"}, resource="webhooks")
-    return resp.json()["data"]
+    data: dict[str, Any] = resp.json()["data"]
+    return data
 
 
-def refresh(conn: sqlite3.Connection, remote: dict[int, dict], now: datetime) -> None:
+def refresh(conn: sqlite3.Connection, remote: dict[int, dict[str, Any]], now: datetime) -> None:
     """Copy Clio's status and expiry into the registry; a webhook Clio lost is `expired`."""
     for sub in registry.live(conn):
         if sub.webhook_id is None:

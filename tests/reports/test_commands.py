@@ -191,7 +191,7 @@ class TestSql:
             assert holder.stdout.readline().strip() == "ready"
             started = time.monotonic()
             code, _, err = cli(capsys, "sql", "select 1", "--db", str(db_copy))
-            assert code == 1 and "WarehouseBusy" in err and "read_only=True" in err
+            assert code == 1 and "WarehouseBusy" in err and "read_sql" in err
             assert time.monotonic() - started < 5
         finally:
             holder.kill()

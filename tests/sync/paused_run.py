@@ -25,8 +25,12 @@ WAIT = 60.0  # a test that never kills must not leave this process behind
 PAGES = 5
 
 
+_SAID = threading.Lock()  # several load jobs can reach the point at once: one line only
+
+
 def pause(point: str) -> None:
-    print("paused", point, flush=True)
+    if _SAID.acquire(blocking=False):
+        print(f"paused {point}", flush=True)
     threading.Event().wait(WAIT)
     os._exit(3)
 

@@ -48,8 +48,9 @@ def test_demo_steps_on_the_hand_built_firm(tmp_path, monkeypatch, capsys) -> Non
     serve = harness.serve_sandbox
 
     @contextlib.contextmanager
-    def hand_built(scale, seed, rate_limit):
-        with serve(fixture=hand_built_firm(), fixture_now=NOW, rate_limit=rate_limit) as sb:
+    def hand_built(scale, seed, rate_limit, **grow):
+        with serve(fixture=hand_built_firm(), fixture_now=NOW, rate_limit=rate_limit,
+                   **grow) as sb:
             monkeypatch.setattr(sb, "advance", lambda days=1: {
                 "contacts": bool(sb.edit("contacts", 4, {"name": "A day later"}))})
             yield sb

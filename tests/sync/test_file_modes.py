@@ -20,8 +20,10 @@ def mode(path: Path) -> int:
 
 
 def open_to_others(root: Path) -> list[str]:
-    """Entries under `root` (itself included) that group or others may read or enter."""
-    return [f"{p} {mode(p):o}" for p in [root, *root.rglob("*")] if mode(p) & 0o077]
+    """Entries under `root` (itself included) that group or others may read or enter
+    (a symbolic link's own mode means nothing: its target is checked instead)."""
+    return [f"{p} {mode(p):o}" for p in [root, *root.rglob("*")]
+            if not p.is_symlink() and mode(p) & 0o077]
 
 
 @pytest.fixture

@@ -98,5 +98,5 @@ def test_duckdb_file_held_by_a_notebook_gives_a_clear_message(firm, tmp_path, db
         holder.kill()
         holder.wait()
     assert proc.returncode == 1
-    assert "WarehouseBusy:" in err and "read_only=True" in err
+    assert "WarehouseBusy:" in err and "read_sql" in err
     assert "Traceback" not in err
