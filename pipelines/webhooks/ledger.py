@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -52,10 +53,10 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     ensure_tombstones(con)
     con.execute(DDL)
     # Record ids are text since calendar entries (string ids at Clio) have webhooks.
-    (kind,) = con.execute(
+    kind = con.execute(
         "SELECT data_type FROM information_schema.columns WHERE table_schema = 'clio'"
         " AND table_name = '_webhook_applies' AND column_name = 'record_id'").fetchone()
-    if kind != "VARCHAR":
+    if kind != ("VARCHAR",):
         con.execute("ALTER TABLE clio._webhook_applies ALTER record_id TYPE VARCHAR")
 
 
@@ -88,7 +89,7 @@ def stored_versions(con: duckdb.DuckDBPyConnection, table: str,
 def _stored_children(con: duckdb.DuckDBPyConnection, endpoint: Endpoint,
                      ids: list[RecordId]) -> dict[RecordId, planner.Children]:
     """The stored child rows of each parent among `ids`, as `planner.children_of` gives them."""
-    found: dict[RecordId, dict[str, set[tuple]]] = {}
+    found: dict[RecordId, dict[str, set[tuple[Any, ...]]]] = {}
     for child in endpoint.children:
         name = child_table(endpoint, child)
         if not table_exists(con, name):

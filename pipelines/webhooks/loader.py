@@ -56,8 +56,8 @@ class BatchLoader:
             self._expected(lambda: finish_pending(self.pipeline))
             settle(self.pipeline, self.db)
 
-    def write(self, upserts: Mapping[str, Mapping[int, dict[str, Any]]],
-              deletes: Mapping[str, Sequence[int]]) -> None:
+    def write(self, upserts: Mapping[str, Mapping[int | str, dict[str, Any]]],
+              deletes: Mapping[str, Sequence[int | str]]) -> None:
         """Merge `upserts` ({table: {id: record}}), then delete `deletes` ({table: ids})."""
         records = {table: list(rows.values()) for table, rows in upserts.items() if rows}
         if records:

@@ -30,7 +30,7 @@ from pipelines.webhooks.changes import Change, epoch_us
 
 Key = tuple[str, int | str]  # (table, record id)
 # A record's child rows: (child table, its rows as tuples), tables with rows only, sorted.
-Children = tuple[tuple[str, frozenset[tuple]], ...]
+Children = tuple[tuple[str, frozenset[tuple[Any, ...]]], ...]
 NO_CHILDREN: Children = ()
 
 
@@ -43,7 +43,7 @@ class Version:
     children: Children | None = None
 
 
-def children_of(table: str, record: dict) -> Children:
+def children_of(table: str, record: dict[str, Any]) -> Children:
     """A record's child rows, typed as the sync stores them, comparable with the stored."""
     endpoint = BY_TABLE[table]
     _, typed = flatten(endpoint, record)
@@ -139,7 +139,7 @@ def _newer(candidate: Version, stored: Version | None) -> bool:
     return candidate.etag != stored.etag
 
 
-def _children_differ(table: str, record: dict, stored: Version | None) -> bool:
+def _children_differ(table: str, record: dict[str, Any], stored: Version | None) -> bool:
     """Whether a record of the stored version carries other child rows than the stored
     ones (only asked of `reread` endpoints, whose stored versions carry their children)."""
     if stored is None or stored.children is None or not BY_TABLE[table].reread:
