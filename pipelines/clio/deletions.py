@@ -4,7 +4,8 @@ Clio has no tombstone feed, so the ids of records deleted outright come from web
 (the applier) or from an ids-only scan (`reconcile`). Both paths record each deletion in
 one ledger, `clio._tombstones`, in the same transaction that deletes the rows:
 
-    clio._tombstones   (table_name, id, etag, deleted_at, source)   one row per deleted record
+    clio._tombstones        (table_name, id, etag, deleted_at, source)   one row per deleted record
+    clio._text_tombstones   the same, for endpoints whose ids are strings (calendar entries)
 
 Clio never reuses an id and a record deleted outright never comes back, so a tombstone
 is final: after every load (`purge_tombstoned`), rows whose id is in the ledger are
@@ -24,25 +25,35 @@ import duckdb
 import pyarrow as pa
 
 from pipelines import warehouse
-from pipelines.clio.endpoints import ENDPOINTS, Endpoint
+from pipelines.clio.column_types import STORAGE
+from pipelines.clio.endpoints import ENDPOINTS, ColumnType, Endpoint
 from pipelines.clio.rows import child_table
 
 DATASET = "clio"  # the dataset (DuckDB schema) of the raw tables
 TOMBSTONES = f"{DATASET}._tombstones"
+RecordId = int | str
+# Ids that are strings (calendar entries) have a ledger of their own, so the first one
+# keeps its BIGINT ids, and the queries and the ad-hoc SQL written against it still work.
+_LEDGER_NAMES: dict[ColumnType, str] = {"bigint": "_tombstones", "text": "_text_tombstones"}
 
 
-def tombstones_table(dataset: str = DATASET) -> str:
-    """The ledger of a dataset: `clio._tombstones`, `grow._tombstones`."""
-    return f"{dataset}._tombstones"
+def tombstones_table(dataset: str = DATASET, id_kind: ColumnType = "bigint") -> str:
+    """The ledger of a dataset for ids of a kind: `clio._tombstones`, `grow._tombstones`,
+    `clio._text_tombstones`."""
+    return f"{dataset}.{_LEDGER_NAMES[id_kind]}"
 
 
 def tombstones_ddl(dataset: str = DATASET) -> str:
-    ledger = tombstones_table(dataset)
+    return "".join(_ledger_ddl(dataset, kind) for kind in _LEDGER_NAMES)
+
+
+def _ledger_ddl(dataset: str, id_kind: ColumnType) -> str:
+    ledger = tombstones_table(dataset, id_kind)
     return f"""
 CREATE SCHEMA IF NOT EXISTS {dataset};
 CREATE TABLE IF NOT EXISTS {ledger} (
     table_name VARCHAR NOT NULL,
-    id BIGINT NOT NULL,
+    id {STORAGE[id_kind].duckdb} NOT NULL,
     etag VARCHAR,
     deleted_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (table_name, id)
@@ -58,14 +69,14 @@ TOMBSTONES_DDL = tombstones_ddl()
 class Tombstone:
     """One record deleted at Clio: its id, the etag it had (if known), when and who saw it."""
 
-    id: int
+    id: RecordId
     deleted_at: datetime
     source: str  # "webhook" | "reconcile"
     etag: str | None = None
 
 
 def ensure_tombstones(con: duckdb.DuckDBPyConnection, dataset: str = DATASET) -> None:
-    """Create the ledger (and add columns newer versions need) if missing."""
+    """Create the ledgers (and add columns newer versions need) if missing."""
     con.execute(tombstones_ddl(dataset))
 
 
@@ -78,14 +89,16 @@ def existing_tables(con: duckdb.DuckDBPyConnection, dataset: str = DATASET) -> s
 
 
 def record_tombstones(con: duckdb.DuckDBPyConnection, table: str,
-                      tombstones: Iterable[Tombstone], dataset: str = DATASET) -> None:
-    """Add to the ledger; a record already in it keeps its first tombstone (idempotent)."""
+                      tombstones: Iterable[Tombstone], dataset: str = DATASET,
+                      id_kind: ColumnType = "bigint") -> None:
+    """Add to the ledger of `id_kind` ids; a record already in it keeps its first
+    tombstone (idempotent)."""
     stones = list(tombstones)
     if not stones:
         return
     frame = pa.table({
         "table_name": pa.array([table] * len(stones), pa.string()),
-        "id": pa.array([t.id for t in stones], pa.int64()),
+        "id": pa.array([t.id for t in stones], STORAGE[id_kind].arrow),
         "etag": pa.array([t.etag for t in stones], pa.string()),
         "deleted_at": pa.array([t.deleted_at for t in stones], pa.timestamp("us", tz="UTC")),
         "source": pa.array([t.source for t in stones], pa.string()),
@@ -93,7 +106,7 @@ def record_tombstones(con: duckdb.DuckDBPyConnection, table: str,
     con.register("_new_tombstones", frame)
     try:
         con.execute(
-            f"insert or ignore into {tombstones_table(dataset)} "
+            f"insert or ignore into {tombstones_table(dataset, id_kind)} "
             "(table_name, id, etag, deleted_at, source) "
             "select table_name, id, etag, deleted_at, source from _new_tombstones"
         )
@@ -101,18 +114,19 @@ def record_tombstones(con: duckdb.DuckDBPyConnection, table: str,
         con.unregister("_new_tombstones")
 
 
-def tombstoned_ids(con: duckdb.DuckDBPyConnection, table: str, ids: Iterable[int],
-                   dataset: str = DATASET) -> set[int]:
-    """The ids among `ids` that the ledger holds for `table`."""
+def tombstoned_ids(con: duckdb.DuckDBPyConnection, table: str, ids: Iterable[RecordId],
+                   dataset: str = DATASET, id_kind: ColumnType = "bigint") -> set[RecordId]:
+    """The ids among `ids` that the ledger of `id_kind` ids holds for `table`."""
     rows = con.execute(
-        f"select id from {tombstones_table(dataset)} where table_name = ? "
-        "and id in (select unnest(?::bigint[]))", [table, list(ids)],
+        f"select id from {tombstones_table(dataset, id_kind)} where table_name = ? "
+        f"and id in (select unnest(?::{STORAGE[id_kind].duckdb}[]))", [table, list(ids)],
     ).fetchall()
     return {rid for (rid,) in rows}
 
 
-def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[int], source: str,
-                etags: Mapping[int, str | None] | None = None, dataset: str = DATASET) -> int:
+def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[RecordId], source: str,
+                etags: Mapping[RecordId, str | None] | None = None,
+                dataset: str = DATASET) -> int:
     """Tombstone `ids` of `endpoint` and delete their rows and child rows, in one transaction.
 
     Returns:
@@ -126,7 +140,7 @@ def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[int], source: str,
     try:
         con.execute("begin")
         ensure_tombstones(con, dataset)
-        record_tombstones(con, endpoint.table, stones, dataset)
+        record_tombstones(con, endpoint.table, stones, dataset, endpoint.id_kind)
         count = _delete_tombstoned(con, endpoint, existing_tables(con, dataset), only=ids,
                                    dataset=dataset)
         con.execute("commit")
@@ -146,10 +160,10 @@ def purge_tombstoned(con: duckdb.DuckDBPyConnection, endpoints: Sequence[Endpoin
         Root rows deleted per table (only tables where something was deleted).
     """
     tables = existing_tables(con, dataset)
-    if "_tombstones" not in tables:
-        return {}
     purged = {}
     for endpoint in endpoints:
+        if _LEDGER_NAMES[endpoint.id_kind] not in tables:
+            continue
         count = _delete_tombstoned(con, endpoint, tables, dataset=dataset)
         if count:
             purged[endpoint.table] = count
@@ -157,12 +171,13 @@ def purge_tombstoned(con: duckdb.DuckDBPyConnection, endpoints: Sequence[Endpoin
 
 
 def _delete_tombstoned(con: duckdb.DuckDBPyConnection, endpoint: Endpoint, tables: set[str],
-                       only: Sequence[int] | None = None, dataset: str = DATASET) -> int:
+                       only: Sequence[RecordId] | None = None, dataset: str = DATASET) -> int:
     """Delete the tombstoned rows (among `only`, if given) of `endpoint` and its children."""
     if endpoint.table not in tables:
         return 0
-    gone = f"(select id from {tombstones_table(dataset)} where table_name = $table"
-    gone += " and id in (select unnest($ids::bigint[])))" if only is not None else ")"
+    id_type = STORAGE[endpoint.id_kind].duckdb
+    gone = f"(select id from {tombstones_table(dataset, endpoint.id_kind)} where table_name = $table"
+    gone += f" and id in (select unnest($ids::{id_type}[])))" if only is not None else ")"
     params: dict[str, object] = {"table": endpoint.table}
     if only is not None:
         params["ids"] = list(only)

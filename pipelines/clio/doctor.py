@@ -13,7 +13,7 @@ from typing import Literal
 
 from pipelines.clio.client import ClioClient
 from pipelines.clio.config import ClioSettings, load_settings
-from pipelines.clio.endpoints import ENDPOINTS
+from pipelines.clio.endpoints import ENDPOINTS, Endpoint
 from pipelines.clio.errors import ClioApiError
 from pipelines.clio.token_location import describe_store
 from pipelines.errors import ClioSyncError
@@ -44,7 +44,7 @@ def run_checks(load: Callable[[], ClioSettings] = load_settings) -> Iterator[Che
             if not token_ok:
                 yield Check(f"endpoint {endpoint.table}", "skip", "needs a working token")
                 continue
-            yield _endpoint_check(client, endpoint.table, endpoint.path)
+            yield _endpoint_check(client, endpoint)
 
 
 def _token_checks(settings: ClioSettings, client: ClioClient) -> Generator[Check, None, bool]:
@@ -65,9 +65,11 @@ def _token_checks(settings: ClioSettings, client: ClioClient) -> Generator[Check
     return True
 
 
-def _endpoint_check(client: ClioClient, table: str, path: str) -> Check:
+def _endpoint_check(client: ClioClient, endpoint: Endpoint) -> Check:
+    required = endpoint.required_filters[0] if endpoint.required_filters else {}  # notes: type
     try:
-        client.get(path, params={"fields": "id", "limit": 1}, resource="doctor")
+        client.get(endpoint.path, params={"fields": "id", "limit": 1, **required},
+                   resource="doctor")
     except ClioApiError as exc:
-        return Check(f"endpoint {table}", "fail", str(exc))
-    return Check(f"endpoint {table}", "ok", "readable")
+        return Check(f"endpoint {endpoint.table}", "fail", str(exc))
+    return Check(f"endpoint {endpoint.table}", "ok", "readable")

@@ -37,6 +37,7 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract.resource import DltResource
 
 from pipelines import warehouse
+from pipelines.clio import values
 from pipelines.clio.deletions import DATASET, delete_rows, purge_tombstoned
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
 from pipelines.clio.hints import LoadMode, mark_child, mark_root, write_disposition
@@ -50,6 +51,10 @@ DEFAULT_LAKE = Path("data/lake")
 # DuckDB caches freely up to 80% of RAM by default; a sync's merge needs far less, and a
 # scheduled job should stay small (it spills to disk past this).
 DUCKDB_MEMORY_LIMIT = os.environ.get("CLIO_SYNC_DUCKDB_MEMORY_LIMIT", "192MB")
+# Load jobs run one at a time (DuckDB parallelises each one itself): dlt's default of 20
+# at once held every table's files in memory together, 100 MB more at the peak of a
+# large firm's full sync (the whole firm's 35 tables), for no time saved on 2 cores.
+LOAD_WORKERS = 1
 Destination = Literal["duckdb", "filesystem"]
 STAGING = f"{DATASET}_staging"  # dlt's staging dataset (merges and replaces go through it)
 KEEP_PACKAGES_KEY = "warehouse.keep_load_packages"
@@ -161,7 +166,7 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, **extract_options: Any) -> L
         pipeline.normalize()
         _release_memory()
         normalized = time.perf_counter()
-        info = pipeline.load()
+        info = pipeline.load(workers=LOAD_WORKERS)
         log.debug("extract %.2f s, normalize %.2f s, load %.2f s", extracted - started,
                   normalized - extracted, time.perf_counter() - normalized)
         return info
@@ -293,7 +298,7 @@ def load_records(
     db: Path,
     endpoint_table: str,
     records: list[dict[str, Any]],
-    deleted_ids: Iterable[int] = (),
+    deleted_ids: Iterable[int | str] = (),
 ) -> None:
     """Merge API-shaped `records` into `clio.<endpoint_table>` and hard-delete `deleted_ids`.
 
@@ -308,7 +313,7 @@ def load_records(
             child rows removed.
     """
     endpoint = BY_TABLE[endpoint_table]
-    deleted = sorted({int(i) for i in deleted_ids})
+    deleted = sorted({values.scalar(endpoint.id_kind, i) for i in deleted_ids})
     if records:
         pipeline = make_pipeline(db)
         run_pipeline(pipeline, records_source(endpoint, records))

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from pipelines.clio import values
 from pipelines.clio.endpoints import BY_TABLE
 
 if TYPE_CHECKING:
@@ -22,23 +23,24 @@ class PagingClient(Protocol):
     def iter_pages(self, path: str, params: dict[str, Any], *, resource: str) -> Iterable[Page]: ...
 
 
-Fetch = Callable[[str, set[int]], dict[int, dict[str, Any]]]
+RecordId = int | str
+Fetch = Callable[[str, set[RecordId]], dict[RecordId, dict[str, Any]]]
 
 
-def fetch_records(client: PagingClient, table: str, ids: set[int]) -> dict[int, dict[str, Any]]:
-    """The records among `ids` that Clio still has, by id, with the catalog's fields."""
+def fetch_records(client: PagingClient, table: str, ids: set[RecordId]) -> dict[RecordId, dict[str, Any]]:
+    """The records among `ids` that Clio still has, by id (typed as the table keeps it),
+    with the catalog's fields."""
     endpoint = BY_TABLE[table]
-    found: dict[int, dict[str, Any]] = {}
-    for state in (None, *endpoint.extra_states):
+    found: dict[RecordId, dict[str, Any]] = {}
+    for filters in ({}, *endpoint.extra_filters):
         missing = sorted(ids - found.keys())
         for start in range(0, len(missing), IDS_PER_REQUEST):
             chunk = missing[start : start + IDS_PER_REQUEST]
             params: dict[str, Any] = {"ids[]": chunk, "fields": endpoint.fields,
                                       "limit": len(chunk)}
-            if state:
-                params["state"] = state
+            params.update(filters)
             for page in client.iter_pages(endpoint.path, params, resource=table):
-                found.update((r["id"], r) for r in page.records)
+                found.update((values.scalar(endpoint.id_kind, r["id"]), r) for r in page.records)
     return found
 
 
@@ -49,7 +51,7 @@ class ApiFetcher:
         self._settings_factory = settings_factory
         self._client: Any = None
 
-    def __call__(self, table: str, ids: set[int]) -> dict[int, dict[str, Any]]:
+    def __call__(self, table: str, ids: set[RecordId]) -> dict[RecordId, dict[str, Any]]:
         if self._client is None:
             from pipelines.clio.client import ClioClient
 

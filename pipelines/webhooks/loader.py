@@ -22,6 +22,7 @@ from dlt.extract.resource import DltResource
 from pipelines.clio.deletions import DATASET, delete_rows
 from pipelines.clio.endpoints import BY_TABLE
 from pipelines.clio.load import (
+    LOAD_WORKERS,
     endpoint_resource,
     expected_cause,
     finish_pending,
@@ -55,8 +56,8 @@ class BatchLoader:
             self._expected(lambda: finish_pending(self.pipeline))
             settle(self.pipeline, self.db)
 
-    def write(self, upserts: Mapping[str, Mapping[int, dict[str, Any]]],
-              deletes: Mapping[str, Sequence[int]]) -> None:
+    def write(self, upserts: Mapping[str, Mapping[int | str, dict[str, Any]]],
+              deletes: Mapping[str, Sequence[int | str]]) -> None:
         """Merge `upserts` ({table: {id: record}}), then delete `deletes` ({table: ids})."""
         records = {table: list(rows.values()) for table, rows in upserts.items() if rows}
         if records:
@@ -69,7 +70,7 @@ class BatchLoader:
     def _load(self, records: dict[str, list[dict[str, Any]]]) -> None:
         self.pipeline.extract(changes_source(records))
         self.pipeline.normalize()
-        self.pipeline.load()
+        self.pipeline.load(workers=LOAD_WORKERS)
 
     @staticmethod
     def _expected(step: Callable[[], object]) -> None:

@@ -50,7 +50,8 @@ def test_rates_and_tax_rates_are_stored_exactly(fine_firm, tmp_path, db) -> None
     assert query(db, "select rate from clio.users where id = 1") == [(Decimal("312.125"),)]
     assert query(db, "select price, quantity, total from clio.line_items where id = 1") == [
         (Decimal("312.125"), Decimal("0.1"), Decimal("31.21"))]
-    assert query(db, "select exchange_rate from clio.bank_transactions") == [(Decimal("1.3456789"),)]
+    assert query(db, "select exchange_rate from clio.bank_transactions where id = 1") == [
+        (Decimal("1.3456789"),)]
     assert column_types(db, "bills")["secondary_tax_rate"] == "DECIMAL(28,10)"
     assert column_types(db, "users")["rate"] == "DECIMAL(28,10)"
     assert column_types(db, "bills")["total"] == "DECIMAL(18,2)"

@@ -7,10 +7,20 @@ import shutil
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 from firm_fixture import NOW
-from sync_helpers import assert_matches_truth, query, requires_generated_firm, settings_for
+from sync_helpers import (
+    BY_PATH,
+    DELETED_OUTRIGHT,
+    assert_matches_truth,
+    listed_by_walk,
+    query,
+    requires_generated_firm,
+    settings_for,
+    walk_key,
+)
 
 from pipelines import warehouse
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS
@@ -26,26 +36,30 @@ def api_requests(sb) -> list[dict]:
     return [r for r in sb.stats()["requests"] if r["path"].startswith("/api/v4/")]
 
 
+def incremental_requests(sb) -> list[dict]:
+    """The API requests of incremental endpoints (the replaced ones take no `updated_since`)."""
+    return [r for r in api_requests(sb)
+            if BY_PATH[r["path"].removeprefix("/api/v4/")].incremental]
+
+
 def requests_by_walk(sb) -> Counter:
-    """API requests per (path, state filter)."""
+    """API requests per (path, walk filters)."""
     counts: Counter = Counter()
     for r in api_requests(sb):
-        state = next((p.split("=", 1)[1] for p in r["query"].split("&") if p.startswith("state=")), None)
-        counts[(r["path"].removeprefix("/api/v4/"), state)] += 1
+        path = r["path"].removeprefix("/api/v4/")
+        counts[(path, walk_key(BY_PATH[path], parse_qs(r["query"])))] += 1
     return counts
 
 
 def expected_full_requests(sb, limit: int) -> Counter:
-    """⌈N/limit⌉ per walk (at least one): plain index, plus each extra state filter."""
+    """⌈N/limit⌉ per walk (at least one): the plain index and each extra or required filter."""
     expected: Counter = Counter()
     for endpoint in ENDPOINTS:
         records = sb.truth(endpoint.table)
         page = min(limit, endpoint.limit)
-        hidden = Counter(r.get("state") for r in records if r.get("state") in endpoint.extra_states)
-        listed = len(records) - sum(hidden.values())
-        expected[(endpoint.path, None)] = max(1, math.ceil(listed / page))
-        for state in endpoint.extra_states:
-            expected[(endpoint.path, state)] = max(1, math.ceil(hidden[state] / page))
+        for walk in endpoint.walks:
+            listed = sum(1 for r in records if listed_by_walk(endpoint, walk, r))
+            expected[(endpoint.path, walk_key(endpoint, walk))] = max(1, math.ceil(listed / page))
     return expected
 
 
@@ -92,7 +106,7 @@ class TestIncremental:
         # Clio's index never lists a hard-deleted record, so only reconcile (or a
         # webhook) can remove what the firm deleted; everything else is already equal
         gone = [r for r in reconcile(db, settings) if r.deleted]
-        assert {r.table for r in gone} <= {"activities", "contacts", "matters"}
+        assert {r.table for r in gone} <= set(DELETED_OUTRIGHT)
         assert_matches_truth(sandbox, db)
 
     def test_edits_at_clio_are_merged_by_the_next_run(self, firm, tmp_path, db) -> None:
@@ -109,12 +123,12 @@ class TestIncremental:
         sync(db, settings)
         any_firm.reset_stats()
         sync(db, settings)
-        incremental_walks = sum(1 + len(e.extra_states) for e in ENDPOINTS if e.incremental)
-        # the fully replaced endpoint has no `updated_since`: it is read whole every run
-        replaced = math.ceil(len(any_firm.truth("outstanding_client_balances")) / 200) or 1
+        incremental_walks = sum(len(e.walks) for e in ENDPOINTS if e.incremental)
+        # the replaced endpoints have no `updated_since`: they are read whole every run
+        replaced = sum(math.ceil(len(any_firm.truth(e.table)) / e.limit) or 1
+                       for e in ENDPOINTS if not e.incremental)
         assert len(api_requests(any_firm)) == incremental_walks + replaced
-        params = [r["query"] for r in api_requests(any_firm) if "outstanding" not in r["path"]]
-        assert all("updated_since=" in q for q in params)
+        assert all("updated_since=" in r["query"] for r in incremental_requests(any_firm))
 
     def test_record_edited_behind_the_cursor_is_caught_by_the_next_run(
         self, firm, tmp_path, db
@@ -154,7 +168,7 @@ class TestIncremental:
         firm.reset_stats()
         sync(db, settings)
         assert watermarks(db) == marks
-        incremental = [r for r in api_requests(firm) if "outstanding" not in r["path"]]
+        incremental = incremental_requests(firm)
         assert incremental and all("updated_since=" in r["query"] for r in incremental)
 
 
