@@ -50,7 +50,7 @@ def floor_worker(db: Path) -> dict:
     from pipelines.clio.client import ClioClient
     from pipelines.clio.config import load_settings
     from pipelines.clio.endpoints import ENDPOINTS
-    from pipelines.clio.source import page_params, walk_states
+    from pipelines.clio.source import page_params
     from pipelines.clio.stats import RunStats
 
     stats = RunStats()
@@ -58,8 +58,8 @@ def floor_worker(db: Path) -> dict:
     started = time.perf_counter()
     with ClioClient(load_settings(), stats=stats) as client:
         for endpoint in ENDPOINTS:
-            for state in walk_states(endpoint):
-                params = page_params(endpoint, endpoint.limit, None, state)
+            for filters in endpoint.walks:
+                params = page_params(endpoint, endpoint.limit, None, filters)
                 for page in client.iter_pages(endpoint.path, params, resource=endpoint.table):
                     records += len(page.records)
     return {"seconds": time.perf_counter() - started, "records": records,
@@ -73,21 +73,20 @@ def baseline_source(base_url: str, access_token: str):  # type: ignore[no-untype
 
     resources = []
     for endpoint in ENDPOINTS:
-        for state in (None, *endpoint.extra_states):
+        for filters in endpoint.walks:
             # rest_api reads `{...}` in params as placeholders: double the braces
             fields = endpoint.fields.replace("{", "{{").replace("}", "}}")
             params: dict = {"fields": fields, "limit": endpoint.limit}
             if endpoint.takes_order:
                 params["order"] = "id(asc)"
-            if state:
-                params["state"] = state
+            params.update(filters)
             if endpoint.incremental:
                 params["updated_since"] = {
                     "type": "incremental", "cursor_path": "updated_at",
                     "initial_value": "1970-01-01T00:00:00+00:00",
                 }
             resources.append({
-                "name": endpoint.table + (f"_{state}" if state else ""),
+                "name": "_".join([endpoint.table, *filters.values()]),
                 "table_name": endpoint.table,
                 "write_disposition": "merge" if endpoint.incremental else "replace",
                 "endpoint": {"path": endpoint.path, "params": params, "data_selector": "data"},

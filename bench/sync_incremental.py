@@ -97,11 +97,11 @@ def expected_requests(replaced_pages: int) -> tuple[int, str]:
     """What a no-change run should cost, from the catalog, and how that adds up."""
     from pipelines.clio.endpoints import ENDPOINTS
 
-    incremental = sum(1 for e in ENDPOINTS if e.incremental)
-    states = sum(len(e.extra_states) for e in ENDPOINTS if e.incremental)
-    total = incremental + states + replaced_pages
-    return total, (f"one per incremental endpoint ({incremental}) + one per extra bill state "
-                   f"({states}) + the pages of `{REPLACED}` ({replaced_pages}) = {total}")
+    walks = sum(len(e.walks) for e in ENDPOINTS if e.incremental)
+    return walks + replaced_pages, (
+        f"one per walk of an incremental endpoint ({walks}: the plain index, extra state "
+        f"filters, each value of a required filter) + the pages of the replaced endpoints "
+        f"({replaced_pages}) = {walks + replaced_pages}")
 
 
 def render(args: argparse.Namespace, built: str, full: dict, runs: list[dict],

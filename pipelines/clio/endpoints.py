@@ -26,12 +26,33 @@ API_VERSION = "4.0.13"  # the spec's default minor version, pinned on every requ
 
 @dataclass(frozen=True)
 class Child:
-    """A list-valued field synced as its own table, e.g. `bills.matters` -> `bills__matters`."""
+    """A list-valued field synced as its own table, e.g. `bills.matters` -> `bills__matters`.
+
+    `nested` names relations of each item (`custom_field_values[].custom_field`): Clio
+    nests `fields` one level only, so they are asked for by name and come with their
+    default attributes, of which the child keeps `id` (`custom_field__id`).
+    """
 
     field: str
     subfields: tuple[str, ...]
     parent_key: str  # column in the child table holding the parent's id, e.g. `bill_id`
     types: dict[str, ColumnType] = field(default_factory=dict)
+    nested: tuple[str, ...] = ()  # relations of an item, each stored as `<relation>__id`
+
+    @property
+    def fields(self) -> str:
+        """This child's part of `fields`: `custom_field_values{id,value,custom_field}`."""
+        return f"{self.field}{{{','.join((*self.subfields, *self.nested))}}}"
+
+    @property
+    def columns(self) -> dict[str, ColumnType]:
+        """The child table's columns from the API (parent id excluded); text by default."""
+        cols: dict[str, ColumnType] = {
+            sub: self.types.get(sub, "bigint" if sub == "id" else "text") for sub in self.subfields
+        }
+        for rel in self.nested:
+            cols[f"{rel}__id"] = self.types.get(f"{rel}__id", "bigint")
+        return cols
 
 
 @dataclass(frozen=True)
@@ -47,7 +68,11 @@ class Endpoint:
     limit: int = 200  # the endpoint's maximum page size
     takes_order: bool = True  # `line_items` and `interest_charges` accept no `order`
     incremental: bool = True  # takes `updated_since`
-    extra_states: tuple[str, ...] = ()  # state filters walked besides the plain index
+    # Filters walked besides the plain index, for records it may hide (bills in state
+    # `deleted` or `void`): each is one more walk, before the plain one.
+    extra_filters: tuple[dict[str, str], ...] = ()
+    # A filter the endpoint requires (notes: `type`): each value is a walk of its own.
+    required_filters: tuple[dict[str, str], ...] = ()
     webhook_model: str | None = None  # Clio webhook model name, where one exists
 
     @property
@@ -55,8 +80,20 @@ class Endpoint:
         """The `fields` query value: `id,etag,...,client{id,name},matters{id,...}`."""
         parts = list(self.scalars)
         parts += [f"{rel}{{{','.join(sub)}}}" for rel, sub in self.nested.items()]
-        parts += [f"{c.field}{{{','.join(c.subfields)}}}" for c in self.children]
+        parts += [c.fields for c in self.children]
         return ",".join(parts)
+
+    @property
+    def id_kind(self) -> ColumnType:
+        """How the endpoint's ids are typed: bigint, or text where Clio sends strings."""
+        return self.columns["id"]
+
+    @property
+    def walks(self) -> tuple[dict[str, str], ...]:
+        """The filters of each walk of the index, extra filters before the plain index:
+        a record moving into a final state during the run is then never read twice."""
+        required = self.required_filters or ({},)
+        return tuple({**req, **extra} for req in required for extra in (*self.extra_filters, {}))
 
     @property
     def columns(self) -> dict[str, ColumnType]:
@@ -77,6 +114,28 @@ def _types(**kinds: str) -> dict[str, ColumnType]:
 
 
 _STAMPS = "created_at updated_at"
+
+
+def _custom_field_values(parent_key: str) -> Child:
+    """Custom field values of a matter or contact. Their ids are strings (`"41-7"`) and
+    `value` is kept as Clio sends it; the reports type it by `field_type`."""
+    return Child(
+        "custom_field_values",
+        ("id", "field_name", "field_type", "value", "soft_deleted", "created_at", "updated_at"),
+        parent_key,
+        {"id": "text", "soft_deleted": "bool", "created_at": "timestamp", "updated_at": "timestamp"},
+        nested=("custom_field", "picklist_option"),
+    )
+
+
+def _account_balances(parent_key: str) -> Child:
+    """A matter's or contact's balances per bank account (trust and operating)."""
+    return Child(
+        "account_balances",
+        ("id", "balance", "type", "name", "currency_id"),
+        parent_key,
+        {"id": "bigint", "balance": "money", "currency_id": "bigint"},
+    )
 
 BILLS = Endpoint(
     table="bills",
@@ -117,7 +176,7 @@ BILLS = Endpoint(
     ),
     # Whether Clio's plain index lists deleted and void bills is not documented, so they
     # are asked for explicitly (CLIO_API.md, "Deletions"); the merge makes overlap harmless.
-    extra_states=("deleted", "void"),
+    extra_filters=({"state": "deleted"}, {"state": "void"}),
     webhook_model="bill",
 )
 
@@ -150,7 +209,14 @@ ACTIVITIES = Endpoint(
         "billed", "on_bill", "total", "contingency_fee", "created_at", "updated_at",
         "reference", "non_billable", "non_billable_total", "no_charge", "tax_setting",
     ),
-    nested={"matter": ("id", "display_number"), "user": ("id", "name"), "bill": ("id",)},
+    nested={
+        "matter": ("id", "display_number"),
+        "user": ("id", "name"),
+        "bill": ("id",),
+        "activity_description": ("id",),
+        "expense_category": ("id",),
+        "task": ("id",),
+    },
     types=_types(
         bigint="id",
         money="total non_billable_total",
@@ -179,9 +245,14 @@ MATTERS = Endpoint(
         "responsible_attorney": ("id", "name"),
         "originating_attorney": ("id", "name"),
         "responsible_staff": ("id", "name"),
+        "matter_stage": ("id",),
+        "group": ("id",),
+        "evergreen_retainer": ("id", "minimum_threshold"),
     },
+    children=(_custom_field_values("matter_id"), _account_balances("matter_id")),
     types=_types(
         bigint="id number client_id",
+        money="evergreen_retainer__minimum_threshold",
         date="open_date close_date pending_date last_activity_date",
         timestamp=f"{_STAMPS} matter_stage_updated_at",
         bool="billable shared has_tasks",
@@ -202,6 +273,7 @@ CONTACTS = Endpoint(
         "sales_tax_number",
     ),
     nested={"company": ("id", "name")},
+    children=(_custom_field_values("contact_id"), _account_balances("contact_id")),
     types=_types(
         bigint="id client_connect_user_id",
         date="date_of_birth",
@@ -350,10 +422,214 @@ OUTSTANDING_CLIENT_BALANCES = Endpoint(
     incremental=False,  # no `updated_since`: replaced in full on every run
 )
 
+# ----- the whole firm (DESIGN.md, "The whole firm") -----------------------------------
+
+CUSTOM_FIELDS = Endpoint(
+    table="custom_fields",
+    path="custom_fields.json",
+    scalars=(
+        "id", "etag", "created_at", "updated_at", "name", "parent_type", "field_type",
+        "displayed", "deleted", "required", "display_order",
+    ),
+    children=(
+        Child(
+            "picklist_options",
+            ("id", "option", "deleted_at", "created_at", "updated_at"),
+            "custom_field_id",
+            {"id": "bigint", "deleted_at": "timestamp", "created_at": "timestamp",
+             "updated_at": "timestamp"},
+        ),
+    ),
+    types=_types(
+        bigint="id display_order", timestamp=_STAMPS, bool="displayed deleted required",
+    ),
+    # Whether the plain index lists definitions deleted "for future use" is not
+    # documented; they are asked for explicitly, as deleted bills are.
+    extra_filters=({"deleted": "true"},),
+)
+
+CUSTOM_FIELD_SETS = Endpoint(
+    table="custom_field_sets",
+    path="custom_field_sets.json",
+    scalars=("id", "etag", "name", "parent_type", "displayed", "created_at", "updated_at"),
+    types=_types(bigint="id", timestamp=_STAMPS, bool="displayed"),
+)
+
+ACTIVITY_DESCRIPTIONS = Endpoint(
+    table="activity_descriptions",
+    path="activity_descriptions.json",
+    scalars=(
+        "id", "etag", "name", "visible_to_co_counsel", "created_at", "updated_at", "default",
+        "type", "utbms_activity_id", "utbms_task_name", "utbms_task_id", "xero_service_code",
+        "accessible_to_user", "category_type",
+    ),
+    nested={"rate": ("amount", "non_billable_amount", "type", "hierarchy"),
+            "currency": ("id", "code")},
+    types=_types(
+        bigint="id utbms_activity_id utbms_task_id",
+        decimal="rate__amount rate__non_billable_amount",  # hourly or flat rates
+        timestamp=_STAMPS,
+        bool="visible_to_co_counsel default accessible_to_user",
+    ),
+    takes_order=False,
+)
+
+EXPENSE_CATEGORIES = Endpoint(
+    table="expense_categories",
+    path="expense_categories.json",
+    scalars=(
+        "id", "etag", "name", "rate", "entry_type", "created_at", "updated_at",
+        "xero_expense_code", "accessible_to_user", "tax_setting",
+    ),
+    nested={"currency": ("id", "code")},
+    types=_types(bigint="id", decimal="rate", timestamp=_STAMPS, bool="accessible_to_user"),
+)
+
+ACTIVITY_RATES = Endpoint(
+    table="activity_rates",
+    path="activity_rates.json",
+    scalars=(
+        "id", "etag", "rate", "flat_rate", "created_at", "updated_at", "contact_id",
+        "co_counsel_contact_id",
+    ),
+    nested={"user": ("id", "name"), "group": ("id", "name")},
+    types=_types(
+        bigint="id contact_id co_counsel_contact_id", decimal="rate", timestamp=_STAMPS,
+        bool="flat_rate",
+    ),
+    takes_order=False,
+)
+
+GROUPS = Endpoint(
+    table="groups",
+    path="groups.json",
+    scalars=("id", "etag", "name", "type", "client_connect_user", "updated_at"),
+    types=_types(bigint="id", timestamp="updated_at", bool="client_connect_user"),
+)
+
+MATTER_STAGES = Endpoint(
+    table="matter_stages",
+    path="matter_stages.json",
+    scalars=("id", "etag", "practice_area_id", "name", "order", "created_at", "updated_at"),
+    # the spec types `practice_area_id` as a string; it is a practice area's id
+    types=_types(bigint="id practice_area_id order", timestamp=_STAMPS),
+    takes_order=False,
+)
+
+TASKS = Endpoint(
+    table="tasks",
+    path="tasks.json",
+    scalars=(
+        "id", "etag", "name", "status", "description", "description_text_type", "priority",
+        "due_at", "permission", "completed_at", "notify_completion", "statute_of_limitations",
+        "time_estimated", "created_at", "updated_at", "time_entries_count",
+    ),
+    nested={
+        "task_type": ("id", "name"),
+        "assigner": ("id", "name"),
+        "assignee": ("id", "type", "name"),  # a user or a contact (`type` Person/Company/User)
+        "matter": ("id", "display_number"),
+    },
+    types=_types(
+        bigint="id time_estimated time_entries_count",  # time_estimated in seconds
+        date="due_at",
+        timestamp=f"{_STAMPS} completed_at",
+        bool="notify_completion statute_of_limitations",
+    ),
+    webhook_model="task",
+)
+
+TASK_TYPES = Endpoint(
+    table="task_types",
+    path="task_types.json",
+    scalars=("id", "etag", "name", "deleted_at", "created_at", "updated_at"),
+    types=_types(bigint="id", timestamp=f"{_STAMPS} deleted_at"),
+)
+
+CALENDAR_ENTRIES = Endpoint(
+    table="calendar_entries",
+    path="calendar_entries.json",
+    scalars=(
+        "id", "etag", "summary", "description", "location", "start_at", "start_date",
+        "start_time", "end_at", "end_date", "end_time", "all_day", "recurrence_rule",
+        "parent_calendar_entry_id", "court_rule", "created_at", "updated_at", "permission",
+        "calendar_owner_id", "start_at_time_zone", "time_entries_count",
+    ),
+    nested={
+        "matter": ("id", "display_number"),
+        "calendar_owner": ("id", "name"),
+        "calendar_entry_event_type": ("id", "name"),
+    },
+    types=_types(
+        text="id",  # Clio's calendar entry ids are strings
+        bigint="parent_calendar_entry_id calendar_owner_id time_entries_count",
+        date="start_date end_date",
+        timestamp=f"{_STAMPS} start_at end_at",
+        bool="all_day court_rule",
+    ),
+    takes_order=False,
+    webhook_model="calendar_entry",
+)
+
+NOTES = Endpoint(
+    table="notes",
+    path="notes.json",
+    scalars=(
+        "id", "etag", "type", "subject", "detail", "detail_text_type", "date", "created_at",
+        "updated_at", "time_entries_count",
+    ),
+    nested={"matter": ("id",), "contact": ("id",), "author": ("id", "name")},
+    types=_types(bigint="id time_entries_count", date="date", timestamp=_STAMPS),
+    required_filters=({"type": "Matter"}, {"type": "Contact"}),
+)
+
+COMMUNICATIONS = Endpoint(
+    table="communications",
+    path="communications.json",
+    scalars=(
+        "id", "etag", "subject", "body", "type", "date", "time_entries_count", "created_at",
+        "updated_at", "received_at",
+    ),
+    nested={"user": ("id", "name"), "matter": ("id", "display_number")},
+    types=_types(
+        bigint="id time_entries_count", date="date", timestamp=f"{_STAMPS} received_at",
+    ),
+    webhook_model="communication",
+)
+
+RELATIONSHIPS = Endpoint(
+    table="relationships",
+    path="relationships.json",
+    scalars=("id", "etag", "description", "created_at", "updated_at"),
+    nested={"matter": ("id",), "contact": ("id", "name")},
+    types=_types(bigint="id", timestamp=_STAMPS),
+    takes_order=False,
+)
+
+BILLABLE_MATTERS = Endpoint(
+    table="billable_matters",
+    path="billable_matters.json",
+    scalars=(
+        "id", "display_number", "currency_code", "currency_id", "unbilled_hours",
+        "unbilled_amount", "amount_in_trust",
+    ),
+    nested={"client": ("id", "name")},
+    types=_types(
+        bigint="id currency_id",
+        money="unbilled_amount amount_in_trust",
+        decimal="unbilled_hours",
+    ),
+    limit=1000,
+    takes_order=False,
+    incremental=False,  # no `updated_since`: a snapshot replaced in full on every run
+)
+
 ENDPOINTS: tuple[Endpoint, ...] = (
     BILLS, LINE_ITEMS, ACTIVITIES, MATTERS, CONTACTS, USERS, ALLOCATIONS, CREDIT_MEMOS,
     INTEREST_CHARGES, PRACTICE_AREAS, BANK_ACCOUNTS, BANK_TRANSACTIONS, TRUST_LINE_ITEMS,
-    OUTSTANDING_CLIENT_BALANCES,
+    OUTSTANDING_CLIENT_BALANCES, CUSTOM_FIELDS, CUSTOM_FIELD_SETS, ACTIVITY_DESCRIPTIONS,
+    EXPENSE_CATEGORIES, ACTIVITY_RATES, GROUPS, MATTER_STAGES, TASKS, TASK_TYPES,
+    CALENDAR_ENTRIES, NOTES, COMMUNICATIONS, RELATIONSHIPS, BILLABLE_MATTERS,
 )
 BY_TABLE: dict[str, Endpoint] = {e.table: e for e in ENDPOINTS}
 BY_WEBHOOK_MODEL: dict[str, Endpoint] = {e.webhook_model: e for e in ENDPOINTS if e.webhook_model}

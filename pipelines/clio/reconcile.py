@@ -29,7 +29,7 @@ from pipelines.clio.config import ClioSettings
 from pipelines.clio.deletions import DATASET, delete_rows, existing_tables
 from pipelines.clio.endpoints import Endpoint
 from pipelines.clio.load import finish_pending, make_pipeline, settle
-from pipelines.clio.source import page_limit, walk_states
+from pipelines.clio.source import page_limit, page_params
 from pipelines.clio.stats import RunStats
 from pipelines.clio.sync import select_endpoints
 
@@ -55,12 +55,8 @@ def remote_ids(client: ClioClient, endpoint: Endpoint, limit_cap: int | None = N
     """Every id Clio lists for `endpoint`, in every state filter the sync walks."""
     ids: set[int] = set()
     limit = page_limit(endpoint, limit_cap)
-    for state in walk_states(endpoint):
-        params: dict[str, object] = {"fields": "id", "limit": limit}
-        if endpoint.takes_order:
-            params["order"] = "id(asc)"
-        if state is not None:
-            params["state"] = state
+    for filters in endpoint.walks:
+        params = page_params(endpoint, limit, None, filters, fields="id")
         for page in client.iter_pages(endpoint.path, params, resource=endpoint.table):
             ids.update(int(record["id"]) for record in page.records)
     return ids

@@ -37,11 +37,7 @@ def child_table(endpoint: Endpoint, child: Child) -> str:
 
 def child_columns(child: Child) -> dict[str, ColumnType]:
     """The typed columns of a child table, parent id column included."""
-    cols: dict[str, ColumnType] = {
-        sub: child.types.get(sub, "bigint" if sub == "id" else "text") for sub in child.subfields
-    }
-    cols[child.parent_key] = "bigint"
-    return cols
+    return {**child.columns, child.parent_key: "bigint"}
 
 
 def _endpoint(endpoint: Endpoint | str) -> Endpoint:
@@ -57,9 +53,9 @@ def _lookup(record: Mapping[str, Any], column: str) -> Any:
     return nested.get(sub) if isinstance(nested, Mapping) else None
 
 
-def child_field(child: Child, sub: str) -> str:
-    """How an error names a child's field: `balances[].amount`."""
-    return f"{child.field}[].{sub}"
+def child_field(child: Child, column: str) -> str:
+    """How an error names a child's field: `balances[].amount`, `custom_field_values[].custom_field.id`."""
+    return f"{child.field}[].{column.replace('__', '.')}"
 
 
 def _typed(table: str, field: str, kind: ColumnType, value: Any, record_id: Any) -> Any:
@@ -87,11 +83,10 @@ def flatten(endpoint: Endpoint | str, record: Mapping[str, Any]) -> tuple[Row, d
     root = {col: _typed(ep.table, col, kind, _lookup(record, col), rid) for col, kind in ep.columns.items()}
     children: dict[str, list[Row]] = {}
     for child in ep.children:
-        cols = child_columns(child)
         rows = []
         for item in record.get(child.field) or ():
-            row = {sub: _typed(ep.table, child_field(child, sub), cols[sub], item.get(sub), root["id"])
-                   for sub in child.subfields}
+            row = {col: _typed(ep.table, child_field(child, col), kind, _lookup(item, col), root["id"])
+                   for col, kind in child.columns.items()}
             row[child.parent_key] = root["id"]
             rows.append(row)
         children[child_table(ep, child)] = rows
@@ -146,18 +141,19 @@ def _child_arrow(
     table: str, child: Child, parent_ids: list[Any], records: Sequence[Mapping[str, Any]], tombstones: bool
 ) -> pa.Table:
     cols = child_columns(child)
+    own = list(child.columns)
     columns: dict[str, list[Any]] = {name: [] for name in cols}
     flags: list[bool | None] = []
     for parent_id, record in zip(parent_ids, records, strict=True):
         items = record.get(child.field) or ()
         for item in items:
-            for sub in child.subfields:
-                columns[sub].append(item.get(sub))
+            for col in own:
+                columns[col].append(_lookup(item, col))
             columns[child.parent_key].append(parent_id)
             flags.append(None)
         if not items and tombstones:
-            for sub in child.subfields:
-                columns[sub].append(None)
+            for col in own:
+                columns[col].append(None)
             columns[child.parent_key].append(parent_id)
             flags.append(True)
     owners = columns[child.parent_key]

@@ -14,7 +14,7 @@ once the load has succeeded (`watermarks.py` says why not dlt's resource state).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -77,25 +77,16 @@ def clio_source(
         yield endpoint_resource(endpoint, walk, mode=options.mode)
 
 
-def page_params(endpoint: Endpoint, limit: int, since: str | None, state: str | None) -> dict[str, Any]:
+def page_params(endpoint: Endpoint, limit: int, since: str | None,
+                filters: Mapping[str, str] | None = None, fields: str | None = None) -> dict[str, Any]:
     """Query of the first page of one walk (the next URLs carry it on)."""
-    params: dict[str, Any] = {"fields": endpoint.fields, "limit": limit}
+    params: dict[str, Any] = {"fields": endpoint.fields if fields is None else fields, "limit": limit}
     if endpoint.takes_order:
         params["order"] = "id(asc)"
     if since is not None:
         params["updated_since"] = since
-    if state is not None:
-        params["state"] = state
+    params.update(filters or {})
     return params
-
-
-def walk_states(endpoint: Endpoint) -> tuple[str | None, ...]:
-    """The state filters walked, plain index last.
-
-    Deleted and void are final states, so walking them first means a bill that changes
-    state during the run is never read twice in one run.
-    """
-    return (*endpoint.extra_states, None)
 
 
 def page_limit(endpoint: Endpoint, cap: int | None) -> int:
@@ -104,14 +95,14 @@ def page_limit(endpoint: Endpoint, cap: int | None) -> int:
 
 def sync_endpoint(client: ClioClient, endpoint: Endpoint, options: WalkOptions,
                   marks: Watermarks) -> Iterator[Any]:
-    """Walk `endpoint` (every state filter), yield typed Arrow tables, then note where the
-    next walk starts."""
+    """Walk `endpoint` (each of its walks' filters), yield typed Arrow tables, then note
+    where the next walk starts."""
     since = marks.start_of(endpoint.table) if endpoint.incremental else None
     limit = page_limit(endpoint, options.page_limit)
     first_answer: datetime | None = None
     batch: list[dict[str, Any]] = []
-    for walk_state in walk_states(endpoint):
-        params = page_params(endpoint, limit, since, walk_state)
+    for filters in endpoint.walks:
+        params = page_params(endpoint, limit, since, filters)
         pages = client.iter_pages(endpoint.path, params, resource=endpoint.table)
         for page in read_ahead(pages, READ_AHEAD):
             first_answer = first_answer or page.date

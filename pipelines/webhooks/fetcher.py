@@ -26,13 +26,12 @@ def fetch_records(client: PagingClient, table: str, ids: set[int]) -> dict[int, 
     """The records among `ids` that Clio still has, by id, with the catalog's fields."""
     endpoint = BY_TABLE[table]
     found: dict[int, dict] = {}
-    for state in (None, *endpoint.extra_states):
+    for filters in ({}, *endpoint.extra_filters):
         missing = sorted(ids - found.keys())
         for start in range(0, len(missing), IDS_PER_REQUEST):
             chunk = missing[start : start + IDS_PER_REQUEST]
             params: dict = {"ids[]": chunk, "fields": endpoint.fields, "limit": len(chunk)}
-            if state:
-                params["state"] = state
+            params.update(filters)
             for page in client.iter_pages(endpoint.path, params, resource=table):
                 found.update((r["id"], r) for r in page.records)
     return found

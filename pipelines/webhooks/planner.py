@@ -75,7 +75,7 @@ def _plan_record(result: Plan, key: Key, group: list[Change], stored: Version | 
                  tombstoned: bool) -> None:
     deletes = [c for c in group if c.is_delete]
     if deletes:
-        if BY_TABLE[key[0]].extra_states:
+        if BY_TABLE[key[0]].extra_filters:
             _fetch(result, key, group)
         else:
             _delete(result, key, group, deletes[0])

@@ -45,6 +45,34 @@ def sandbox_env(sb, tmp_path: Path) -> dict[str, str]:
     }
 
 
+BY_PATH: dict[str, Endpoint] = {e.path: e for e in BY_TABLE.values()}
+
+
+def walk_key(endpoint: Endpoint, params: dict) -> tuple[tuple[str, str], ...]:
+    """The walk a request belongs to: its values of the endpoint's walk filters.
+    `params` is a walk's filters or a parsed query string (values as lists)."""
+    names = {name for walk in endpoint.walks for name in walk}
+    values = {k: v[0] if isinstance(v, list) else v for k, v in params.items() if k in names}
+    return tuple(sorted(values.items()))
+
+
+def _filter_matches(record: dict, name: str, wanted: str) -> bool:
+    value = record.get(name)
+    return (str(value).lower() if isinstance(value, bool) else str(value)) == wanted
+
+
+def listed_by_walk(endpoint: Endpoint, walk: dict, record: dict) -> bool:
+    """Whether Clio (the sandbox) lists `record` in the walk with filters `walk`: the extra
+    filters list what the plain index hides, required filters split the index."""
+    if not all(_filter_matches(record, k, v) for k, v in walk.items()):
+        return False
+    extras = [extra for extra in endpoint.extra_filters if not set(extra) <= set(walk)]
+    if len(extras) == len(endpoint.extra_filters):  # a plain walk
+        return not any(all(_filter_matches(record, k, v) for k, v in extra.items())
+                       for extra in endpoint.extra_filters)
+    return True
+
+
 def _sorted_rows(rows: list[dict], keys: tuple[str, ...]) -> list[dict]:
     return sorted(rows, key=lambda r: tuple(-1 if r[k] is None else r[k] for k in keys))
 

@@ -59,3 +59,44 @@ class TestArrowBatch:
         record = {**bill_record(1, [1]), "total": "12.5", "updated_at": "2026-11-20T09:15:02Z"}
         root, _ = arrow_batch("bills", [record])
         assert root.to_pylist() == [flatten("bills", record)[0]]
+
+
+def _matter_with_custom_values() -> dict:
+    """A matter as Clio sends it with `custom_field_values{...,custom_field,picklist_option}`."""
+    return {
+        "id": 12,
+        "evergreen_retainer": {"id": 3, "minimum_threshold": 2500.1},
+        "custom_field_values": [
+            {"id": "numeric-41", "field_name": "Fee", "field_type": "numeric", "value": "12.50",
+             "soft_deleted": False, "created_at": "2026-01-02T10:00:00-05:00",
+             "updated_at": "2026-01-03T10:00:00-05:00",
+             "custom_field": {"id": 41, "etag": '"e"'}, "picklist_option": None},
+            {"id": "picklist-42", "field_name": "Source", "field_type": "picklist", "value": "7",
+             "soft_deleted": True, "custom_field": {"id": 42, "etag": '"f"'},
+             "picklist_option": {"id": 7, "etag": '"g"'}},
+        ],
+        "account_balances": [{"id": 5, "balance": 100.35, "type": "TrustAccount", "name": "Trust"}],
+    }
+
+
+class TestNestedChildren:
+    def test_child_items_keep_text_ids_and_the_ids_of_their_relations(self) -> None:
+        root, children = flatten("matters", _matter_with_custom_values())
+        assert root["evergreen_retainer__minimum_threshold"] == Decimal("2500.10")
+        values = children["matters__custom_field_values"]
+        assert [(v["id"], v["custom_field__id"], v["picklist_option__id"]) for v in values] == [
+            ("numeric-41", 41, None), ("picklist-42", 42, 7)
+        ]
+        assert values[0]["value"] == "12.50" and values[1]["soft_deleted"] is True
+        assert values[0]["updated_at"] == datetime(2026, 1, 3, 15, 0, tzinfo=UTC)
+        assert all(v["matter_id"] == 12 for v in values)
+        assert children["matters__account_balances"][0]["balance"] == Decimal("100.35")
+
+    def test_arrow_batch_matches_flatten(self) -> None:
+        record = _matter_with_custom_values()
+        _, children = arrow_batch("matters", [record, {"id": 13}])
+        rows = [{k: v for k, v in row.items() if k != TOMBSTONE}
+                for row in children["matters__custom_field_values"].to_pylist()]
+        assert rows[:2] == flatten("matters", record)[1]["matters__custom_field_values"]
+        assert rows[2]["matter_id"] == 13 and rows[2]["id"] is None  # matter 13's tombstone
+        assert children["matters__custom_field_values"].schema.field("id").type == "string"

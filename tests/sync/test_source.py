@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipelines.clio.endpoints import BY_TABLE
-from pipelines.clio.source import page_limit, page_params, walk_states
+from pipelines.clio.source import page_limit, page_params
 
 
 def test_ordered_by_id_where_the_endpoint_takes_it() -> None:
@@ -12,15 +12,22 @@ def test_ordered_by_id_where_the_endpoint_takes_it() -> None:
 
 
 def test_incremental_walks_send_updated_since_and_state() -> None:
-    params = page_params(BY_TABLE["bills"], 200, "2026-01-01T00:00:00+00:00", "void")
+    params = page_params(BY_TABLE["bills"], 200, "2026-01-01T00:00:00+00:00", {"state": "void"})
     assert params["updated_since"] == "2026-01-01T00:00:00+00:00"
     assert params["state"] == "void"
     assert params["fields"] == BY_TABLE["bills"].fields
 
 
 def test_final_states_are_walked_before_the_plain_index() -> None:
-    assert walk_states(BY_TABLE["bills"]) == ("deleted", "void", None)
-    assert walk_states(BY_TABLE["contacts"]) == (None,)
+    assert BY_TABLE["bills"].walks == ({"state": "deleted"}, {"state": "void"}, {})
+    assert BY_TABLE["contacts"].walks == ({},)
+
+
+def test_each_value_of_a_required_filter_is_a_walk_of_its_own() -> None:
+    assert BY_TABLE["notes"].walks == ({"type": "Matter"}, {"type": "Contact"})
+    params = page_params(BY_TABLE["notes"], 200, None, {"type": "Contact"})
+    assert params["type"] == "Contact" and params["order"] == "id(asc)"
+    assert "order" not in page_params(BY_TABLE["billable_matters"], 1000, None)
 
 
 def test_page_limit_is_the_endpoints_maximum_unless_capped() -> None:

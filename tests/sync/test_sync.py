@@ -7,10 +7,19 @@ import shutil
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 from firm_fixture import NOW
-from sync_helpers import assert_matches_truth, query, requires_generated_firm, settings_for
+from sync_helpers import (
+    BY_PATH,
+    assert_matches_truth,
+    listed_by_walk,
+    query,
+    requires_generated_firm,
+    settings_for,
+    walk_key,
+)
 
 from pipelines import warehouse
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS
@@ -27,25 +36,23 @@ def api_requests(sb) -> list[dict]:
 
 
 def requests_by_walk(sb) -> Counter:
-    """API requests per (path, state filter)."""
+    """API requests per (path, walk filters)."""
     counts: Counter = Counter()
     for r in api_requests(sb):
-        state = next((p.split("=", 1)[1] for p in r["query"].split("&") if p.startswith("state=")), None)
-        counts[(r["path"].removeprefix("/api/v4/"), state)] += 1
+        path = r["path"].removeprefix("/api/v4/")
+        counts[(path, walk_key(BY_PATH[path], parse_qs(r["query"])))] += 1
     return counts
 
 
 def expected_full_requests(sb, limit: int) -> Counter:
-    """⌈N/limit⌉ per walk (at least one): plain index, plus each extra state filter."""
+    """⌈N/limit⌉ per walk (at least one): the plain index and each extra or required filter."""
     expected: Counter = Counter()
     for endpoint in ENDPOINTS:
         records = sb.truth(endpoint.table)
         page = min(limit, endpoint.limit)
-        hidden = Counter(r.get("state") for r in records if r.get("state") in endpoint.extra_states)
-        listed = len(records) - sum(hidden.values())
-        expected[(endpoint.path, None)] = max(1, math.ceil(listed / page))
-        for state in endpoint.extra_states:
-            expected[(endpoint.path, state)] = max(1, math.ceil(hidden[state] / page))
+        for walk in endpoint.walks:
+            listed = sum(1 for r in records if listed_by_walk(endpoint, walk, r))
+            expected[(endpoint.path, walk_key(endpoint, walk))] = max(1, math.ceil(listed / page))
     return expected
 
 
@@ -109,7 +116,7 @@ class TestIncremental:
         sync(db, settings)
         any_firm.reset_stats()
         sync(db, settings)
-        incremental_walks = sum(1 + len(e.extra_states) for e in ENDPOINTS if e.incremental)
+        incremental_walks = sum(len(e.walks) for e in ENDPOINTS if e.incremental)
         # the fully replaced endpoint has no `updated_since`: it is read whole every run
         replaced = math.ceil(len(any_firm.truth("outstanding_client_balances")) / 200) or 1
         assert len(api_requests(any_firm)) == incremental_walks + replaced
