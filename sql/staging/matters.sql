@@ -13,6 +13,9 @@ renamed as (
         responsible_attorney__id as responsible_attorney_id,
         originating_attorney__id as originating_attorney_id,
         responsible_staff__id as responsible_staff_id,
+        matter_stage__id as matter_stage_id,
+        group__id as group_id,
+        evergreen_retainer__id as evergreen_retainer_id,
 
         ---------- text
         display_number as matter_display_number,
@@ -32,6 +35,7 @@ renamed as (
 
         ---------- numerics
         number as matter_number,
+        evergreen_retainer__minimum_threshold as minimum_trust_threshold,
 
         ---------- booleans
         billable as is_billable,
