@@ -21,6 +21,7 @@ import duckdb
 
 from pipelines.reports.raw_tables import raw_relation
 
+SOURCE_MODEL = "reports.custom_field_values"  # the wide tables pivot this model
 PARENTS = {"Matter": ("matter_custom_fields", "matter_id", "matters"),
            "Contact": ("contact_custom_fields", "contact_id", "contacts")}
 MAX_NAME = 63  # PostgreSQL's identifier limit, so the names survive a port
@@ -31,7 +32,7 @@ _TYPED = {
     "numeric": "max(case when custom_field_id = {id} then value_number end)",
     "currency": "cast(max(case when custom_field_id = {id} then value_number end) as decimal(18, 2))",
     "date": "max(case when custom_field_id = {id} then value_date end)",
-    "checkbox": "max(case when custom_field_id = {id} then case when value_bool then 1 else 0 end end) = 1",
+    "checkbox": "max(case when custom_field_id = {id} then cast(value_bool as integer) end) = 1",
     "picklist": "max(case when custom_field_id = {id} then picklist_label end)",
     "contact": "cast(max(case when custom_field_id = {id} then value_number end) as bigint)",
     "matter": "cast(max(case when custom_field_id = {id} then value_number end) as bigint)",
@@ -88,7 +89,7 @@ def live_definitions(
 
 def model_sql(parent_type: str, definitions: list[Definition]) -> str:
     """The SELECT of the wide table of `parent_type` for these definitions."""
-    table, key, parents = PARENTS[parent_type]
+    _, key, parents = PARENTS[parent_type]
     names = column_names(definitions, key)
     pivots = "".join(
         f"        {_TYPED.get(d.field_type, _TEXT).format(id=d.id)} as {_quote(names[d.id])},\n"

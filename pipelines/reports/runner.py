@@ -107,9 +107,12 @@ def discover_models(sql_dir: Traversable = SQL_DIR) -> list[Model]:
 
 
 def generated_models(
-    con: duckdb.DuckDBPyConnection, raw_columns: dict[str, dict[str, str]]
+    con: duckdb.DuckDBPyConnection, raw_columns: dict[str, dict[str, str]], found: list[Model]
 ) -> list[Model]:
-    """The models generated from the warehouse's data (the wide custom-field tables)."""
+    """The models generated from the warehouse's data (the wide custom-field tables), when
+    the model files they build on are among `found`."""
+    if custom_field_tables.SOURCE_MODEL not in {m.key for m in found}:
+        return []
     generator = "pipelines/reports/custom_field_tables.py"
     models = []
     for key, sql in custom_field_tables.generate(con, raw_columns).items():
@@ -157,7 +160,7 @@ def build_models(con: duckdb.DuckDBPyConnection, sql_dir: Traversable | None = N
     try:
         cur.execute("begin transaction")
         raw_columns = _raw_columns(cur)
-        models = build_order(found + generated_models(cur, raw_columns))
+        models = build_order(found + generated_models(cur, raw_columns, found))
         for schema in LAYERS:
             cur.execute(f"create schema if not exists {schema}")
         _drop_stale(cur, {m.key for m in models})

@@ -24,7 +24,9 @@ final as (
         tasks.task_type_id,
         tasks.task_type_name,
         tasks.due_at,
-        greatest(firm_today.today - tasks.due_at, 0) as days_overdue,
+        case when tasks.due_at is not null
+            then greatest(firm_today.today - tasks.due_at, 0)
+        end as days_overdue,
         coalesce(tasks.due_at < firm_today.today, false) as is_overdue,
         tasks.assignee_id,
         tasks.assignee_type,

@@ -64,9 +64,13 @@ final as (
         matter_currency_rows.currency,
         cast(matter_currency_rows.trust_balance as decimal(18, 2)) as trust_balance,
         matters.minimum_trust_threshold as minimum_threshold,
-        greatest(matters.minimum_trust_threshold - matter_currency_rows.trust_balance, 0)
-            as shortfall,
-        matter_currency_rows.trust_balance < matters.minimum_trust_threshold as is_below_minimum,
+        -- greatest() skips nulls (here and in PostgreSQL): no minimum, no shortfall
+        case when matters.minimum_trust_threshold is not null
+            then greatest(matters.minimum_trust_threshold - matter_currency_rows.trust_balance, 0)
+        end as shortfall,
+        coalesce(
+            matter_currency_rows.trust_balance < matters.minimum_trust_threshold, false
+        ) as is_below_minimum,
         matter_currency_rows.count_trust_accounts,
     from matter_currency_rows
     left join matters

@@ -50,6 +50,29 @@ def firm_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.fixture(scope="session")
+def whole_firm_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse holding the hand-built whole firm (`whole_firm.py`), models built."""
+    from .whole_firm import RECORDS
+
+    db = tmp_path_factory.mktemp("whole_firm") / "clio_sync.duckdb"
+    for table, records in RECORDS.items():
+        load_records(db, table, records)
+    con = duckdb.connect(str(db))
+    build_models(con)
+    con.close()
+    return db
+
+
+@pytest.fixture
+def whole_con(whole_firm_db: Path):
+    """A read-only connection to the whole-firm warehouse, aimed at the firm's today."""
+    connection = duckdb.connect(str(whole_firm_db), read_only=True)
+    apply_settings(connection, SETTINGS)
+    yield connection
+    connection.close()
+
+
 @pytest.fixture
 def con(firm_db: Path):
     """A read-only connection to the firm warehouse, aimed at the firm's today."""
