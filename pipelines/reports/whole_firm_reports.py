@@ -14,7 +14,6 @@ UNBILLED_COLUMNS = (
     Column("amount_61_90", "61–90", "money", total=True),
     Column("amount_91_plus", "91+", "money", total=True),
     Column("amount", "Unbilled", "money", total=True),
-    Column("draft_amount", "On\ndrafts", "money", total=True, drop=3),
     Column("oldest_activity_date", "Oldest", "date", drop=4),
 )
 PRODUCTIVITY_LAYOUT = Layout((
@@ -60,7 +59,6 @@ select
     sum(hours) as hours,
     {sums},
     sum(amount) as amount,
-    sum(draft_amount) as draft_amount,
     min(oldest_activity_date) as oldest_activity_date,
 from {source}
 group by all

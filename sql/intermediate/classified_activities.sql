@@ -1,7 +1,8 @@
 -- Every activity with what the time and unbilled-work reports ask of it:
 -- `seconds`: a time entry's rounded quantity (what a bill charges; 0 for expenses);
--- `is_billable`: not non-billable, not no-charge, and a non-zero price;
--- `is_unbilled`: not billed yet (`billed` is false: on no bill, or on a draft);
+-- `is_billable`: not non-billable and a non-zero price (a no-charge entry is billable
+-- work billed at nothing);
+-- `is_unbilled`: on no bill yet, not even a draft (`billed` and `on_bill` false);
 -- `currency`: its bill's, else its matter's.
 with
 
@@ -34,11 +35,9 @@ final as (
             else 0
         end as seconds,
         not coalesce(activities.is_non_billable, false)
-            and not coalesce(activities.is_no_charge, false)
             and coalesce(activities.price, 0) <> 0 as is_billable,
-        not coalesce(activities.is_billed, false) as is_unbilled,
-        coalesce(activities.is_on_bill, false)
-            and not coalesce(activities.is_billed, false) as is_on_draft_bill,
+        not coalesce(activities.is_billed, false)
+            and not coalesce(activities.is_on_bill, false) as is_unbilled,
         coalesce(bills.currency, matter_currencies.currency) as currency,
     from activities
     left join bills

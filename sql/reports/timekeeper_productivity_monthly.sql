@@ -1,7 +1,8 @@
 -- Per timekeeper, month of work and currency: the time recorded that month and what has
 -- become of it so far. Hours are time entries' rounded quantities (what a bill charges).
 --   hours_worked      every time entry;
---   billable_hours    billable ones (not non-billable, not no-charge, a non-zero price);
+--   billable_hours    billable ones (not non-billable, a non-zero price: no-charge time
+--                     is billable work billed at nothing, which realization shows);
 --   billable_value    billable hours at the timekeeper's standard rate (users.rate; the
 --                     entry's own rate when the user has none);
 --   billed_hours/_amount  service lines dated that month on approved revenue bills

@@ -1,7 +1,7 @@
 -- Work not billed yet, per matter, timekeeper and currency: billable activities (not
--- non-billable, not no-charge, a non-zero price) whose `billed` is false, so on no bill
--- or on a draft bill (`draft_amount`). Aged by activity date against the firm's today
--- (work dated after today counts as 0-30 days old).
+-- non-billable, a non-zero price) on no bill, not even a draft (`billed` and `on_bill`
+-- false), as Clio's `billable_matters.unbilled_amount` counts them. Aged by activity date
+-- against the firm's today (work dated after today counts as 0-30 days old).
 with
 
 classified_activities as (
@@ -38,7 +38,6 @@ per_matter_and_user as (
         count(*) as count_activities,
         sum(seconds) as seconds,
         sum(amount) as amount,
-        sum(case when is_on_draft_bill then amount else 0 end) as draft_amount,
         sum(case when age_days <= 30 then amount else 0 end) as amount_0_30,
         sum(case when age_days between 31 and 60 then amount else 0 end) as amount_31_60,
         sum(case when age_days between 61 and 90 then amount else 0 end) as amount_61_90,
@@ -62,7 +61,6 @@ final as (
         per_matter_and_user.count_activities,
         cast(per_matter_and_user.seconds / 3600 as decimal(18, 4)) as hours,
         per_matter_and_user.amount,
-        per_matter_and_user.draft_amount,
         per_matter_and_user.amount_0_30,
         per_matter_and_user.amount_31_60,
         per_matter_and_user.amount_61_90,

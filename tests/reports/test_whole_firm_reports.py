@@ -128,25 +128,26 @@ class TestContactCustomFields:
 
 
 class TestUnbilledWork:
-    def test_billable_work_on_no_bill_or_a_draft_per_matter_and_timekeeper(self, whole_con):
+    def test_billable_work_on_no_bill_per_matter_and_timekeeper(self, whole_con):
         got = rows(whole_con, """
-            select matter_id, user_id, currency, count_activities, hours, amount, draft_amount,
+            select matter_id, user_id, currency, count_activities, hours, amount,
                    amount_0_30, amount_31_60, amount_61_90, amount_91_plus, oldest_activity_date
             from reports.unbilled_work order by matter_id, user_id
         """)
         assert got == [
-            # 5001 (10 days) + expense 5009 (19 days) | 5002 (50) + draft 5006 (31) | 5003 (111)
-            (301, 201, "USD", 5, D("4.0000"), D("1245.50"), D("300.00"),
-             D("345.50"), D("750.00"), Z, D("150.00"), date(2026, 8, 1)),
+            # 5001 (10 days) + expense 5009 (19) | 5002 (50) + no-charge 5008 (45, at 0) |
+            # 5003 (111); 5006 is on a draft bill, 5007 billed, 5004 non-billable
+            (301, 201, "USD", 5, D("3.5000"), D("945.50"),
+             D("345.50"), D("450.00"), Z, D("150.00"), date(2026, 8, 1)),
             # today and five days ahead both count as 0-30
-            (302, 202, "USD", 2, D("1.2500"), D("250.00"), Z, D("250.00"), Z, Z, Z,
+            (302, 202, "USD", 2, D("1.2500"), D("250.00"), D("250.00"), Z, Z, Z,
              date(2026, 11, 20)),
-            (303, 201, "EUR", 1, D("1.0000"), D("250.00"), Z, Z, Z, D("250.00"), Z,
+            (303, 201, "EUR", 1, D("1.0000"), D("250.00"), Z, Z, D("250.00"), Z,
              date(2026, 9, 15)),
             # 5013 has a zero price: not billable
-            (304, 202, "USD", 1, D("1.0000"), D("200.00"), Z, Z, Z, Z, D("200.00"),
+            (304, 202, "USD", 1, D("1.0000"), D("200.00"), Z, Z, Z, D("200.00"),
              date(2026, 7, 1)),
-            (305, 203, "USD", 1, D("2.0000"), D("240.00"), Z, Z, D("240.00"), Z, Z,
+            (305, 203, "USD", 1, D("2.0000"), D("240.00"), Z, D("240.00"), Z, Z,
              date(2026, 10, 16)),
         ]
 
@@ -180,10 +181,10 @@ class TestTimekeeperProductivityMonthly:
             # discounted bill: 225 paid of its 250 total
             (201, date(2026, 9, 1), "EUR", h("2.0000"), h("2.0000"), h("1.0000"),
              D("600.00"), D("250.00"), D("225.00"), D("176.00")),
-            # 5002 + 5006 (draft) + 5007 (billed) billable, 5008 no charge: 6 h worked,
-            # 5.5 billable; 5007's line has 900 of bill 9001's 1000, which has 500 paid
-            (201, date(2026, 10, 1), "USD", h("6.0000"), h("5.5000"), h("3.0000"),
-             D("1650.00"), D("900.00"), D("450.00"), D("176.00")),
+            # 5002, 5006 (on a draft), 5007 (billed) and 5008 (no charge) are all billable:
+            # 6 h at 300; 5007's line has 900 of bill 9001's 1000, which has 500 paid
+            (201, date(2026, 10, 1), "USD", h("6.0000"), h("6.0000"), h("3.0000"),
+             D("1800.00"), D("900.00"), D("450.00"), D("176.00")),
             # 5001 billable, 5004 non-billable; 15 weekdays up to Friday the 20th
             (201, date(2026, 11, 1), "USD", h("3.0000"), h("1.0000"), h("0.0000"),
              D("300.00"), Z, Z, D("120.00")),
@@ -211,7 +212,7 @@ class TestTimekeeperProductivityMonthly:
         """)
         assert got == [
             (201, date(2026, 9, 1), 0.0114, 0.4167, 0.9),  # 2/176, 250/600, 225/250
-            (201, date(2026, 10, 1), 0.0313, 0.5455, 0.5),  # 5.5/176, 900/1650, 450/900
+            (201, date(2026, 10, 1), 0.0341, 0.5, 0.5),  # 6/176, 900/1800, 450/900
             (202, date(2026, 9, 1), 0.0, None, None),  # nothing billable, nothing billed
             (203, date(2026, 10, 1), 0.0142, 0.2, 1.0),  # 2.5/176, 60/300, 60/60
         ]
@@ -270,7 +271,7 @@ class TestChecks:
         writable.execute("update clio.activities set billed = true where id = 5016")
         failing = {r.name: r for r in run_checks(writable)}["unbilled_matches_clio"]
         assert [(r["matter_id"], r["unbilled_amount"], r["clio_unbilled_amount"])
-                for r in failing.failures] == [(301, D("1245.50"), D("1200.00")),
+                for r in failing.failures] == [(301, D("945.50"), D("1200.00")),
                                                (305, Z, D("240.00"))]
 
     def test_a_trust_balance_that_disagrees_with_clio_is_named(self, writable):

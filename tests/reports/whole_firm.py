@@ -183,7 +183,7 @@ def _time(aid: int, matter: dict, user: dict, day: str, seconds: int, price: flo
 M301, M302, M303, M304, M305 = MATTERS
 ACTIVITIES = [
     # Alice on 301 (USD, rate 300): unbilled at 10, 50 and 111 days; non-billable;
-    # on a draft bill; billed; no charge
+    # on a draft bill (not unbilled: it is on a bill); billed; no charge (unbilled, at 0)
     _time(5001, M301, ALICE, "2026-11-10", 3600, 300.0, 300.0),
     _time(5002, M301, ALICE, "2026-10-01", 5400, 300.0, 450.0),
     _time(5003, M301, ALICE, "2026-08-01", 1800, 300.0, 150.0),
@@ -280,7 +280,7 @@ ALLOCATIONS = [
 # Clio's own figures per matter, as hand-computed from the activities and trust above.
 BILLABLE_MATTERS = [
     {"id": 301, "display_number": M301["display_number"], "currency_code": "USD", "currency_id": 1,
-     "unbilled_hours": 4.0, "unbilled_amount": 1245.5, "amount_in_trust": 3000.0,
+     "unbilled_hours": 3.5, "unbilled_amount": 945.5, "amount_in_trust": 3000.0,
      "client": _ref(ACME, "name")},
     {"id": 302, "display_number": M302["display_number"], "currency_code": "USD", "currency_id": 1,
      "unbilled_hours": 1.25, "unbilled_amount": 250.0, "amount_in_trust": 1500.0,
