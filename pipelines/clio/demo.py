@@ -22,6 +22,7 @@ from pipelines.clio.config import ClioSettings, load_settings
 from pipelines.clio.load import DATASET
 from pipelines.clio.summary import RunSummary
 from pipelines.clio.sync import build_models_if_present, sync
+from pipelines.reports.summary import summary_lines
 
 DEMO_DB = Path("data/demo.duckdb")
 SANDBOX_APP = {"client_id": "sandbox", "client_secret": "sandbox-secret"}
@@ -83,6 +84,7 @@ def _print_tables(db: Path, built: list[str] | None, console: Console) -> dict[s
             "order by 1", [DATASET]).fetchall()]
         counts = {n: con.execute(f'select count(*) from {DATASET}."{n}"').fetchone()[0] for n in names}  # type: ignore[index]
         ar = _ar_total(con) if built else None
+        firm_lines = summary_lines(con) if built else []
     finally:
         con.close()
     table = Table(title=f"schema {DATASET}", title_justify="left")
@@ -95,6 +97,8 @@ def _print_tables(db: Path, built: list[str] | None, console: Console) -> dict[s
         console.print(f"Built {len(built)} SQL models (schema reports).")
     if ar:
         console.print("Accounts receivable: " + ", ".join(f"{cur} {amount:,.2f}" for cur, amount in ar))
+    for line in firm_lines:
+        console.print(line, soft_wrap=True)
     return counts
 
 

@@ -3,15 +3,11 @@
 -- `is_billable`: not non-billable and a non-zero price (a no-charge entry is billable
 -- work billed at nothing);
 -- `is_unbilled`: on no bill yet, not even a draft (`billed` and `on_bill` false);
--- `currency`: its bill's, else its matter's.
+-- `currency`: its matter's (`matter_currencies`).
 with
 
 activities as (
     select * from staging.activities
-),
-
-bills as (
-    select * from staging.bills
 ),
 
 matter_currencies as (
@@ -38,10 +34,8 @@ final as (
             and coalesce(activities.price, 0) <> 0 as is_billable,
         not coalesce(activities.is_billed, false)
             and not coalesce(activities.is_on_bill, false) as is_unbilled,
-        coalesce(bills.currency, matter_currencies.currency) as currency,
+        matter_currencies.currency,
     from activities
-    left join bills
-        on bills.bill_id = activities.bill_id
     left join matter_currencies
         on matter_currencies.matter_id = activities.matter_id
 )
