@@ -7,7 +7,7 @@
 --                     entry's own rate when the user has none);
 --   billed_hours/_amount  service lines dated that month on approved revenue bills
 --                     (quantity, sub-total before tax);
---   collected_amount  those lines' share of their bills' payments (billed_time);
+--   collected_amount  those lines' share of their bills' payments (billed_time_lines);
 --   capacity_hours    the firm's workday hours x weekdays of the month (up to today in
 --                     the current month).
 -- utilization = billable_hours / capacity_hours; realization = billed_amount /
@@ -20,8 +20,8 @@ classified_activities as (
     where is_time_entry
 ),
 
-billed_time as (
-    select * from intermediate.billed_time
+billed_time_lines as (
+    select * from intermediate.billed_time_lines
 ),
 
 users as (
@@ -55,13 +55,13 @@ worked as (
 billed as (
     select
         user_id,
-        month,
+        cast(date_trunc('month', line_item_date) as date) as month,
         currency,
         sum(hours) as billed_hours,
         sum(sub_total) as billed_amount,
         sum(collected_share) as collected_share,
-    from billed_time
-    where month is not null
+    from billed_time_lines
+    where line_item_date is not null
     group by all
 ),
 
