@@ -48,7 +48,8 @@ _INTS = {"max_attempts": (1, MAX_ATTEMPTS), "bad_page_attempts": (1, MAX_ATTEMPT
          "rate_limit_buffer": (0, MAX_RATE_LIMIT_BUFFER)}
 # Seconds or rates: may they be 0?
 _FLOATS = {"timeout": False, "backoff_base": True, "backoff_cap": False,
-           "platform_requests_per_second": False, "refresh_skew": True, "max_wait": False}
+           "platform_requests_per_second": False, "refresh_skew": True, "max_wait": False,
+           "reread_hours": True}
 
 
 @configspec
@@ -79,6 +80,7 @@ class ClioConfiguration(BaseConfiguration):
     bad_page_attempts: int = 3
     refresh_skew: float = 60.0
     max_wait: float = 300.0
+    reread_hours: float = 24.0
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,10 @@ class ClioSettings:
     # Manage's windows last 60 s, so a longer wait means a quota or a proxy, not pacing, and
     # the run holds the warehouse's writer lock (the webhook applier waits) while it waits.
     max_wait: float = 300.0
+    # Matters and contacts are read in full (no `updated_since`) when their last full read
+    # is older than this: Clio does not say whether editing a custom field value (or a
+    # trust balance) moves the record's `updated_at`. 0: on every run.
+    reread_hours: float = 24.0
 
     @property
     def api_root(self) -> str:
@@ -193,6 +199,7 @@ def load_settings(
         "bad_page_attempts": config.bad_page_attempts,
         "refresh_skew": config.refresh_skew,
         "max_wait": config.max_wait,
+        "reread_hours": config.reread_hours,
     }
     values.update(overrides)
     _require(values, "client_id", "the app's Client ID (developer portal, app Settings page)")

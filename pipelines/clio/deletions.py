@@ -4,7 +4,8 @@ Clio has no tombstone feed, so the ids of records deleted outright come from web
 (the applier) or from an ids-only scan (`reconcile`). Both paths record each deletion in
 one ledger, `clio._tombstones`, in the same transaction that deletes the rows:
 
-    clio._tombstones   (table_name, id, etag, deleted_at, source)   one row per deleted record
+    clio._tombstones        (table_name, id, etag, deleted_at, source)   one row per deleted record
+    clio._text_tombstones   the same, for endpoints whose ids are strings (calendar entries)
 
 Clio never reuses an id and a record deleted outright never comes back, so a tombstone
 is final: after every load (`purge_tombstoned`), rows whose id is in the ledger are
@@ -24,38 +25,59 @@ import duckdb
 import pyarrow as pa
 
 from pipelines import warehouse
-from pipelines.clio.endpoints import ENDPOINTS, Endpoint
+from pipelines.clio.column_types import STORAGE
+from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
 from pipelines.clio.rows import child_table
 
 DATASET = "clio"  # the dataset (DuckDB schema) of the raw tables
 TOMBSTONES = f"{DATASET}._tombstones"
+# Ids that are strings (calendar entries) have a ledger of their own, so the first one
+# keeps its BIGINT ids, and the queries and the ad-hoc SQL written against it still work.
+TEXT_TOMBSTONES = f"{DATASET}._text_tombstones"
+LEDGERS: dict[str, str] = {"bigint": TOMBSTONES, "text": TEXT_TOMBSTONES}
 
-TOMBSTONES_DDL = f"""
+RecordId = int | str
+
+
+def _ledger_ddl(ledger: str, id_type: str) -> str:
+    return f"""
 CREATE SCHEMA IF NOT EXISTS {DATASET};
-CREATE TABLE IF NOT EXISTS {TOMBSTONES} (
+CREATE TABLE IF NOT EXISTS {ledger} (
     table_name VARCHAR NOT NULL,
-    id BIGINT NOT NULL,
+    id {id_type} NOT NULL,
     etag VARCHAR,
     deleted_at TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (table_name, id)
 );
-ALTER TABLE {TOMBSTONES} ADD COLUMN IF NOT EXISTS source VARCHAR;
+ALTER TABLE {ledger} ADD COLUMN IF NOT EXISTS source VARCHAR;
 """
+
+
+TOMBSTONES_DDL = _ledger_ddl(TOMBSTONES, "BIGINT") + _ledger_ddl(TEXT_TOMBSTONES, "VARCHAR")
 
 
 @dataclass(frozen=True)
 class Tombstone:
     """One record deleted at Clio: its id, the etag it had (if known), when and who saw it."""
 
-    id: int
+    id: RecordId
     deleted_at: datetime
     source: str  # "webhook" | "reconcile"
     etag: str | None = None
 
 
 def ensure_tombstones(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the ledger (and add columns newer versions need) if missing."""
+    """Create the ledgers (and add columns newer versions need) if missing."""
     con.execute(TOMBSTONES_DDL)
+
+
+def ledger_of(endpoint: Endpoint) -> str:
+    """The ledger holding `endpoint`'s tombstones (by the type of its ids)."""
+    return LEDGERS[endpoint.id_kind]
+
+
+def _id_sql(endpoint: Endpoint) -> str:
+    return STORAGE[endpoint.id_kind].duckdb
 
 
 def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -72,9 +94,10 @@ def record_tombstones(con: duckdb.DuckDBPyConnection, table: str,
     stones = list(tombstones)
     if not stones:
         return
+    endpoint = BY_TABLE[table]
     frame = pa.table({
         "table_name": pa.array([table] * len(stones), pa.string()),
-        "id": pa.array([t.id for t in stones], pa.int64()),
+        "id": pa.array([t.id for t in stones], STORAGE[endpoint.id_kind].arrow),
         "etag": pa.array([t.etag for t in stones], pa.string()),
         "deleted_at": pa.array([t.deleted_at for t in stones], pa.timestamp("us", tz="UTC")),
         "source": pa.array([t.source for t in stones], pa.string()),
@@ -82,24 +105,26 @@ def record_tombstones(con: duckdb.DuckDBPyConnection, table: str,
     con.register("_new_tombstones", frame)
     try:
         con.execute(
-            f"insert or ignore into {TOMBSTONES} (table_name, id, etag, deleted_at, source) "
+            f"insert or ignore into {ledger_of(endpoint)} (table_name, id, etag, deleted_at, source) "
             "select table_name, id, etag, deleted_at, source from _new_tombstones"
         )
     finally:
         con.unregister("_new_tombstones")
 
 
-def tombstoned_ids(con: duckdb.DuckDBPyConnection, table: str, ids: Iterable[int]) -> set[int]:
+def tombstoned_ids(con: duckdb.DuckDBPyConnection, table: str,
+                   ids: Iterable[RecordId]) -> set[RecordId]:
     """The ids among `ids` that the ledger holds for `table`."""
+    endpoint = BY_TABLE[table]
     rows = con.execute(
-        f"select id from {TOMBSTONES} where table_name = ? "
-        "and id in (select unnest(?::bigint[]))", [table, list(ids)],
+        f"select id from {ledger_of(endpoint)} where table_name = ? "
+        f"and id in (select unnest(?::{_id_sql(endpoint)}[]))", [table, list(ids)],
     ).fetchall()
     return {rid for (rid,) in rows}
 
 
-def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[int], source: str,
-                etags: Mapping[int, str | None] | None = None) -> int:
+def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[RecordId], source: str,
+                etags: Mapping[RecordId, str | None] | None = None) -> int:
     """Tombstone `ids` of `endpoint` and delete their rows and child rows, in one transaction.
 
     Returns:
@@ -132,10 +157,10 @@ def purge_tombstoned(con: duckdb.DuckDBPyConnection,
         Root rows deleted per table (only tables where something was deleted).
     """
     tables = existing_tables(con)
-    if "_tombstones" not in tables:
-        return {}
     purged = {}
     for endpoint in endpoints:
+        if ledger_of(endpoint).removeprefix(f"{DATASET}.") not in tables:
+            continue
         count = _delete_tombstoned(con, endpoint, tables)
         if count:
             purged[endpoint.table] = count
@@ -143,12 +168,12 @@ def purge_tombstoned(con: duckdb.DuckDBPyConnection,
 
 
 def _delete_tombstoned(con: duckdb.DuckDBPyConnection, endpoint: Endpoint, tables: set[str],
-                       only: Sequence[int] | None = None) -> int:
+                       only: Sequence[RecordId] | None = None) -> int:
     """Delete the tombstoned rows (among `only`, if given) of `endpoint` and its children."""
     if endpoint.table not in tables:
         return 0
-    gone = f"(select id from {TOMBSTONES} where table_name = $table"
-    gone += " and id in (select unnest($ids::bigint[])))" if only is not None else ")"
+    gone = f"(select id from {ledger_of(endpoint)} where table_name = $table"
+    gone += f" and id in (select unnest($ids::{_id_sql(endpoint)}[])))" if only is not None else ")"
     params: dict[str, object] = {"table": endpoint.table}
     if only is not None:
         params["ids"] = list(only)

@@ -74,6 +74,10 @@ class Endpoint:
     # A filter the endpoint requires (notes: `type`): each value is a walk of its own.
     required_filters: tuple[dict[str, str], ...] = ()
     webhook_model: str | None = None  # Clio webhook model name, where one exists
+    # Its custom field values and account balances may change without moving its
+    # `updated_at` (Clio does not say): read in full periodically (`watermarks.py`), and a
+    # webhook delivery of an unchanged version is fetched (`webhooks/planner.py`).
+    reread: bool = False
 
     @property
     def fields(self) -> str:
@@ -250,6 +254,7 @@ MATTERS = Endpoint(
         "evergreen_retainer": ("id", "minimum_threshold"),
     },
     children=(_custom_field_values("matter_id"), _account_balances("matter_id")),
+    reread=True,
     types=_types(
         bigint="id number client_id",
         money="evergreen_retainer__minimum_threshold",
@@ -274,6 +279,7 @@ CONTACTS = Endpoint(
     ),
     nested={"company": ("id", "name")},
     children=(_custom_field_values("contact_id"), _account_balances("contact_id")),
+    reread=True,
     types=_types(
         bigint="id client_connect_user_id",
         date="date_of_birth",
@@ -633,3 +639,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 )
 BY_TABLE: dict[str, Endpoint] = {e.table: e for e in ENDPOINTS}
 BY_WEBHOOK_MODEL: dict[str, Endpoint] = {e.webhook_model: e for e in ENDPOINTS if e.webhook_model}
+
+
+def has_text_ids(webhook_model: str) -> bool:
+    """Whether a webhook model's record ids are strings (calendar entries)."""
+    endpoint = BY_WEBHOOK_MODEL.get(webhook_model)
+    return endpoint is not None and endpoint.id_kind == "text"

@@ -37,6 +37,7 @@ from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract.resource import DltResource
 
 from pipelines import warehouse
+from pipelines.clio import values
 from pipelines.clio.deletions import DATASET, delete_rows, purge_tombstoned
 from pipelines.clio.endpoints import BY_TABLE, Endpoint
 from pipelines.clio.hints import LoadMode, mark_child, mark_root, write_disposition
@@ -287,7 +288,7 @@ def load_records(
     db: Path,
     endpoint_table: str,
     records: list[dict[str, Any]],
-    deleted_ids: Iterable[int] = (),
+    deleted_ids: Iterable[int | str] = (),
 ) -> None:
     """Merge API-shaped `records` into `clio.<endpoint_table>` and hard-delete `deleted_ids`.
 
@@ -302,7 +303,7 @@ def load_records(
             child rows removed.
     """
     endpoint = BY_TABLE[endpoint_table]
-    deleted = sorted({int(i) for i in deleted_ids})
+    deleted = sorted({values.scalar(endpoint.id_kind, i) for i in deleted_ids})
     if records:
         pipeline = make_pipeline(db)
         run_pipeline(pipeline, records_source(endpoint, records))

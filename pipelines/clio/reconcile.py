@@ -24,9 +24,10 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines import warehouse
+from pipelines.clio import values
 from pipelines.clio.client import ClioClient
 from pipelines.clio.config import ClioSettings
-from pipelines.clio.deletions import DATASET, delete_rows, existing_tables
+from pipelines.clio.deletions import DATASET, RecordId, delete_rows, existing_tables
 from pipelines.clio.endpoints import Endpoint
 from pipelines.clio.load import finish_pending, make_pipeline, settle
 from pipelines.clio.source import page_limit, page_params
@@ -51,25 +52,25 @@ class Reconciled:
     held_back: int = 0  # rows that would have gone, kept because they were too many
 
 
-def remote_ids(client: ClioClient, endpoint: Endpoint, limit_cap: int | None = None) -> set[int]:
-    """Every id Clio lists for `endpoint`, in every state filter the sync walks."""
-    ids: set[int] = set()
+def remote_ids(client: ClioClient, endpoint: Endpoint, limit_cap: int | None = None) -> set[RecordId]:
+    """Every id Clio lists for `endpoint`, in every walk the sync makes (typed as stored)."""
+    ids: set[RecordId] = set()
     limit = page_limit(endpoint, limit_cap)
     for filters in endpoint.walks:
         params = page_params(endpoint, limit, None, filters, fields="id")
         for page in client.iter_pages(endpoint.path, params, resource=endpoint.table):
-            ids.update(int(record["id"]) for record in page.records)
+            ids.update(values.scalar(endpoint.id_kind, record["id"]) for record in page.records)
     return ids
 
 
-def local_ids(db: Path, endpoint: Endpoint) -> set[int]:
+def local_ids(db: Path, endpoint: Endpoint) -> set[RecordId]:
     """The ids stored in `clio.<table>` (empty when the table does not exist yet)."""
     con = warehouse.connect(db)
     try:
         if endpoint.table not in existing_tables(con):
             return set()
         rows = con.execute(f'select id from {DATASET}."{endpoint.table}"').fetchall()
-        return {int(i) for (i,) in rows}
+        return {i for (i,) in rows}
     finally:
         con.close()
 

@@ -101,12 +101,20 @@ def sync_endpoint(client: ClioClient, endpoint: Endpoint, options: WalkOptions,
     limit = page_limit(endpoint, options.page_limit)
     first_answer: datetime | None = None
     batch: list[dict[str, Any]] = []
+    extra_names = {name for extra in endpoint.extra_filters for name in extra}
+    # Ids read by the extra filters' walks (deleted and void bills: few): a later walk
+    # skips them, so a plain index that lists them too never yields a record twice.
+    seen: set[Any] = set()
     for filters in endpoint.walks:
         params = page_params(endpoint, limit, since, filters)
         pages = client.iter_pages(endpoint.path, params, resource=endpoint.table)
+        extra_walk = not extra_names.isdisjoint(filters)
         for page in read_ahead(pages, READ_AHEAD):
             first_answer = first_answer or page.date
-            batch.extend(page.records)
+            records = [r for r in page.records if r.get("id") not in seen] if seen else page.records
+            if extra_walk:
+                seen.update(r.get("id") for r in records)
+            batch.extend(records)
             if options.on_page is not None:
                 options.on_page(endpoint.table, page)
             if len(batch) >= options.batch_rows:

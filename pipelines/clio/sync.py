@@ -17,7 +17,7 @@ import logging
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dlt
@@ -99,7 +99,8 @@ def sync(
     )
     pipeline = make_pipeline(db, destination)
     lake = destination == "filesystem"
-    marks = Watermarks(start={} if full_refresh else _stored_marks(db, endpoints, lake))
+    reread = timedelta(hours=settings.reread_hours)
+    marks = Watermarks(start={} if full_refresh else _stored_marks(db, endpoints, lake, reread))
     mode = "append" if lake else "replace" if full_refresh else "merge"
     try:
         with ClioClient(settings, stats=stats) as client, SyncProgress(stats, show_progress) as shown:
@@ -111,7 +112,7 @@ def sync(
                 refresh="drop_data" if full_refresh and lake else None,
                 loader_file_format="parquet" if lake else None,
             )
-        _save_marks(pipeline, db, marks, summary.run_id, lake)
+        _save_marks(pipeline, db, marks, summary.run_id, lake, endpoints)
         summary.status = "ok"
     except BaseException as exc:
         summary.status = "failed"
@@ -124,23 +125,24 @@ def sync(
     return summary
 
 
-def _stored_marks(db: Path, endpoints: Sequence[Endpoint], lake: bool) -> dict[str, str]:
+def _stored_marks(db: Path, endpoints: Sequence[Endpoint], lake: bool,
+                  reread: timedelta) -> dict[str, str]:
     if lake:
         return _lake_marks(db).read(endpoints)
     con = warehouse.connect(db)
     try:
-        return watermarks.read(con, endpoints)
+        return watermarks.read(con, endpoints, reread_every=reread)
     finally:
         con.close()
 
 
 def _save_marks(pipeline: dlt.Pipeline, db: Path, marks: Watermarks, run_id: str,
-                lake: bool) -> None:
+                lake: bool, endpoints: Sequence[Endpoint]) -> None:
     """Move the watermarks, now that their data is loaded (with the load's settlement)."""
     if lake:
         _lake_marks(db).save(marks.advanced)
         return
-    settle(pipeline, db, then=lambda con: watermarks.save(con, marks.advanced, run_id))
+    settle(pipeline, db, then=lambda con: watermarks.save(con, marks, run_id, endpoints))
 
 
 def _lake_marks(db: Path) -> FileWatermarks:

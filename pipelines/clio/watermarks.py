@@ -7,12 +7,20 @@ and the next run skips what the failed one read. So a run reads its starting poi
 here, walks, loads, and only then saves the new ones, in the transaction that settles
 the load (`load.settle`):
 
-    clio._sync_watermarks   (resource, updated_since, rows_after, run_id, saved_at)
+    clio._sync_watermarks   (resource, updated_since, rows_after, run_id, saved_at,
+                             fields, full_read_at)
 
 A watermark is only trusted while its table still holds what that run left: if the table
 is gone, or empty although the run left rows in it (a warehouse restored from an old
 copy, a table dropped by hand), the endpoint is read in full again. A warehouse without
-the table (made before this version) is read in full once.
+the table (made before this version) is read in full once. So is an endpoint whose
+catalog `fields` changed since its rows were read (a new column, a new child table:
+rows read before would lack them), or whose watermark predates the `fields` column.
+
+Endpoints marked `reread` (matters, contacts) are also read in full once their last full
+read (`full_read_at`) is the re-read period older than their watermark (the previous
+run's start, both in Clio's clock): Clio does not say whether editing a custom field
+value moves its record's `updated_at`, so an incremental walk may miss it.
 
 The Parquet lake has no transactions; its watermarks are a JSON file in dlt's folder,
 replaced atomically after a successful load. Losing that file means one full read.
@@ -26,7 +34,7 @@ import os
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -46,6 +54,8 @@ CREATE TABLE IF NOT EXISTS {QUALIFIED} (
     run_id VARCHAR,
     saved_at TIMESTAMPTZ NOT NULL
 );
+ALTER TABLE {QUALIFIED} ADD COLUMN IF NOT EXISTS fields VARCHAR;
+ALTER TABLE {QUALIFIED} ADD COLUMN IF NOT EXISTS full_read_at TIMESTAMPTZ;
 """
 
 log = logging.getLogger(__name__)
@@ -55,39 +65,61 @@ log = logging.getLogger(__name__)
 class Watermarks:
     """The walks' starting points, and the points the next run will start from.
 
-    `start` is read before the run; the source fills `advanced` as each walk ends; the
-    caller saves `advanced` once the load has succeeded.
+    `start` is read before the run; the source fills `advanced` as each walk ends (and
+    `full` with the walks that read their index in full); the caller saves them once the
+    load has succeeded.
     """
 
     start: dict[str, str] = field(default_factory=dict)
     advanced: dict[str, str] = field(default_factory=dict)
+    full: set[str] = field(default_factory=set)
 
     def start_of(self, table: str) -> str | None:
         return self.start.get(table)
 
     def advance(self, table: str, updated_since: str) -> None:
         self.advanced[table] = updated_since
+        if table not in self.start:
+            self.full.add(table)
 
 
-def read(con: duckdb.DuckDBPyConnection, endpoints: Iterable[Endpoint]) -> dict[str, str]:
-    """The trusted watermark of each incremental endpoint that has one."""
+def read(con: duckdb.DuckDBPyConnection, endpoints: Iterable[Endpoint],
+         reread_every: timedelta | None = None) -> dict[str, str]:
+    """The trusted watermark of each incremental endpoint that has one.
+
+    Args:
+        reread_every: read `reread` endpoints in full when their last full read is this
+            much older than their watermark (None: never for that reason).
+    """
     tables = existing_tables(con)
     if TABLE not in tables:
         return {}
+    con.execute(DDL)  # the columns newer versions added, on an older warehouse
     stored = {
-        resource: (since, rows_after)
-        for resource, since, rows_after in con.execute(
-            f"select resource, updated_since, rows_after from {QUALIFIED}"
+        resource: (since, rows_after, fields, full_read_at)
+        for resource, since, rows_after, fields, full_read_at in con.execute(
+            f"select resource, updated_since, rows_after, fields, full_read_at from {QUALIFIED}"
         ).fetchall()
     }
     marks = {}
     for endpoint in endpoints:
         if not endpoint.incremental or endpoint.table not in stored:
             continue
-        since, rows_after = stored[endpoint.table]
-        if _still_holds(con, endpoint.table, tables, rows_after):
+        since, rows_after, fields, full_read_at = stored[endpoint.table]
+        if fields != endpoint.fields:
+            log.info("%s: the catalog's fields changed since it was read: reading it in full",
+                     endpoint.table)
+        elif endpoint.reread and _due(full_read_at, since, reread_every):
+            log.info("%s: last read in full %s: reading it in full again (custom field values "
+                     "may change without moving updated_at)", endpoint.table, full_read_at)
+        elif _still_holds(con, endpoint.table, tables, rows_after):
             marks[endpoint.table] = since.astimezone(UTC).isoformat()
     return marks
+
+
+def _due(full_read_at: datetime | None, since: datetime, every: timedelta | None) -> bool:
+    """Clio's clock on both sides (a sandbox's simulated time, a skewed host clock)."""
+    return every is not None and (full_read_at is None or since - full_read_at >= every)
 
 
 def _still_holds(con: duckdb.DuckDBPyConnection, table: str, tables: set[str],
@@ -105,20 +137,29 @@ def _still_holds(con: duckdb.DuckDBPyConnection, table: str, tables: set[str],
     return True
 
 
-def save(con: duckdb.DuckDBPyConnection, marks: dict[str, str], run_id: str) -> None:
-    """Store `marks` (in the caller's transaction), with each table's row count now."""
-    if not marks:
+def save(con: duckdb.DuckDBPyConnection, marks: Watermarks, run_id: str,
+         endpoints: Iterable[Endpoint]) -> None:
+    """Store the advanced marks (in the caller's transaction), with each table's row count
+    now, the `fields` its rows were read with and, after a full read, its time."""
+    if not marks.advanced:
         return
     con.execute(DDL)
     tables = existing_tables(con)
     now = datetime.now(UTC)
-    for resource, since in sorted(marks.items()):
+    fields = {e.table: e.fields for e in endpoints}
+    for resource, since in sorted(marks.advanced.items()):
         rows = None
         if resource in tables:
             (rows,) = con.execute(f'select count(*) from {DATASET}."{resource}"').fetchone() or (0,)
+        moment = datetime.fromisoformat(since)
         con.execute(
-            f"insert or replace into {QUALIFIED} values (?, ?, ?, ?, ?)",
-            [resource, datetime.fromisoformat(since), rows, run_id, now],
+            f"insert into {QUALIFIED} (resource, updated_since, rows_after, run_id, saved_at, "
+            "fields, full_read_at) values (?, ?, ?, ?, ?, ?, ?) on conflict (resource) do update "
+            "set updated_since = excluded.updated_since, rows_after = excluded.rows_after, "
+            "run_id = excluded.run_id, saved_at = excluded.saved_at, fields = excluded.fields, "
+            f"full_read_at = coalesce(excluded.full_read_at, {TABLE}.full_read_at)",
+            [resource, moment, rows, run_id, now, fields.get(resource),
+             moment if resource in marks.full else None],
         )
 
 

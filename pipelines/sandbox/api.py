@@ -30,6 +30,7 @@ from pipelines.sandbox.paging import (
     parse_order,
     parse_since,
     record_filters,
+    require,
     sort_records,
 )
 from pipelines.sandbox.ratelimit import Verdict
@@ -179,6 +180,7 @@ def index(state: SandboxState, request: Request, resource: str) -> Response:
     """`GET /{resource}.json`: filters, order, paging and `fields`."""
     ispec = spec.index(resource)
     params = query_params(request)
+    require(params, ispec)
     project = projector(parse_fields(_one(params, "fields"), ispec.schema), state.lookup)
     limit = parse_limit(params, ispec)
     field, descending = parse_order(params, ispec)

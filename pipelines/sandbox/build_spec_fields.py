@@ -4,7 +4,8 @@ The installed package must not read `tests/`, so this script distils what the se
 needs from the spec copy in the test fixtures into a small JSON file shipped with the
 package: per schema its scalar fields and its relations (target schema, list or not);
 per served index endpoint its item schema and query parameters (limit bounds, `order`
-values and default, filters). Run it again when the spec copy changes:
+values and default, filters, which are required, which are booleans); the schemas whose
+`id` is a string (calendar entries). Run it again when the spec copy changes:
 
     .venv/bin/python -m pipelines.sandbox.build_spec_fields
 """
@@ -36,6 +37,20 @@ INDEXES = (
     "bank_transactions",
     "trust_line_items",
     "outstanding_client_balances",
+    "custom_fields",
+    "custom_field_sets",
+    "activity_descriptions",
+    "expense_categories",
+    "activity_rates",
+    "groups",
+    "matter_stages",
+    "tasks",
+    "task_types",
+    "calendar_entries",
+    "notes",
+    "communications",
+    "relationships",
+    "billable_matters",
     "webhooks",
 )
 WEBHOOK_MODELS = {
@@ -73,7 +88,10 @@ def schema_entry(schemas: dict[str, Any], name: str) -> dict[str, Any]:
                 relations[field] = [_base_name(_ref_name(spec["$ref"])), False]
             elif "$ref" in spec.get("items", {}):
                 relations[field] = [_base_name(_ref_name(spec["items"]["$ref"])), True]
-    return {"scalars": scalars, "relations": relations}
+    entry: dict[str, Any] = {"scalars": scalars, "relations": relations}
+    if base.get("id", {}).get("type") == "string":
+        entry["string_id"] = True
+    return entry
 
 
 def endpoint_entry(spec: dict[str, Any], endpoint: str) -> dict[str, Any]:
@@ -99,6 +117,10 @@ def endpoint_entry(spec: dict[str, Any], endpoint: str) -> dict[str, Any]:
     for name, param in params.items():
         if "enum" in param.get("schema", {}) and name != "order":
             entry.setdefault("enums", {})[name] = param["schema"]["enum"]
+    entry["required"] = sorted(n for n, p in params.items() if p.get("required"))
+    entry["booleans"] = sorted(
+        n for n, p in params.items() if p.get("schema", {}).get("type") == "boolean"
+    )
     return entry
 
 

@@ -63,6 +63,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         help="serve a hand-built firm instead: JSON "
         '{"now": ISO timestamp, "records": {endpoint: [records]}}',
     )
+    serve.add_argument(
+        "--custom-field-edits",
+        choices=("touch", "silent"),
+        default="touch",
+        help="whether editing a custom field value moves its matter's or contact's "
+        "updated_at (touch, default) or only the value's own (silent); Clio does not say",
+    )
     serve.set_defaults(handler=serve_command)
 
 
@@ -141,6 +148,7 @@ def serve_command(args: argparse.Namespace) -> int:
         token_lifetime=lifetime,
         allow_http_webhooks=args.allow_http_webhooks,
         webhook_time_scale=args.webhook_time_scale,
+        custom_field_edits=args.custom_field_edits,
     )
     started = time.perf_counter()
     try:

@@ -8,6 +8,7 @@ from typing import Literal
 Region = Literal["us", "eu", "ca", "au"]
 Api = Literal["manage", "platform"]
 Scale = Literal["tiny", "small", "large"]
+CustomFieldEdits = Literal["touch", "silent"]
 
 REGIONS: tuple[str, ...] = ("us", "eu", "ca", "au")
 MANAGE_RATE_LIMIT = (50, 60.0)  # per access token, per window (CLIO_API.md)
@@ -30,9 +31,13 @@ class SandboxConfig:
     webhook_time_scale: float = 1.0  # multiplies retry delays (tests: 0.001)
     fixture: dict | None = None  # Firm.from_records input instead of a generated firm
     fixture_now: str = "2026-11-20T17:00:00-05:00"
+    # Editing a custom field value moves its parent's updated_at ("touch") or not ("silent")
+    custom_field_edits: CustomFieldEdits = "touch"
 
     def __post_init__(self) -> None:
         if self.region not in REGIONS:
             raise ValueError(f"region must be one of {', '.join(REGIONS)}")
         if self.api not in ("manage", "platform"):
             raise ValueError("api must be manage or platform")
+        if self.custom_field_edits not in ("touch", "silent"):
+            raise ValueError("custom_field_edits must be touch or silent")

@@ -4,6 +4,8 @@ POST /_sandbox/tokens        {"scopes"?, "region"?, "api"?, "expires_in"?} -> to
 POST /_sandbox/advance       {"days": 1, "after_requests"?} -> changes by model
 POST /_sandbox/edit          {"endpoint", "id", "changes"?, "after_requests"?} -> record
 POST /_sandbox/delete        {"endpoint", "id"} -> {}
+POST /_sandbox/custom_field_value  {"endpoint", "id", "custom_field_id", "value", "after_requests"?}
+POST /_sandbox/delete_custom_field {"id"} -> the definition (deleted; its values soft-deleted)
 GET  /_sandbox/truth/{endpoint}  every live record, all fields
 GET  /_sandbox/stats         requests by path and status;  DELETE clears them
 POST /_sandbox/faults        see `faults.py`
@@ -21,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from pipelines.sandbox import custom_values, spec
 from pipelines.sandbox.api import read_json
 from pipelines.sandbox.config import REGIONS
 from pipelines.sandbox.errors import ApiError, bad_request, not_found
@@ -112,12 +115,40 @@ async def delete(request: Request) -> Response:
     return json_response({})
 
 
+async def custom_field_value(request: Request) -> Response:
+    body = await read_json(request)
+    state = _state(request)
+    parent_id, field_id = _int(body.get("id")), _int(body.get("custom_field_id"))
+    record = _schedule(
+        state,
+        body,
+        lambda: custom_values.set_value(
+            state.firm, body.get("endpoint"), parent_id, field_id, body.get("value")
+        ),
+    )
+    return json_response(record if record is not None else {"scheduled": True})
+
+
+async def delete_custom_field(request: Request) -> Response:
+    body = await read_json(request)
+    state = _state(request)
+    field_id = _int(body.get("id"))
+    return json_response(_firm_call(lambda: custom_values.delete_definition(state.firm, field_id)))
+
+
 async def truth(request: Request) -> Response:
     endpoint = request.path_params["endpoint"]
     state = _state(request)
     if endpoint not in state.firm.tables:
         raise not_found(f"The sandbox has no endpoint {endpoint!r}.")
-    return json_response({"data": state.firm.records(endpoint)})
+    return json_response({"data": _as_served(endpoint, state.firm.records(endpoint))})
+
+
+def _as_served(endpoint: str, records: list[dict]) -> list[dict]:
+    """Records as the API sends their ids (calendar entries' ids are strings)."""
+    if endpoint not in spec.index_names() or not spec.schema(spec.index(endpoint).schema).string_id:
+        return records
+    return [{**record, "id": str(record["id"])} for record in records]
 
 
 async def stats(request: Request) -> Response:
@@ -178,6 +209,8 @@ routes = [
     Route("/_sandbox/advance", advance, methods=["POST"]),
     Route("/_sandbox/edit", edit, methods=["POST"]),
     Route("/_sandbox/delete", delete, methods=["POST"]),
+    Route("/_sandbox/custom_field_value", custom_field_value, methods=["POST"]),
+    Route("/_sandbox/delete_custom_field", delete_custom_field, methods=["POST"]),
     Route("/_sandbox/truth/{endpoint}", truth, methods=["GET"]),
     Route("/_sandbox/stats", stats, methods=["GET", "DELETE"]),
     Route("/_sandbox/faults", faults, methods=["POST"]),

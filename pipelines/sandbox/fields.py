@@ -4,7 +4,11 @@
 model's scalars or relations; a relation may list its own subfields one level deep
 (`client{id,name}`). A second-level relation may be named (`matter{client}`) and then
 comes with its default attributes, but asking for its fields (`matter{client{name}}`)
-is a 400, as is any unknown name. Without `fields`, records carry `id` and `etag`.
+is a 400, as is any unknown name. Without `fields`, records carry `id` and `etag` (or
+`id` alone where the model has no etag: billable matters).
+
+Where the spec types a model's `id` as a string (calendar entries), the sandbox stores
+an integer and answers its decimal text: `"4521"`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,6 @@ from dataclasses import dataclass
 from pipelines.sandbox import spec
 from pipelines.sandbox.errors import bad_request
 
-DEFAULT_FIELDS = "id,etag"
 DEFAULT_ATTRIBUTES = ("id", "etag")
 
 Lookup = Callable[[str, int], dict | None]  # (table, id) -> live record or None
@@ -38,6 +41,7 @@ class Selection:
 
     scalars: tuple[str, ...]
     nested: tuple[Nested, ...]
+    string_id: bool = False
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -64,9 +68,11 @@ def split_top_level(text: str) -> list[str]:
 
 
 def default_attributes(schema_name: str) -> tuple[str, ...]:
-    """What a relation named without braces carries: `id` and `etag` where the model has them."""
+    """What a relation named without braces carries: `id` and `etag` where the model has
+    them, else every field of it."""
     scalars = spec.schema(schema_name).scalars
-    return tuple(a for a in DEFAULT_ATTRIBUTES if a in scalars) or ("id",)
+    # a model with neither (a bill's discount, a rate) comes whole
+    return tuple(a for a in DEFAULT_ATTRIBUTES if a in scalars) or tuple(sorted(scalars))
 
 
 def parse_fields(raw: str | None, schema_name: str) -> Selection:
@@ -74,7 +80,7 @@ def parse_fields(raw: str | None, schema_name: str) -> Selection:
     model = spec.schema(schema_name)
     scalars: list[str] = []
     nested: list[Nested] = []
-    for part in split_top_level(raw if raw else DEFAULT_FIELDS):
+    for part in split_top_level(raw if raw else ",".join(default_attributes(schema_name))):
         name, _, inner = part.partition("{")
         name = name.strip()
         if not name:
@@ -87,7 +93,7 @@ def parse_fields(raw: str | None, schema_name: str) -> Selection:
         target, is_list = model.relations[name]
         subs = _parse_subfields(name, inner, target) if inner else default_attributes(target)
         nested.append(Nested(name, target, is_list, subs))
-    return Selection(tuple(dict.fromkeys(scalars)), tuple(nested))
+    return Selection(tuple(dict.fromkeys(scalars)), tuple(nested), model.string_id)
 
 
 def _parse_subfields(relation: str, inner: str, target: str) -> tuple[str, ...]:
@@ -113,9 +119,12 @@ def projector(selection: Selection, lookup: Lookup) -> Projector:
     """
     scalars = selection.scalars
     nested = [(n.name, n.is_list, _nested_projector(n, lookup)) for n in selection.nested]
+    text_id = selection.string_id and "id" in scalars
 
     def project(record: dict) -> dict:
         out = {name: record.get(name) for name in scalars}
+        if text_id:
+            out["id"] = _text(out["id"])
         for name, is_list, sub in nested:
             value = record.get(name)
             if value is None:
@@ -136,10 +145,11 @@ def _nested_projector(nested: Nested, lookup: Lookup) -> Projector:
     second = {s: model.relations[s][0] for s in subs if s in model.relations}
 
     wanted = frozenset(subs)
+    text_id = model.string_id and "id" in wanted
 
     def project(stored: dict) -> dict:
         if wanted <= stored.keys():
-            if not second:
+            if not second and not text_id:
                 return {s: stored[s] for s in subs}
             source = stored
         else:
@@ -148,9 +158,15 @@ def _nested_projector(nested: Nested, lookup: Lookup) -> Projector:
         out = {s: source.get(s) for s in subs}
         for s, target in second.items():
             out[s] = _default_view(out[s], target, lookup)
+        if text_id:
+            out["id"] = _text(out["id"])
         return out
 
     return project
+
+
+def _text(value: object) -> object:
+    return str(value) if isinstance(value, int) else value
 
 
 def _default_view(value: object, schema_name: str, lookup: Lookup) -> object:
@@ -165,4 +181,7 @@ def _default_view(value: object, schema_name: str, lookup: Lookup) -> object:
     table = spec.TABLE_OF_SCHEMA.get(schema_name)
     if table and not all(a in value for a in attrs):
         value = {**(lookup(table, value.get("id")) or {}), **value}
-    return {a: value.get(a) for a in attrs}
+    view = {a: value.get(a) for a in attrs}
+    if spec.schema(schema_name).string_id and "id" in view:
+        view["id"] = _text(view["id"])
+    return view

@@ -29,12 +29,21 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Literal
 
-from pipelines.sandbox import billing, receivables
+from pipelines.sandbox import billing, receivables, trust, unbilled
 from pipelines.sandbox.clock import etag, parse_instant, stamp_text, to_datetime
-from pipelines.sandbox.shapes import ENDPOINTS, FIELDS, NESTED, REFERENCES, complete
+from pipelines.sandbox.shapes import (
+    DERIVED,
+    ENDPOINTS,
+    FIELDS,
+    NESTED,
+    REFERENCES,
+    complete,
+    stamped,
+)
 
 Listener = Callable[[str, str, dict], None]
 Scale = Literal["tiny", "small", "large"]
+CustomFieldEdits = Literal["touch", "silent"]
 
 # Tables whose records hang off a bill and are looked up by it.
 _BILL_CHILDREN = ("line_items", "allocations", "interest_charges", "trust_line_items")
@@ -45,8 +54,23 @@ _TOUCH_FIELD = {
     "allocations": "description", "credit_memos": "description",
     "interest_charges": "description", "bank_accounts": "holder",
     "bank_transactions": "description", "trust_line_items": "note",
+    "tasks": "description", "calendar_entries": "location", "notes": "detail",
+    "communications": "body", "relationships": "description",
+    "activity_descriptions": "xero_service_code", "expense_categories": "xero_expense_code",
 }  # fmt: skip
-_DERIVED = "outstanding_client_balances"
+# Records deleted outright (the rest are voided, soft-deleted or never deleted).
+_DELETABLE = (
+    "contacts", "activities", "matters", "practice_areas", "tasks", "calendar_entries",
+    "notes", "communications", "relationships",
+)  # fmt: skip
+# Fields no edit may set: they follow from other records (`set_custom_field_value` and the
+# trust transactions change them).
+_DERIVED_FIELDS = {"custom_field_values", "account_balances", "time_entries", "time_entries_count"}
+# Which derived endpoint goes stale when a record of a table changes.
+_FEEDS = {
+    "bills": DERIVED[:1], "allocations": DERIVED[:1], "contacts": DERIVED,
+    "activities": DERIVED[1:], "matters": DERIVED[1:], "bank_transactions": DERIVED[1:],
+}  # fmt: skip
 
 
 class FirmError(Exception):
@@ -77,9 +101,13 @@ class Firm:
         self._by_bill: dict[str, dict[int, list[int]]] = {e: {} for e in _BILL_CHILDREN}
         self._listeners: list[Listener] = []
         self._tally: Counter[str] = Counter()
-        self._balances_stale = True
+        self._stale = set(DERIVED)
         self._life = None
-        self._max_ids = dict.fromkeys(ENDPOINTS, 0)  # ids are never reused, even after a deletion
+        # ids are never reused, even after a deletion; custom field values count apart
+        self._max_ids = dict.fromkeys((*ENDPOINTS, "custom_field_values"), 0)
+        # Whether editing a custom field value moves its parent's updated_at and etag
+        # ("touch") or only the value's own ("silent"): Clio does not document it.
+        self.custom_field_edits: CustomFieldEdits = "touch"
 
     # ----- construction ------------------------------------------------------------
 
@@ -100,15 +128,23 @@ class Firm:
         """
         firm = cls(0, parse_instant(now))
         for endpoint, rows in records.items():
-            if endpoint not in FIELDS:
-                raise FirmRuleError(f"unknown endpoint {endpoint!r} in the fixture")
+            if endpoint not in FIELDS or endpoint in DERIVED:
+                raise FirmRuleError(f"unknown or derived endpoint {endpoint!r} in the fixture")
             for row in rows:
                 record = complete(endpoint, row)
-                record["created_at"] = record["created_at"] or now
-                record["updated_at"] = record["updated_at"] or record["created_at"]
+                if stamped(endpoint):
+                    record["created_at"] = record["created_at"] or now
+                    record["updated_at"] = record["updated_at"] or record["created_at"]
+                else:
+                    record["updated_at"] = record["updated_at"] or now
                 record["etag"] = record["etag"] or etag(0, endpoint, record["id"], 0)
                 firm.load(endpoint, record)
         firm._check_references(records)
+        trust.fill(firm, only_missing=True)
+        firm._max_ids["custom_field_values"] = max(
+            (int(v["id"].rsplit("-", 1)[-1]) for v in _values_of(firm) if str(v.get("id", "")).rsplit("-", 1)[-1].isdigit()),
+            default=0,
+        )
         return firm
 
     def load(self, endpoint: str, record: dict, instants: tuple[int, int] | None = None) -> None:
@@ -144,8 +180,8 @@ class Firm:
 
     def records(self, endpoint: str) -> list[dict]:
         """Live records of `endpoint` in id order (cached until a record comes or goes)."""
-        if endpoint == _DERIVED:
-            self._refresh_balances()
+        if endpoint in DERIVED:
+            self._refresh(endpoint)
         ordered = self._ordered[endpoint]
         if ordered is None:
             table = self.tables[endpoint]
@@ -154,8 +190,8 @@ class Firm:
 
     def get(self, endpoint: str, record_id: int) -> dict:
         """One live record; RecordNotFound if absent."""
-        if endpoint == _DERIVED:
-            self._refresh_balances()
+        if endpoint in DERIVED:
+            self._refresh(endpoint)
         try:
             return self.tables[endpoint][record_id]
         except KeyError:
@@ -165,8 +201,8 @@ class Firm:
         self, endpoint: str, since: datetime, field: Literal["updated_at", "created_at"] = "updated_at"
     ) -> list[dict]:
         """Records whose `field` is strictly after `since`, in id order (Clio's `*_since`)."""
-        if endpoint == _DERIVED:
-            self._refresh_balances()
+        if endpoint in DERIVED:
+            self._refresh(endpoint)
         threshold = since.timestamp()
         slot = 1 if field == "updated_at" else 0
         instants = self._instants[endpoint]
@@ -183,11 +219,12 @@ class Firm:
 
     def outstanding_client_balances(self) -> list[dict]:
         """Per contact and currency, what its awaiting_payment revenue bills still owe."""
-        return self.records(_DERIVED)
+        return self.records("outstanding_client_balances")
 
     def counts(self) -> dict[str, int]:
         """Live records per endpoint."""
-        self._refresh_balances()
+        for endpoint in DERIVED:
+            self._refresh(endpoint)
         return {endpoint: len(table) for endpoint, table in self.tables.items()}
 
     # ----- changing ----------------------------------------------------------------
@@ -217,8 +254,13 @@ class Firm:
                     raise FirmRuleError(f"{endpoint} records cannot be edited")
                 changes = {field: f"Touched at change {self._changes + 1}"}
             unknown = set(changes) - set(FIELDS[endpoint]) - set(NESTED[endpoint])
-            if unknown or {"id", "etag", "created_at", "updated_at"} & set(changes):
-                raise FirmRuleError(f"cannot set {sorted(set(changes))} on {endpoint}")
+            fixed = {"id", "etag", "created_at", "updated_at", *_DERIVED_FIELDS}
+            if endpoint in DERIVED or unknown or fixed & set(changes):
+                raise FirmRuleError(
+                    f"cannot set {sorted(set(changes))} on {endpoint} (custom field values "
+                    "change through set_custom_field_value, balances and counts follow "
+                    "other records)"
+                )
             record.update(copy.deepcopy(changes))
             self.touch(endpoint, record)
             return copy.deepcopy(record)
@@ -227,14 +269,18 @@ class Firm:
         """Delete a record outright, as Clio does for anything but bills and money records."""
         with self.lock:
             record = self.get(endpoint, record_id)
-            if endpoint not in ("contacts", "activities", "matters", "practice_areas"):
+            if endpoint not in _DELETABLE:
                 raise FirmRuleError(f"{endpoint} records cannot be deleted outright")
             if endpoint == "activities" and record.get("bill"):
                 raise FirmRuleError(f"activity {record_id} is on bill {record['bill']['id']}")
+            if endpoint == "tasks" and record.get("time_entries_count"):
+                raise FirmRuleError(f"task {record_id} has time entries")
             holder = self._first_reference(endpoint, record_id)
             if holder:
                 raise FirmRuleError(f"{endpoint} {record_id} is still referenced by {holder}")
             self.remove(endpoint, record_id)
+            if endpoint == "activities" and record.get("task"):
+                self._unlink_time_entry(record)
 
     def delete_bill(self, bill_id: int) -> dict:
         """Clio's DELETE on a bill: draft or awaiting approval -> deleted; issued and
@@ -258,6 +304,23 @@ class Firm:
             self.touch("bills", bill)
             return copy.deepcopy(bill)
 
+    def _unlink_time_entry(self, activity: dict) -> None:
+        """A deleted time entry leaves its task's `time_entries` (the task changes)."""
+        task = self.tables["tasks"].get(activity["task"]["id"])
+        if task is None:
+            return
+        task["time_entries"] = [t for t in task["time_entries"] or () if t["id"] != activity["id"]]
+        task["time_entries_count"] = len(task["time_entries"])
+        self.touch("tasks", task)
+
+    def custom_field_values_changed(self, endpoint: str, record: dict) -> None:
+        """After a value of `record` changed: touch it, or (silent) only tell the listeners,
+        as the `custom_field_edits` option says."""
+        if self.custom_field_edits == "touch":
+            self.touch(endpoint, record)
+        else:
+            self._announce(endpoint, "custom_field_values", record)
+
     def _release_activities(self, bill_id: int) -> None:
         """Activities of a deleted or voided bill become unbilled again (Clio frees them)."""
         activities = self.tables["activities"]
@@ -274,6 +337,11 @@ class Firm:
         self._now = max(self._now + 1, at_least or 0)
         return self._now
 
+    def next_instant(self, at: int | None = None) -> int:
+        """The instant `tick(at)` would give, without taking it (to stamp a part of a
+        record before the record itself is created or touched at `at`)."""
+        return max(self._now + 1, at or 0)
+
     def next_id(self, endpoint: str) -> int:
         """An id above every id the endpoint has used."""
         self._max_ids[endpoint] += 1
@@ -285,9 +353,11 @@ class Firm:
         if record["id"] is None:
             record["id"] = self.next_id(endpoint)
         stamp = self.tick(at)
-        record["created_at"] = record["updated_at"] = stamp_text(stamp)
+        record["updated_at"] = stamp_text(stamp)
+        if stamped(endpoint):
+            record["created_at"] = record["updated_at"]
         record["etag"] = self._next_etag(endpoint, record["id"])
-        self.load(endpoint, record)
+        self.load(endpoint, record, (stamp, stamp))
         self._announce(endpoint, "created", record)
         return record
 
@@ -306,22 +376,29 @@ class Firm:
         if endpoint in self._by_bill and bill_id in self._by_bill[endpoint]:
             self._by_bill[endpoint][bill_id].remove(record_id)
         self._ordered[endpoint] = None
+        self._stale.update(_FEEDS.get(endpoint, ()))
         self.tick()
         self._announce(endpoint, "deleted", record)
 
-    def _next_etag(self, endpoint: str, record_id: int) -> str:
+    def new_version(self) -> int:
+        """A number no earlier change used (versions etags, of values too)."""
         self._changes += 1
-        return etag(self.seed, endpoint, record_id, self._changes)
+        return self._changes
+
+    def _next_etag(self, endpoint: str, record_id: int) -> str:
+        return etag(self.seed, endpoint, record_id, self.new_version())
 
     def _index(self, endpoint: str, record: dict, instants: tuple[int, int] | None = None) -> None:
-        if instants is None:
-            instants = (parse_instant(record["created_at"]), parse_instant(record["updated_at"]))
         previous = self._instants[endpoint].get(record["id"])
+        if instants is None:
+            updated = parse_instant(record["updated_at"])
+            created = record.get("created_at")
+            # groups carry no created_at: they keep the instant they were first stored at
+            instants = (parse_instant(created) if created else (previous or (updated,))[0], updated)
         self._instants[endpoint][record["id"]] = instants
         if endpoint in self._by_bill and previous is None and record.get("bill"):
             self._by_bill[endpoint].setdefault(record["bill"]["id"], []).append(record["id"])
-        if endpoint in ("bills", "allocations", "contacts"):
-            self._balances_stale = True
+        self._stale.update(_FEEDS.get(endpoint, ()))
 
     def _announce(self, endpoint: str, event: str, record: dict) -> None:
         self._tally[endpoint] += 1
@@ -330,6 +407,13 @@ class Firm:
 
     def _first_reference(self, endpoint: str, record_id: int) -> str | None:
         """`'<endpoint> <id>'` of some record that points at the given one, if any."""
+        if endpoint in ("contacts", "matters"):  # a contact or matter custom field's value
+            relation = endpoint[:-1]
+            for parent in ("matters", "contacts"):
+                for record in self.tables[parent].values():
+                    for value in record.get("custom_field_values") or ():
+                        if (value.get(relation) or {}).get("id") == record_id:
+                            return f"{parent} {record['id']} (custom field value {value['id']})"
         for other, relations in _POINTERS[endpoint].items():
             for record in self.tables[other].values():
                 for relation in relations:
@@ -344,16 +428,23 @@ class Firm:
                         return f"{other} {record['id']}"
         return None
 
-    def _refresh_balances(self) -> None:
-        if self._balances_stale:
-            self._balances_stale = False
+    def _refresh(self, endpoint: str) -> None:
+        """Derive `endpoint` again if a record it follows changed since it was derived."""
+        if endpoint not in self._stale:
+            return
+        self._stale.discard(endpoint)
+        if endpoint == "outstanding_client_balances":
             rows = receivables.outstanding_client_balances(self)
-            self.tables[_DERIVED] = {row["id"]: row for row in rows}
-            self._instants[_DERIVED] = {
+            instants = {
                 row["id"]: (parse_instant(row["created_at"]), parse_instant(row["updated_at"]))
                 for row in rows
             }
-            self._ordered[_DERIVED] = None
+        else:  # billable_matters: no stamps (and no updated_since) at Clio
+            rows = unbilled.billable_matters(self)
+            instants = {row["id"]: (self._now, self._now) for row in rows}
+        self.tables[endpoint] = {row["id"]: row for row in rows}
+        self._instants[endpoint] = instants
+        self._ordered[endpoint] = None
 
 
 def _pointers() -> dict[str, dict[str, tuple[str, ...]]]:
@@ -361,7 +452,7 @@ def _pointers() -> dict[str, dict[str, tuple[str, ...]]]:
     pointers: dict[str, dict[str, list[str]]] = {endpoint: {} for endpoint in ENDPOINTS}
     for other, relations in NESTED.items():
         for relation in relations:
-            if relation in REFERENCES and other != _DERIVED:
+            if relation in REFERENCES and other not in DERIVED:
                 pointers[REFERENCES[relation]].setdefault(other, []).append(relation)
     pointers["contacts"].setdefault("matters", []).append("client_id")
     pointers["bank_accounts"].setdefault("bank_transactions", []).append("bank_account_id")
@@ -369,6 +460,12 @@ def _pointers() -> dict[str, dict[str, tuple[str, ...]]]:
 
 
 _POINTERS = _pointers()
+
+
+def _values_of(firm: Firm) -> Iterable[dict]:
+    for parent in ("matters", "contacts"):
+        for record in firm.tables[parent].values():
+            yield from record.get("custom_field_values") or ()
 
 
 def references(endpoint: str, record: dict) -> Iterable[tuple[str, int]]:

@@ -3,8 +3,10 @@
 Order of work: the directory (users, practice areas, bank accounts, contacts, matters);
 one plan per bill (`plans.py`) placed on a matter and a date; per bill its activities,
 line items and interest charges; then its settlement (payments, credit notes, bank
-transactions, trust line items) replayed against what it still owes; last, every bill's
-money is derived by `billing.recompute`, so the consistency rules hold by construction.
+transactions, trust line items) replayed against what it still owes; every bill's
+money is derived by `billing.recompute`, so the consistency rules hold by construction;
+last, the rest of the firm (`whole_firm.py`: trust retainers, reference data, tasks,
+calendar, notes, communications, relationships, custom field values).
 Ids follow creation time within each table. Nothing is stamped after `Firm.START`.
 """
 
@@ -23,6 +25,7 @@ from pipelines.sandbox.money import tax_rates, time_value, to_cents, to_number
 from pipelines.sandbox.plans import PATTERNS, Plan, plans_for
 from pipelines.sandbox.scales import SCALES
 from pipelines.sandbox.settlement import Settler
+from pipelines.sandbox.whole_firm import WholeFirm
 
 HISTORY_DAYS = 730  # bills are issued over the two years before now
 
@@ -335,6 +338,8 @@ class _Builder:
         settler = Settler(self.rng, self.dir, firm)
         for placement in placements:
             settler.settle(placement, PATTERNS[placement.plan.settle], self.today)
+        whole = WholeFirm(firm, self.dir, self.today)
+        whole.fund_trust(settler)
         self.trust_items += settler.trust_items
         for table, rows in settler.tables().items():
             for row in rows:
@@ -343,8 +348,13 @@ class _Builder:
         for item in self.trust_items:
             self._load("trust_line_items", item)
         self._load_bills(placements)
+        self._close_matters()
+        whole.build(self.activities)
+        whole.load(self._load)
         self._load_activities()
+        whole.settle_directory()
         self._load_directory(settler)
+        whole.finish()
 
     def _load_bills(self, placements: list[Placement]) -> None:
         for placement in placements:
@@ -376,7 +386,7 @@ class _Builder:
                 activity["_updated"] = max(activity["_created"], parse_instant(bill["updated_at"]))
             self._load("activities", activity)
 
-    def _load_directory(self, settler: Settler) -> None:
+    def _close_matters(self) -> None:
         for matter in self.dir.matters:
             last = self.last_bill_day.get(matter["id"])
             if matter["status"] == "Closed":
@@ -385,6 +395,9 @@ class _Builder:
                 close = min(close, self.today - 1)
                 matter["close_date"] = day_text(close)
                 matter["updated_at"] = stamp_text(at(self.rng, close))
+
+    def _load_directory(self, settler: Settler) -> None:
+        for matter in self.dir.matters:
             self._load("matters", matter)
         for table, rows in (
             ("users", self.dir.users), ("practice_areas", self.dir.practice_areas),

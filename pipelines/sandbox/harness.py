@@ -85,6 +85,25 @@ class SandboxServer:
     def delete(self, endpoint: str, record_id: int) -> None:
         self._call("POST", "delete", {"endpoint": endpoint, "id": record_id})
 
+    def set_custom_field_value(
+        self,
+        endpoint: str,
+        record_id: int,
+        custom_field_id: int,
+        value: object,
+        after_requests: int | None = None,
+    ) -> dict | None:
+        """Set (None: clear) a matter's or contact's custom field value, as a user in Clio;
+        returns the record (or None when scheduled after N requests)."""
+        body = {"endpoint": endpoint, "id": record_id, "custom_field_id": custom_field_id,
+                "value": value, "after_requests": after_requests}  # fmt: skip
+        answer = self._call("POST", "custom_field_value", body)
+        return None if after_requests is not None else answer
+
+    def delete_custom_field(self, custom_field_id: int) -> dict:
+        """Delete a custom field definition (its values become soft-deleted)."""
+        return self._call("POST", "delete_custom_field", {"id": custom_field_id})
+
     def truth(self, endpoint: str) -> list[dict]:
         return self._call("GET", f"truth/{endpoint}")["data"]
 

@@ -15,6 +15,7 @@ import random
 from contextlib import suppress
 
 from pipelines.sandbox import billing, names
+from pipelines.sandbox.casework_life import CaseworkLife
 from pipelines.sandbox.clock import day_of, day_start, day_text, parse_day
 from pipelines.sandbox.directory import CURRENCIES, Directory, at, currency, new_matter, person, ref
 from pipelines.sandbox.firm import Firm, FirmRuleError
@@ -34,6 +35,7 @@ class FirmLife:
         self.rng = random.Random(f"life:{firm.seed}")
         self.dir = _directory(firm)
         self._payments = 10_000_000  # Payment ids live apart from the generator's
+        self.casework = CaseworkLife(firm)  # tasks, calendar, custom values, trust...
 
     def advance(self, days: int) -> None:
         """Live `days` days after the firm's current day; the clock ends at 17:00 of the last."""
@@ -60,6 +62,7 @@ class FirmLife:
         self._approve_drafts(day)
         self._collect(day, size)
         self._tidy(day, size)
+        self.casework.live(day)
 
     def _new_client(self, day: int) -> None:
         firm = self.firm
@@ -78,7 +81,9 @@ class FirmLife:
             self.dir.open_day[matter["id"]] = day
             self.dir.matters_by_client.setdefault(client["id"], []).append(matter)
         matter["open_date"] = day_text(day) if matter["status"] == "Open" else None
-        self.firm.create("matters", matter, at=at(self.rng, day))
+        instant = at(self.rng, day)
+        self.casework.born(matter, instant)
+        self.firm.create("matters", matter, at=instant)
 
     def _new_activity(self, day: int, matters: list[dict]) -> None:
         if not matters:
@@ -102,13 +107,15 @@ class FirmLife:
                 "type": "ExpenseEntry", "quantity": 1.0, "rounded_quantity": 1.0,
                 "price": to_number(total), "note": rng.choice(names.EXPENSE_NOTES),
             }  # fmt: skip
-        self.firm.create("activities", {
+        activity = self.firm.create("activities", {
             **fields, "date": day_text(day), "quantity_redacted": False, "flat_rate": False,
             "billed": False, "on_bill": False, "total": to_number(total),
             "contingency_fee": False, "non_billable": False, "non_billable_total": 0.0,
             "no_charge": False, "tax_setting": "no_tax", "currency": _currency_of(matter),
             "matter": ref(matter, "display_number"), "user": ref(user, "name"), "bill": None,
+            **self.casework.links(matter, fields["type"]),
         }, at=at(rng, day))  # fmt: skip
+        self.casework.logged(activity)
 
     def _unbilled(self, day: int) -> dict[int, list[dict]]:
         """Billable work done before `day` that no bill carries, per matter."""

@@ -74,3 +74,60 @@ EXPENSE_NOTES = (
     "Court filing fee", "Courier", "Photocopies", "Expert witness fee", "Travel: mileage",
     "Deposition transcript", "Process server", "Title search", "Registry fee",
 )  # fmt: skip
+
+# ----- the whole firm: reference data and casework -----------------------------------
+
+TEAMS = ("Litigation team", "Corporate team", "Private client team", "Intake")
+MATTER_STAGES = ("Intake", "Investigation", "Active", "Negotiation", "Closing")
+TASK_TYPES = (  # (name, deleted)
+    ("Court deadline", False), ("Filing", False), ("Research", False),
+    ("Client follow-up", False), ("Document review", False), ("Billing", False),
+    ("Legacy docketing", True),
+)  # fmt: skip
+ACTIVITY_DESCRIPTIONS = (  # (name, category_type, flat rate in cents or None)
+    ("Legal research", "hourly", None), ("Court appearance", "hourly", None),
+    ("Drafting", "hourly", None), ("Client meeting", "hourly", None),
+    ("Telephone call", "hourly", None), ("Correspondence", "hourly", None),
+    ("Review documents", "hourly", None), ("Travel time", "hourly", None),
+    ("Will preparation", "flat fee", 120000), ("Trademark filing", "flat fee", 90000),
+    ("Incorporation package", "flat fee", 150000), ("Negotiation", "hourly", None),
+)  # fmt: skip
+EXPENSE_CATEGORIES = (  # (name, rate per unit in whole dollars, entry_type)
+    ("Court filing fees", 0, "hard_cost"), ("Courier", 0, "hard_cost"),
+    ("Photocopies", 1, "soft_cost"), ("Expert witness", 0, "hard_cost"),
+    ("Mileage", 1, "soft_cost"), ("Transcripts", 0, "hard_cost"),
+    ("Process server", 0, "hard_cost"), ("Registry searches", 0, "hard_cost"),
+)  # fmt: skip
+TASK_NAMES = (
+    "Prepare engagement letter", "Run conflict check", "Draft initial pleadings",
+    "Collect client documents", "Serve notice", "File motion", "Prepare witness list",
+    "Review settlement offer", "Calendar hearing date", "Send status update to client",
+    "Prepare closing documents", "Review discovery responses", "Draft affidavit",
+    "Follow up on unpaid invoice", "Schedule deposition", "Renew trademark",
+)  # fmt: skip
+CALENDAR_SUMMARIES = (
+    "Client meeting", "Court hearing", "Deposition", "Mediation session",
+    "Call with opposing counsel", "Filing deadline", "Closing meeting", "Case strategy review",
+)  # fmt: skip
+LOCATIONS = (
+    "Conference room A", "Conference room B", "County Courthouse, Room 4",
+    "Federal Courthouse", "Client's office", "Video call", None,
+)  # fmt: skip
+NOTE_SUBJECTS = (
+    "Call summary", "Strategy notes", "Client instructions", "Conflict check cleared",
+    "Meeting notes", "Settlement discussion", "Documents received", "Intake interview",
+)  # fmt: skip
+COMMUNICATION_SUBJECTS = (
+    "Re: next steps", "Documents for signature", "Hearing date confirmed",
+    "Invoice question", "Settlement proposal", "Follow-up from our call",
+    "Request for information", "Status update",
+)  # fmt: skip
+RELATIONSHIPS = (
+    "Opposing party", "Opposing counsel", "Expert witness", "Insurance adjuster",
+    "Spouse", "Beneficiary", "Co-defendant", "Referral source",
+)  # fmt: skip
+PICKLISTS = {
+    "Referral Source": ("Google search", "Client referral", "Bar association", "Website form", "Returning client", "Yellow pages"),
+    "Preferred Language": ("English", "French", "Spanish", "Mandarin"),
+}  # fmt: skip
+DELETED_OPTIONS = ("Yellow pages",)  # picklist options retired before the firm's history ends

@@ -27,7 +27,12 @@ _ID_FILTERS = {
     "bill_id": "bill", "matter_id": "matter", "client_id": "client", "contact_id": "contact",
     "user_id": "user", "activity_id": "activity", "parent_id": "parent",
     "bank_account_id": "bank_account_id", "currency_id": "currency",
+    "task_type_id": "task_type", "practice_area_id": "practice_area_id",
 }  # fmt: skip
+# Where an endpoint's id filter reads another field than `_ID_FILTERS` says.
+_ID_FIELD_OF = {("billable_matters", "matter_id"): "id"}
+# Boolean filters that are not a field of the record: the predicate they stand for.
+_BOOLEAN_MEANS = {("tasks", "complete"): lambda r: r.get("status") == "complete"}
 _CONTROL_PARAMS = {"fields", "limit", "order", "page_token", "offset", "ids[]"}
 
 
@@ -93,8 +98,17 @@ def parse_ids(params: dict[str, list[str]]) -> set[int] | None:
         raise bad_request("ids[] must be integers.") from None
 
 
+def require(params: dict[str, list[str]], spec: IndexSpec) -> None:
+    """400 when a filter the spec marks required is missing (notes: `type`)."""
+    for name in spec.required:
+        if not params.get(name):
+            allowed = spec.enums.get(name)
+            one_of = f" (one of {', '.join(allowed)})" if allowed else ""
+            raise bad_request(f"The {name} parameter is required{one_of}.")
+
+
 def record_filters(params: dict[str, list[str]], spec: IndexSpec) -> list[Callable[[dict], bool]]:
-    """Predicates for the declared id and enum filters present in the query."""
+    """Predicates for the declared id, enum and boolean filters present in the query."""
     checks: list[Callable[[dict], bool]] = []
     for name, values in params.items():
         if name in _CONTROL_PARAMS or name not in spec.params or not values:
@@ -104,9 +118,23 @@ def record_filters(params: dict[str, list[str]], spec: IndexSpec) -> list[Callab
             if value not in spec.enums[name]:
                 raise bad_request(f"{name} must be one of {', '.join(spec.enums[name])}.")
             checks.append(_enum_check(spec.name, name, value))
+        elif name in spec.booleans:
+            checks.append(_bool_check(spec.name, name, value))
         elif name in _ID_FILTERS:
-            checks.append(_id_check(_ID_FILTERS[name], value, name))
+            field = _ID_FIELD_OF.get((spec.name, name), _ID_FILTERS[name])
+            checks.append(_id_check(field, value, name))
     return checks
+
+
+def _bool_check(endpoint: str, name: str, raw: str) -> Callable[[dict], bool]:
+    if raw.lower() not in ("true", "false"):
+        raise bad_request(f"{name} must be true or false, got {raw!r}.")
+    wanted = raw.lower() == "true"
+    means = _BOOLEAN_MEANS.get((endpoint, name))
+    if means is not None:
+        return lambda r: means(r) == wanted
+    # a parameter that is no field of the record is accepted and ignored
+    return lambda r: name not in r or bool(r.get(name)) == wanted
 
 
 def _enum_check(endpoint: str, name: str, value: str) -> Callable[[dict], bool]:
@@ -134,7 +162,8 @@ def _id_check(field: str, raw: str, name: str) -> Callable[[dict], bool]:
 
 
 def _ref_id(value: Any) -> Any:
-    return value.get("id") if isinstance(value, dict) else value
+    value = value.get("id") if isinstance(value, dict) else value
+    return int(value) if isinstance(value, str) and value.isdigit() else value
 
 
 def sort_records(records: list[dict], field: str, descending: bool) -> list[dict]:

@@ -18,6 +18,15 @@ PERMISSION_OF_ENDPOINT = {
     "users": "users",
     "bank_accounts": "accounts", "bank_transactions": "accounts",
     "webhooks": "webhooks",
+    "billable_matters": "billing",
+    "activity_descriptions": "activities", "expense_categories": "activities",
+    "activity_rates": "activities",
+    "matter_stages": "matters", "relationships": "matters", "notes": "matters",
+    "groups": "users",
+    "custom_fields": "custom_fields", "custom_field_sets": "custom_fields",
+    "tasks": "tasks", "task_types": "tasks",
+    "calendar_entries": "calendars",
+    "communications": "communications",
 }  # fmt: skip
 WEBHOOK_MODEL_PERMISSION = {
     "activity": "activities", "bill": "billing", "contact": "contacts", "matter": "matters",

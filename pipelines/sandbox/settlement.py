@@ -187,7 +187,8 @@ class Settler:
                 allocation["parent"] = {"id": allocation["parent"]["_row"]["id"], "type": "CreditMemo"}
         balances: dict[int, int] = {}
         for row in self.bank_transactions:
-            row["allocation"] = {"id": row["allocation"]["_row"]["id"]}
+            if row["allocation"] is not None:  # a retainer deposit settles no bill
+                row["allocation"] = {"id": row["allocation"]["_row"]["id"]}
             account = row.pop("_account")
             balance = balances.get(account["id"], 0) + to_cents(row["amount"])
             balances[account["id"]] = balance

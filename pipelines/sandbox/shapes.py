@@ -4,6 +4,7 @@
 spec's order: every stored record carries each of them (a value or `None`). `NESTED` lists
 the relations stored on the record besides those, with the subfields kept; they cover what
 the pipeline's catalog asks for (the sandbox plays Clio, so it shares facts, not code).
+`DERIVED` endpoints are computed from the others on read (no stamps of their own).
 """
 
 from __future__ import annotations
@@ -81,7 +82,61 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "newest_issued_bill_due_date", "pending_payments_total", "reminders_enabled",
         "total_outstanding_balance", "created_at", "updated_at",
     ),
+    "custom_fields": (
+        "id", "etag", "created_at", "updated_at", "name", "parent_type", "field_type",
+        "displayed", "deleted", "required", "display_order",
+    ),
+    "custom_field_sets": ("id", "etag", "name", "parent_type", "displayed", "created_at", "updated_at"),
+    "activity_descriptions": (
+        "id", "etag", "name", "visible_to_co_counsel", "created_at", "updated_at", "default",
+        "type", "utbms_activity_id", "utbms_task_name", "utbms_task_id", "xero_service_code",
+        "accessible_to_user", "category_type", "currency",
+    ),
+    "expense_categories": (
+        "id", "etag", "name", "rate", "entry_type", "created_at", "updated_at",
+        "xero_expense_code", "accessible_to_user", "currency", "tax_setting",
+    ),
+    "activity_rates": (
+        "id", "etag", "rate", "flat_rate", "created_at", "updated_at", "contact_id",
+        "co_counsel_contact_id",
+    ),
+    "groups": ("client_connect_user", "etag", "id", "name", "type", "updated_at"),
+    "matter_stages": ("id", "etag", "practice_area_id", "name", "order", "created_at", "updated_at"),
+    "tasks": (
+        "id", "etag", "name", "status", "description", "description_text_type", "priority",
+        "due_at", "permission", "completed_at", "notify_completion", "statute_of_limitations",
+        "time_estimated", "created_at", "updated_at", "time_entries_count",
+    ),
+    "task_types": ("id", "etag", "name", "deleted_at", "created_at", "updated_at"),
+    "calendar_entries": (
+        "id", "etag", "summary", "description", "location", "start_at", "start_date",
+        "start_time", "end_at", "end_date", "end_time", "all_day", "recurrence_rule",
+        "parent_calendar_entry_id", "court_rule", "created_at", "updated_at", "permission",
+        "calendar_owner_id", "start_at_time_zone", "time_entries_count",
+    ),
+    "notes": (
+        "id", "etag", "type", "subject", "detail", "detail_text_type", "date", "created_at",
+        "updated_at", "time_entries_count",
+    ),
+    "communications": (
+        "id", "etag", "subject", "body", "type", "date", "time_entries_count", "created_at",
+        "updated_at", "received_at",
+    ),
+    "relationships": ("id", "etag", "description", "created_at", "updated_at"),
+    "billable_matters": (
+        "currency_code", "currency_id", "id", "unbilled_hours", "unbilled_amount",
+        "amount_in_trust", "display_number",
+    ),
 }  # fmt: skip
+
+# A custom field value as stored on its matter or contact (`custom_field_values[]`).
+CUSTOM_FIELD_VALUE = (
+    "id", "etag", "field_name", "field_type", "field_required", "field_displayed",
+    "field_display_order", "value", "soft_deleted", "created_at", "updated_at",
+    "custom_field", "picklist_option", "matter", "contact",
+)  # fmt: skip
+ACCOUNT_BALANCE = ("id", "balance", "type", "name", "currency_id")
+PARTICIPANT = ("id", "type", "name", "initials", "enabled")
 
 NESTED: dict[str, dict[str, tuple[str, ...]]] = {
     "bills": {
@@ -101,6 +156,9 @@ NESTED: dict[str, dict[str, tuple[str, ...]]] = {
         "matter": ("id", "display_number"),
         "user": ("id", "name"),
         "bill": ("id",),
+        "activity_description": ("id", "name"),
+        "expense_category": ("id", "name"),
+        "task": ("id",),
     },
     "matters": {
         "client": ("id", "name"),
@@ -108,8 +166,17 @@ NESTED: dict[str, dict[str, tuple[str, ...]]] = {
         "responsible_attorney": ("id", "name"),
         "originating_attorney": ("id", "name"),
         "responsible_staff": ("id", "name"),
+        "matter_stage": ("id", "name"),
+        "group": ("id", "name"),
+        "evergreen_retainer": ("id", "etag", "created_at", "updated_at", "minimum_threshold"),
+        "account_balances": ACCOUNT_BALANCE,
+        "custom_field_values": CUSTOM_FIELD_VALUE,
     },
-    "contacts": {"company": ("id", "name")},
+    "contacts": {
+        "company": ("id", "name"),
+        "account_balances": ACCOUNT_BALANCE,
+        "custom_field_values": CUSTOM_FIELD_VALUE,
+    },
     "users": {},
     "allocations": {
         "bill": ("id", "number"),
@@ -130,9 +197,45 @@ NESTED: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "trust_line_items": {"bill": ("id",), "matter": ("id",), "client": ("id",)},
     "outstanding_client_balances": {"contact": ("id", "name"), "currency": ("id", "code")},
+    "custom_fields": {
+        "picklist_options": ("id", "etag", "option", "deleted_at", "created_at", "updated_at"),
+    },
+    "custom_field_sets": {"custom_fields": ("id", "name")},
+    "activity_descriptions": {"rate": ("amount", "non_billable_amount", "type", "hierarchy")},
+    "expense_categories": {},
+    "activity_rates": {"user": ("id", "name"), "group": ("id", "name")},
+    "groups": {"users": ("id", "name")},
+    "matter_stages": {},
+    "tasks": {
+        "task_type": ("id", "name"),
+        "assigner": ("id", "name"),
+        "matter": ("id", "display_number"),
+        "assignee": PARTICIPANT,
+        "time_entries": ("id",),
+    },
+    "task_types": {},
+    "calendar_entries": {
+        "matter": ("id", "display_number"),
+        "calendar_owner": ("id", "name", "type"),
+        "attendees": ("id", "type", "name", "email"),
+    },
+    "notes": {
+        "matter": ("id", "display_number"),
+        "contact": ("id", "name"),
+        "author": ("id", "name"),
+    },
+    "communications": {
+        "user": ("id", "name"),
+        "matter": ("id", "display_number"),
+        "senders": PARTICIPANT,
+        "receivers": PARTICIPANT,
+    },
+    "relationships": {"matter": ("id", "display_number"), "contact": ("id", "name")},
+    "billable_matters": {"client": ("id", "name")},
 }
 
 ENDPOINTS: tuple[str, ...] = tuple(FIELDS)
+DERIVED: tuple[str, ...] = ("outstanding_client_balances", "billable_matters")
 
 # Which table a nested relation's id points at, where it points at a served endpoint.
 REFERENCES: dict[str, str] = {
@@ -150,6 +253,16 @@ REFERENCES: dict[str, str] = {
     "responsible_staff": "users",
     "destination_bank_account": "bank_accounts",
     "allocation": "allocations",
+    "matter_stage": "matter_stages",
+    "group": "groups",
+    "activity_description": "activity_descriptions",
+    "expense_category": "expense_categories",
+    "task": "tasks",
+    "task_type": "task_types",
+    "assigner": "users",
+    "author": "users",
+    "users": "users",
+    "custom_fields": "custom_fields",
 }
 
 # Clio's bill state machine: the transitions a bill in each state still allows.
@@ -168,5 +281,14 @@ def complete(endpoint: str, record: dict) -> dict:
     full = dict.fromkeys(FIELDS[endpoint])
     full.update(record)
     for relation in NESTED[endpoint]:
-        full.setdefault(relation, None)
+        full.setdefault(relation, [] if relation in _EMPTY_LISTS else None)
     return full
+
+
+# Lists Clio sends empty rather than null on a record that has none.
+_EMPTY_LISTS = frozenset({"custom_field_values", "account_balances"})
+
+
+def stamped(endpoint: str) -> bool:
+    """Whether the endpoint's records carry `created_at` (groups only have `updated_at`)."""
+    return "created_at" in FIELDS[endpoint]

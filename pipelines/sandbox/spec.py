@@ -20,6 +20,12 @@ TABLE_OF_SCHEMA = {
     "CreditMemo": "credit_memos", "InterestCharge": "interest_charges",
     "PracticeArea": "practice_areas", "BankAccount": "bank_accounts",
     "BankTransaction": "bank_transactions", "TrustLineItem": "trust_line_items",
+    "CustomField": "custom_fields", "CustomFieldSet": "custom_field_sets",
+    "ActivityDescription": "activity_descriptions", "ExpenseCategory": "expense_categories",
+    "ActivityRate": "activity_rates", "Group": "groups", "MatterStage": "matter_stages",
+    "Task": "tasks", "Activity_Task": "tasks", "TaskType": "task_types",
+    "CalendarEntry": "calendar_entries", "Activity_CalendarEntry": "calendar_entries",
+    "Note": "notes", "Communication": "communications", "Relationship": "relationships",
 }  # fmt: skip
 
 
@@ -30,6 +36,7 @@ class Schema:
     name: str
     scalars: frozenset[str]
     relations: dict[str, tuple[str, bool]]
+    string_id: bool = False  # the spec types its `id` as a string (calendar entries)
 
     def knows(self, name: str) -> bool:
         return name in self.scalars or name in self.relations
@@ -47,6 +54,8 @@ class IndexSpec:
     order_values: tuple[str, ...]
     enums: dict[str, tuple[str, ...]]
     item_methods: frozenset[str]  # methods the spec defines on `/{name}/{id}.json`
+    required: tuple[str, ...] = ()  # filters the index cannot do without (notes: `type`)
+    booleans: frozenset[str] = frozenset()  # parameters the spec types as booleans
 
 
 @cache
@@ -59,7 +68,7 @@ def schema(name: str) -> Schema:
     """The schema called `name` (e.g. `Bill`); KeyError if the catalog lacks it."""
     entry = _catalog()["schemas"][name]
     relations = {k: (v[0], bool(v[1])) for k, v in entry["relations"].items()}
-    return Schema(name, frozenset(entry["scalars"]), relations)
+    return Schema(name, frozenset(entry["scalars"]), relations, bool(entry.get("string_id")))
 
 
 @cache
@@ -75,6 +84,8 @@ def index(name: str) -> IndexSpec:
         order_values=tuple(entry.get("order_values", ())),
         enums={k: tuple(v) for k, v in entry.get("enums", {}).items()},
         item_methods=frozenset(entry["item_methods"]),
+        required=tuple(entry.get("required", ())),
+        booleans=frozenset(entry.get("booleans", ())),
     )
 
 

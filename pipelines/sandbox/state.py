@@ -21,8 +21,11 @@ log = logging.getLogger(__name__)
 def build_firm(config: SandboxConfig) -> Firm:
     """The configured firm: the fixture if given, else generated from seed and scale."""
     if config.fixture is not None:
-        return Firm.from_records(config.fixture, config.fixture_now)
-    return Firm.generate(config.seed, config.scale)
+        firm = Firm.from_records(config.fixture, config.fixture_now)
+    else:
+        firm = Firm.generate(config.seed, config.scale)
+    firm.custom_field_edits = config.custom_field_edits
+    return firm
 
 
 @dataclass

@@ -9,6 +9,9 @@ block API requests. Behaviour (CLIO_API.md, "Webhooks"):
 - Deliveries: `{"data": {subscribed fields}, "meta": {"event", "webhook_id"}}`, header
   `X-Hook-Signature` = lowercase hex HMAC-SHA256 of the raw body with the shared secret.
   `updated` is sent only when a watched field changed (a record's first update always is).
+  `fields` naming `custom_field_values{...}` watches the values too: when the firm edits a
+  value without touching its parent (the "silent" custom field option), only webhooks
+  watching the values hear of it, as an `updated` whose data shows the new values.
 - 2xx, 3xx and 410 count as delivered; 410 suspends the webhook for good. Other answers
   and timeouts retry 5 times from 2 minutes, doubling, times `webhook_time_scale`; a
   delivery that exhausts its retries suspends the webhook.
@@ -34,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from pipelines.sandbox.fields import Projector, parse_fields, projector
+from pipelines.sandbox.fields import Projector, parse_fields, projector, split_top_level
 from pipelines.sandbox.render import dumps
 
 if TYPE_CHECKING:
@@ -43,7 +46,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODEL_OF_ENDPOINT = {"bills": "bill", "activities": "activity", "contacts": "contact",
-                     "matters": "matter"}  # fmt: skip
+                     "matters": "matter", "tasks": "task", "calendar_entries": "calendar_entry",
+                     "communications": "communication"}  # fmt: skip
+VALUES_CHANGED = "custom_field_values"  # the firm's event for a value edit that touched nothing
 MATTER_EVENTS = {"Open": "matter_opened", "Pending": "matter_pended", "Closed": "matter_closed"}
 RETRIES = 5
 FIRST_RETRY = 120.0  # seconds before the first retry, doubling after
@@ -74,6 +79,12 @@ class Webhook:
     project: Projector | None = None
     seen: dict[int, dict] = field(default_factory=dict)  # record id -> watched values
     statuses: dict[int, str | None] = field(default_factory=dict)  # matters: last status
+
+    @property
+    def watches_values(self) -> bool:
+        """Whether `fields` names the custom field values (a watch list of its own)."""
+        return any(part.partition("{")[0].strip() == "custom_field_values"
+                   for part in split_top_level(self.fields))  # fmt: skip
 
     @property
     def etag(self) -> str:
@@ -161,6 +172,8 @@ class WebhookService:
         for hook in hooks:
             if hook.status != "enabled" or hook.expires_at <= now or hook.project is None:
                 continue
+            if event == VALUES_CHANGED and not hook.watches_values:
+                continue
             data = hook.project(record)
             previous = hook.seen.get(record["id"])
             was = hook.statuses.get(record["id"])
@@ -177,6 +190,10 @@ class WebhookService:
         hook: Webhook, event: str, record: dict, data: dict, previous: dict | None, was: str | None
     ) -> list[str]:
         names = []
+        if event == VALUES_CHANGED:  # a watched value changed, its parent did not
+            if previous is None or _watched(previous) != _watched(data):
+                names.append("updated")
+            return [n for n in names if n in hook.events]
         if event != "updated":
             names.append(event)
         elif previous is None or _watched(previous) != _watched(data):

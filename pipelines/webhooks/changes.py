@@ -23,7 +23,7 @@ class Change:
     webhook_id: int
     model: str
     table: str
-    record_id: int
+    record_id: int | str  # as the table's `id` holds it (strings for calendar entries)
     event: str  # created | updated | deleted (matters also matter_opened, ...)
     data: dict
     etag: str | None
@@ -53,7 +53,7 @@ def read_changes(events: Iterable[Event]) -> tuple[list[Change], dict[int, str]]
             continue
         if change is not None:
             changes.append(change)
-    upserts: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)  # model, seq: record
+    upserts: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)  # model -> seq -> record
     for change in changes:
         if not change.is_delete:
             upserts[change.model][change.seq] = change.data
@@ -77,7 +77,9 @@ def from_event(event: Event) -> Change | None:
         raise Malformed("the body is not a JSON object with `data`") from None
     if not isinstance(data, dict):
         raise Malformed(f"data {malformed.show(data)} is not an object")
-    if malformed.record_id(data.get("id")) != event.record_id:
+    text = endpoint.id_kind == "text"
+    record_id = malformed.record_id(data.get("id"), text)
+    if record_id != (str(event.record_id) if text else event.record_id):
         raise Malformed(f"data.id {data.get('id')} differs from the queued id {event.record_id}")
     malformed.etag(data.get("etag"))
     malformed.check_updated_at(data.get("updated_at"))
@@ -86,7 +88,7 @@ def from_event(event: Event) -> Change | None:
         webhook_id=event.webhook_id,
         model=event.model,
         table=endpoint.table,
-        record_id=event.record_id,
+        record_id=record_id,
         event=event.event,
         data=data,
         etag=data.get("etag"),

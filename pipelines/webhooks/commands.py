@@ -20,7 +20,7 @@ from pipelines.webhooks.receiver import DEFAULT_PATH
 
 DEFAULT_HOST = "127.0.0.1"  # behind a reverse proxy; see docs/webhooks.md
 DEFAULT_PORT = 8765
-ALL_MODELS = "bill,matter,contact,activity"
+ALL_MODELS = "bill,matter,contact,activity,task,calendar_entry,communication"
 
 log = logging.getLogger(__name__)
 

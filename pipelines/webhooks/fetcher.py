@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
+from pipelines.clio import values
 from pipelines.clio.endpoints import BY_TABLE
 
 IDS_PER_REQUEST = 100  # keeps the query string short; Clio's page limit is 200
@@ -19,13 +20,15 @@ class PagingClient(Protocol):
     def iter_pages(self, path: str, params: dict, resource: str) -> Iterable: ...
 
 
-Fetch = Callable[[str, set[int]], dict[int, dict]]
+RecordId = int | str
+Fetch = Callable[[str, set[RecordId]], dict[RecordId, dict]]
 
 
-def fetch_records(client: PagingClient, table: str, ids: set[int]) -> dict[int, dict]:
-    """The records among `ids` that Clio still has, by id, with the catalog's fields."""
+def fetch_records(client: PagingClient, table: str, ids: set[RecordId]) -> dict[RecordId, dict]:
+    """The records among `ids` that Clio still has, by id (typed as the table keeps it),
+    with the catalog's fields."""
     endpoint = BY_TABLE[table]
-    found: dict[int, dict] = {}
+    found: dict[RecordId, dict] = {}
     for filters in ({}, *endpoint.extra_filters):
         missing = sorted(ids - found.keys())
         for start in range(0, len(missing), IDS_PER_REQUEST):
@@ -33,7 +36,7 @@ def fetch_records(client: PagingClient, table: str, ids: set[int]) -> dict[int, 
             params: dict = {"ids[]": chunk, "fields": endpoint.fields, "limit": len(chunk)}
             params.update(filters)
             for page in client.iter_pages(endpoint.path, params, resource=table):
-                found.update((r["id"], r) for r in page.records)
+                found.update((values.scalar(endpoint.id_kind, r["id"]), r) for r in page.records)
     return found
 
 
@@ -44,7 +47,7 @@ class ApiFetcher:
         self._settings_factory = settings_factory
         self._client: Any = None
 
-    def __call__(self, table: str, ids: set[int]) -> dict[int, dict]:
+    def __call__(self, table: str, ids: set[RecordId]) -> dict[RecordId, dict]:
         if self._client is None:
             from pipelines.clio.client import ClioClient
 

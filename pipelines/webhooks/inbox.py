@@ -24,7 +24,7 @@ class Delivery:
     received_at: float
     webhook_id: int
     model: str
-    record_id: int
+    record_id: int | str  # a string for models whose ids are strings (calendar entries)
     event: str
     etag: str | None
     body: bytes
@@ -51,7 +51,7 @@ class Event:
     received_at: float
     webhook_id: int
     model: str
-    record_id: int
+    record_id: int | str  # SQLite gives a numeric string id back as an integer
     event: str
     etag: str | None
     body: bytes

@@ -1,7 +1,8 @@
 """Why an authentic delivery cannot be applied; such an event is set aside, never retried.
 
 A delivery whose signature checks out comes from Clio, so it is kept for audit even when
-it cannot be applied: a record id no BIGINT holds, an `updated_at` that is not a
+it cannot be applied: a record id its table cannot hold (an integer beyond BIGINT, or
+a string where the model's ids are integers), an `updated_at` that is not a
 timestamp with an offset, a field the catalog types as money, a date or an integer
 holding something else, a relation that is not an object. The receiver checks what the
 inbox needs to queue a delivery (`record_id`, `etag`, `event_name`); the applier checks
@@ -18,17 +19,26 @@ from typing import Any
 
 BIGINT_MIN, BIGINT_MAX = -(2**63), 2**63 - 1  # DuckDB's BIGINT and SQLite's INTEGER
 SHOWN = 60  # characters of a bad value quoted in a reason
+MAX_TEXT_ID = 255  # characters of a string id (calendar entries); Clio's are short
 
 
 class Malformed(ValueError):
     """An authentic delivery that cannot be applied; the message says why."""
 
 
-def record_id(value: Any) -> int:
-    """`data.id` when the `id` column can hold it: a JSON integer in BIGINT's range.
+def record_id(value: Any, text: bool = False) -> int | str:
+    """`data.id` when the `id` column can hold it: a JSON integer in BIGINT's range, or a
+    non-empty string where the model's ids are strings (`text`: calendar entries).
 
     The same rule as the sync's typing: a value it would store is not malformed here.
     """
+    if text:
+        if type(value) is int:  # the table keeps it as text, as the sync does
+            value = str(value)
+        if not isinstance(value, str) or not value or len(value) > MAX_TEXT_ID:
+            raise Malformed(f"data.id {show(value)} is not a string id of up to {MAX_TEXT_ID} "
+                            "characters")
+        return value
     if type(value) is not int:  # not a bool, a float or a numeric string
         raise Malformed(f"data.id {show(value)} is not an integer")
     if not BIGINT_MIN <= value <= BIGINT_MAX:

@@ -10,6 +10,12 @@ Rules (DESIGN invariant 4):
   ignored, because Clio never reuses ids and a deleted record never comes back.
   Endpoints whose deleted records stay listable in a state (bills: `deleted`, `void`)
   are fetched first: if Clio still returns the record, it is upserted, as a sync would.
+- Matters and contacts (`Endpoint.reread`): whether editing a custom field value moves
+  the record's `updated_at` (or `etag`) is not documented, and the webhooks watch the
+  values (`fields` is a watch list). A delivery of the stored version whose child rows
+  (custom field values, account balances) differ from the stored ones is fetched, since
+  two such deliveries cannot be ordered; the fetched record is written even at the
+  stored version.
 """
 
 from __future__ import annotations
@@ -18,26 +24,44 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from pipelines.clio.endpoints import BY_TABLE
+from pipelines.clio.rows import child_table, flatten
 from pipelines.webhooks.changes import Change, epoch_us
 
-Key = tuple[str, int]  # (table, record id)
+Key = tuple[str, int | str]  # (table, record id)
+# A record's child rows: (child table, its rows as tuples), tables with rows only, sorted.
+Children = tuple[tuple[str, frozenset[tuple]], ...]
+NO_CHILDREN: Children = ()
 
 
 @dataclass(frozen=True)
 class Version:
-    """The stored row's version."""
+    """The stored row's version (and, for `reread` endpoints, its child rows)."""
 
     updated_at: int | None  # epoch microseconds
     etag: str | None
+    children: Children | None = None
+
+
+def children_of(table: str, record: dict) -> Children:
+    """A record's child rows, typed as the sync stores them, comparable with the stored."""
+    endpoint = BY_TABLE[table]
+    _, typed = flatten(endpoint, record)
+    found = []
+    for child in endpoint.children:
+        rows = typed[child_table(endpoint, child)]
+        if rows:
+            found.append((child_table(endpoint, child),
+                          frozenset(tuple(row[c] for c in child.columns) for row in rows)))
+    return tuple(sorted(found))
 
 
 @dataclass
 class Plan:
     """What to write, what to fetch first, and the outcome of each event (by inbox seq)."""
 
-    upserts: dict[str, dict[int, dict]] = field(default_factory=lambda: defaultdict(dict))
-    deletes: dict[str, dict[int, Change]] = field(default_factory=lambda: defaultdict(dict))
-    fetches: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    upserts: dict[str, dict[int | str, dict]] = field(default_factory=lambda: defaultdict(dict))
+    deletes: dict[str, dict[int | str, Change]] = field(default_factory=lambda: defaultdict(dict))
+    fetches: dict[str, set[int | str]] = field(default_factory=lambda: defaultdict(set))
     outcomes: dict[int, str] = field(default_factory=dict)
     waiting: dict[Key, list[Change]] = field(default_factory=dict)
 
@@ -53,7 +77,8 @@ def plan(changes: list[Change], stored: dict[Key, Version], tombstones: set[Key]
     return result
 
 
-def resolve(result: Plan, fetched: dict[str, dict[int, dict]], stored: dict[Key, Version]) -> None:
+def resolve(result: Plan, fetched: dict[str, dict[int | str, dict]],
+            stored: dict[Key, Version]) -> None:
     """Finish the records that waited on a fetch, given what the API returned."""
     for key, group in result.waiting.items():
         table, record_id = key
@@ -63,7 +88,8 @@ def resolve(result: Plan, fetched: dict[str, dict[int, dict]], stored: dict[Key,
             _delete(result, key, group, deletes[0])
         elif record is None:
             _settle(result, group, "gone")  # deleted at Clio since: its own event will follow
-        elif _newer(Version(_stamp(record), record.get("etag")), stored.get(key)):
+        elif (_newer(Version(_stamp(record), record.get("etag")), stored.get(key))
+              or _children_differ(table, record, stored.get(key))):
             result.upserts[table][record_id] = record
             _settle(result, group, "fetched")
         else:
@@ -89,6 +115,8 @@ def _plan_record(result: Plan, key: Key, group: list[Change], stored: Version | 
         _settle(result, group, "stale")
     elif len(tied) > 1:
         _fetch(result, key, group)  # same time, other etags: only Clio knows which is current
+    elif newest.complete and _children_differ(key[0], newest.data, stored):
+        _fetch(result, key, group)  # same version, other custom field values: ask Clio
     elif newest.updated_at is not None and not _newer(_version(newest), stored):
         _settle(result, group, "unchanged")
     elif (newest.updated_at is None or not newest.complete
@@ -107,6 +135,16 @@ def _newer(candidate: Version, stored: Version | None) -> bool:
     if candidate.updated_at != stored.updated_at:
         return candidate.updated_at > stored.updated_at
     return candidate.etag != stored.etag
+
+
+def _children_differ(table: str, record: dict, stored: Version | None) -> bool:
+    """Whether a record of the stored version carries other child rows than the stored
+    ones (only asked of `reread` endpoints, whose stored versions carry their children)."""
+    if stored is None or stored.children is None or not BY_TABLE[table].reread:
+        return False
+    if _stamp(record) != stored.updated_at or record.get("etag") != stored.etag:
+        return False
+    return children_of(table, record) != stored.children
 
 
 def _older(change: Change, stored: Version | None) -> bool:

@@ -32,6 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from pipelines.clio import decoding
+from pipelines.clio.endpoints import has_text_ids
 from pipelines.webhooks import inbox, malformed, registry, store
 from pipelines.webhooks.inbox_writer import InboxWriter
 from pipelines.webhooks.limits import BODY_TIMEOUT
@@ -201,7 +202,8 @@ async def _delivery(request: Request, sub: Subscription, body: bytes) -> Respons
     try:
         delivery = inbox.Delivery(
             received_at=received_at, webhook_id=claimed_id, model=sub.model,
-            record_id=malformed.record_id(data["id"]), event=malformed.event_name(meta["event"]),
+            record_id=malformed.record_id(data["id"], text=has_text_ids(sub.model)),
+            event=malformed.event_name(meta["event"]),
             etag=malformed.etag(data.get("etag")), body=body,
         )
     except Malformed as exc:

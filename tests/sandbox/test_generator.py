@@ -49,7 +49,7 @@ def cases_missing(firm: Firm) -> list[str]:
                 payments_per_bill[allocation["bill"]["id"]] += 1
     by_id = {a["id"]: a for a in allocations}
     memos = {m["id"]: m for m in firm.records("credit_memos")}
-    deposits = [t for t in firm.records("bank_transactions") if t["funds_in"]]
+    deposits = [t for t in firm.records("bank_transactions") if t["funds_in"] and t["allocation"]]
     cases = {
         "every bill state": {b["state"] for b in bills}
         >= {"draft", "awaiting_approval", "awaiting_payment", "paid", "void", "deleted"},

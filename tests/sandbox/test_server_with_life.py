@@ -42,10 +42,14 @@ def test_advance_after_requests_waits_for_the_nth_request(sandbox: SandboxServer
 def test_every_index_of_the_generated_firm_answers(sandbox: SandboxServer) -> None:
     with api_client(sandbox) as http:
         for endpoint in ENDPOINTS:
-            body = http.get(f"{endpoint}.json", params={"fields": "id,etag"}).json()
+            walks = ({"type": "Matter"}, {"type": "Contact"}) if endpoint == "notes" else ({},)
+            served = sum(
+                http.get(f"{endpoint}.json", params={"fields": "id", **walk}).json()["meta"]["records"]
+                for walk in walks
+            )
             truth = sandbox.truth(endpoint)
             expected = [r for r in truth if r.get("state") not in ("deleted", "void")]
-            assert body["meta"]["records"] == len(expected), endpoint
+            assert served == len(expected) > 0, endpoint
 
 
 def test_webhook_expiry_on_the_firm_clock_stops_deliveries(

@@ -60,7 +60,8 @@ class TestSubscribe:
         world.cli("webhooks", "subscribe", "--db", str(world.db), "--allow-http",
                   "--url", world.receiver.hooks_url)
         remote = world.remote_hooks()
-        assert sorted(remote) == ["activity", "bill", "contact", "matter"]
+        assert sorted(remote) == ["activity", "bill", "calendar_entry", "communication",
+                                  "contact", "matter", "task"]
         server_now = world.firm.now()
         for model, hook in remote.items():
             assert hook["status"] == "enabled"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from pipelines.clio.endpoints import BY_WEBHOOK_MODEL
 from pipelines.webhooks.changes import Change, epoch_us
-from pipelines.webhooks.planner import Version, plan, resolve
+from pipelines.webhooks.planner import Version, children_of, plan, resolve
 
 FULL = {name: None for name in BY_WEBHOOK_MODEL["matter"].columns} | {
     "client": None, "practice_area": None, "responsible_attorney": None,
@@ -75,6 +75,70 @@ class TestPlan:
         p = plan([change(1, "deleted", None, "x", table="bills")], {}, set())
         resolve(p, {"bills": {}}, {})
         assert set(p.deletes["bills"]) == {1}
+
+
+def value(value_id: str, text: str, field_id: int = 41) -> dict:
+    return {"id": value_id, "field_name": "Source", "field_type": "text_line", "value": text,
+            "soft_deleted": False, "created_at": "2026-01-02T10:00:00Z",
+            "updated_at": "2026-01-02T10:00:00Z", "custom_field": {"id": field_id},
+            "picklist_option": None}
+
+
+def with_values(c: Change, *values: dict) -> Change:
+    data = {**c.data, "custom_field_values": list(values), "account_balances": []}
+    return Change(**{**c.__dict__, "data": data})
+
+
+class TestCustomFieldValues:
+    """Editing a custom field value may leave the matter's `updated_at` and `etag` as they
+    were (#9.3): the webhook watches the values, so the delivery carries the new ones."""
+
+    def stored(self, *values: dict) -> dict:
+        record = {"id": 1, "custom_field_values": list(values)}
+        return {("matters", 1): Version(20, "b", children_of("matters", record))}
+
+    def test_the_stored_version_with_other_values_is_fetched_and_written(self):
+        stored = self.stored(value("41-1", "Referral"))
+        p = plan([with_values(change(1, "updated", 20, "b"), value("41-1", "Web"))], stored, set())
+        assert p.fetches == {"matters": {1}}
+        current = with_values(change(1, "updated", 20, "b"), value("41-1", "Web")).data
+        resolve(p, {"matters": {1: current}}, stored)
+        assert p.upserts["matters"][1] is current and p.outcomes == {1: "fetched"}
+
+    def test_the_stored_version_with_the_same_values_is_unchanged(self):
+        stored = self.stored(value("41-1", "Referral"))
+        p = plan([with_values(change(1, "updated", 20, "b"), value("41-1", "Referral"))],
+                 stored, set())
+        assert p.outcomes == {1: "unchanged"} and not p.fetches
+
+    def test_a_fetched_record_with_the_stored_values_is_not_written(self):
+        stored = self.stored(value("41-1", "Referral"))
+        p = plan([with_values(change(1, "updated", 20, "b"), value("41-1", "Web"))], stored, set())
+        same = with_values(change(1, "updated", 20, "b"), value("41-1", "Referral")).data
+        resolve(p, {"matters": {1: same}}, stored)  # the delivery was older than the store
+        assert not p.upserts["matters"] and p.outcomes == {1: "unchanged"}
+
+    def test_an_older_version_with_other_values_stays_stale(self):
+        stored = self.stored(value("41-1", "Referral"))
+        p = plan([with_values(change(1, "updated", 10, "a"), value("41-1", "Web"))], stored, set())
+        assert p.outcomes == {1: "stale"} and not p.fetches
+
+
+class TestTextIds:
+    def test_calendar_entries_keep_string_ids_through_newest_wins_and_deletes(self):
+        def entry(seq: int, event: str, ts: int | None, etag: str) -> Change:
+            data = {"id": "ce-7", "etag": etag, "updated_at": _iso(ts)}
+            return Change(seq=seq, webhook_id=2, model="calendar_entry", table="calendar_entries",
+                          record_id="ce-7", event=event, data=data, etag=etag, updated_at=ts,
+                          received_at=0.0, complete=True)
+
+        p = plan([entry(1, "updated", 20, "b"), entry(2, "updated", 10, "a")],
+                 {("calendar_entries", "ce-7"): Version(15, "x")}, set())
+        assert p.upserts["calendar_entries"]["ce-7"]["etag"] == "b"
+        p = plan([entry(3, "deleted", None, "c")], {}, set())
+        assert set(p.deletes["calendar_entries"]) == {"ce-7"}  # no state keeps it listed
+        p = plan([entry(4, "updated", 40, "late")], {}, {("calendar_entries", "ce-7")})
+        assert p.outcomes == {4: "tombstoned"}
 
 
 # Property: Clio produces versions 1..n of a record (then maybe deletes it); the webhook
