@@ -19,7 +19,9 @@ from pipelines.errors import ClioSyncError
 from pipelines.reports.runner import SQL_DIR, sql_files
 
 _REQUIRES = re.compile(r"^\s*--\s*requires:\s*clio\.(\w+)\s*$", re.MULTILINE)
-_RULE = re.compile(r"^\s*--\s*(?!requires:|params:)(.+)$", re.MULTILINE)
+# the first comment line that is neither `requires:` nor `params:` (spaces taken greedily,
+# so the look-ahead sees the line's first word)
+_RULE = re.compile(r"^[ \t]*--[ \t]*(?!requires:|params:)(\S.*)$", re.MULTILINE)
 SHOWN_ROWS = 10  # failing rows named in a message; the rest are counted
 
 

@@ -52,10 +52,9 @@ class Definition:
 
 def snake_case(name: str) -> str:
     """`Referral Source` -> `referral_source`, `Référence (client)` -> `reference_client`,
-    `caseNumber` -> `case_number`; a name starting with a digit gets `field_` in front."""
+    `LinkedIn` -> `linkedin` (lowercased, not split at capitals: names are labels, and
+    brands would split oddly); a name starting with a digit gets `field_` in front."""
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    text = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", text)
-    text = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text)
     text = re.sub(r"[^0-9A-Za-z]+", "_", text).strip("_").lower() or "field"
     return f"field_{text}" if text[0].isdigit() else text
 

@@ -1,6 +1,6 @@
--- Each matter's currency: Clio's own (`billable_matters`, for matters with unbilled
--- work), else the currency of its bills, else that of its trust accounts; null for a
--- matter whose money never moved.
+-- Each matter's currency: its own (`matters.currency`), else Clio's billable matters'
+-- (for matters with unbilled work), else the currency of its bills, else that of its
+-- trust accounts. The fallbacks cover rows synced before matters carried their currency.
 with
 
 matters as (
@@ -50,7 +50,9 @@ held as (
 final as (
     select
         matters.matter_id,
-        coalesce(billable_matters.currency, billed.currency, held.currency) as currency,
+        coalesce(
+            matters.currency, billable_matters.currency, billed.currency, held.currency
+        ) as currency,
     from matters
     left join billable_matters
         on billable_matters.matter_id = matters.matter_id

@@ -16,6 +16,7 @@ renamed as (
         matter_stage__id as matter_stage_id,
         group__id as group_id,
         evergreen_retainer__id as evergreen_retainer_id,
+        currency__id as currency_id,
 
         ---------- text
         display_number as matter_display_number,
@@ -30,6 +31,7 @@ renamed as (
         responsible_attorney__name as responsible_attorney_name,
         originating_attorney__name as originating_attorney_name,
         responsible_staff__name as responsible_staff_name,
+        currency__code as currency,
         maildrop_address,
         etag,
 

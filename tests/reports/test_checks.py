@@ -80,3 +80,9 @@ def test_clio_totals_check_is_skipped_when_that_endpoint_was_not_synced(writable
     writable.execute("drop table clio.outstanding_client_balances")
     result = by_name(run_checks(writable))["ar_matches_clio_outstanding"]
     assert result.skipped and result.passed
+
+
+def test_a_check_is_described_by_its_rule_not_its_requires_line(con):
+    results = by_name(run_checks(con))
+    assert results["ar_matches_clio_outstanding"].rule.startswith("AR per client and currency")
+    assert results["unbilled_matches_clio"].rule.startswith("A matter's unbilled work equals")

@@ -233,8 +233,8 @@ class TestColumnNames:
     @pytest.mark.parametrize(("name", "column"), [
         ("Referral Source", "referral_source"),
         ("  Référence (client) ", "reference_client"),
-        ("caseNumber", "case_number"),
-        ("HTTPStatus", "http_status"),
+        ("LinkedIn", "linkedin"),
+        ("Case No.", "case_no"),
         ("2nd Contact", "field_2nd_contact"),
         ("!!!", "field"),
     ])
