@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from pipelines.reports.checks import run_checks
+from pipelines.reports.runner import build_models
 from pipelines.reports.settings import apply_settings
 
 from .conftest import SETTINGS
@@ -294,3 +295,16 @@ class TestChecks:
         writable.execute("drop table clio.billable_matters")
         results = {r.name: r for r in run_checks(writable)}
         assert results["unbilled_matches_clio"].skipped and results["trust_matches_clio"].skipped
+
+    def test_a_listing_synced_empty_is_checked_against_nothing(self, writable):
+        """dlt creates no table for an empty listing; the sync's run history says it was read."""
+        writable.execute("drop table clio.billable_matters")
+        writable.execute("create table if not exists clio._sync_runs "
+                         "(run_id varchar, status varchar, resource varchar)")
+        writable.execute("insert into clio._sync_runs values ('r1', 'ok', 'billable_matters')")
+        build_models(writable)  # as after that sync
+        results = {r.name: r for r in run_checks(writable)}
+        unbilled = results["unbilled_matches_clio"]
+        assert not unbilled.skipped
+        assert sorted(r["matter_id"] for r in unbilled.failures) == [301, 302, 303, 304, 305]
+        assert not results["trust_matches_clio"].skipped and results["trust_matches_clio"].passed
