@@ -42,8 +42,10 @@ def _productivity(con: duckdb.DuckDBPyConnection) -> str:
     ratios = con.execute("""
         select currency, sum(billed_amount) / nullif(sum(billable_value), 0),
                sum(collected_amount) / nullif(sum(billed_amount), 0)
-        from reports.timekeeper_productivity_monthly where month = ?
-        group by all order by sum(billed_amount) desc, 1
+        from reports.timekeeper_productivity_monthly
+        where month = ? and currency is not null  -- hours on matters of no known currency
+        group by all having sum(billable_value) > 0 or sum(billed_amount) > 0
+        order by sum(billed_amount) desc, 1
     """, [month]).fetchall()
     money = "; ".join(f"{currency} realization {_percent(r)}, collection rate {_percent(c)}"
                       for currency, r, c in ratios)
