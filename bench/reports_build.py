@@ -46,6 +46,7 @@ REPORTS = (
     "reports.contact_custom_fields", "reports.unbilled_work",
     "reports.timekeeper_productivity_monthly", "reports.trust_balances", "reports.open_tasks",
 )
+WHOLE_FIRM = set(REPORTS[7:])  # the reports of issue 9, after the billing ones
 BY_CUSTOM_FIELD = ("ar-aging", "unbilled")  # `report NAME --by custom-field "Referral Source"`
 SCANNED = ("bills", "bills__matters", "bills__balances", "allocations", "matters",
            "outstanding_client_balances", "line_items", "activities",
@@ -279,8 +280,11 @@ def main(argv: list[str] | None = None) -> int:
         runs = [one_run(db) for _ in range(args.runs)]
     load_after = os.getloadavg()
     medians = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    best = {k: min(r[k] for r in runs) for k in runs[0]}  # the least disturbed by neighbours
     baseline = medians.pop("baseline: full scan of the raw tables")
-    total = sum(medians.values())
+    best_baseline = best.pop("baseline: full scan of the raw tables")
+    total, best_total = sum(medians.values()), sum(best.values())
+    whole_firm = sum(v for k, v in medians.items() if k in WHOLE_FIRM or k.startswith("report "))
     lines = [
         "# Reports build benchmark",
         "",
@@ -290,18 +294,23 @@ def main(argv: list[str] | None = None) -> int:
         + f" (generated in {generated:.1f} s). DuckDB {duckdb.__version__}, "
         f"{os.cpu_count()} CPUs, shared: load average (1, 5, 15 min) "
         f"{' '.join(f'{x:.2f}' for x in load_before)} before, "
-        f"{' '.join(f'{x:.2f}' for x in load_after)} after. Medians of {args.runs} runs; "
-        "every report is fully fetched to Arrow.",
+        f"{' '.join(f'{x:.2f}' for x in load_after)} after. Medians and best of "
+        f"{args.runs} runs; every report is fully fetched to Arrow.",
         "",
-        "| step | median s | ratio to scan |",
-        "|---|---:|---:|",
-        f"| baseline: full scan of {', '.join(SCANNED)} | {baseline:.3f} | 1.00 |",
+        "| step | median s | best s | median ratio to scan |",
+        "|---|---:|---:|---:|",
+        f"| baseline: full scan of {', '.join(SCANNED)} | {baseline:.3f} | {best_baseline:.3f} "
+        "| 1.00 |",
     ]
-    lines += [f"| {k} | {v:.3f} | {v / baseline:.2f} |" for k, v in medians.items()]
+    lines += [f"| {k} | {v:.3f} | {best[k]:.3f} | {v / baseline:.2f} |" for k, v in medians.items()]
     lines += [
-        f"| **build + every report** | **{total:.3f}** | **{total / baseline:.2f}** |",
+        f"| **build + every report** | **{total:.3f}** | **{best_total:.3f}** "
+        f"| **{total / baseline:.2f}** |",
+        f"| of which the whole-firm reports (issue 9) | {whole_firm:.3f} | | "
+        f"{whole_firm / baseline:.2f} |",
         "",
-        f"Goal: build + every report under 10 s: {'met' if total < 10 else 'NOT met'}.",
+        f"Goal: build + every report under 10 s: {'met' if total < 10 else 'NOT met'} "
+        f"(median {total:.1f} s, best {best_total:.1f} s).",
     ]
     text = "\n".join(lines) + "\n"
     print(text)

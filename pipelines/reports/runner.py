@@ -184,10 +184,15 @@ def _build(cur: duckdb.DuckDBPyConnection, model: Model, raw: dict[str, dict[str
     try:
         cur.execute(ddl)
     except duckdb.Error as exc:
+        fix = (
+            "Fix that file and run `clio-sync models` again" if model.path else
+            "That SQL is clio-sync's own, written from the custom field definitions in "
+            "clio.custom_fields: please report it with those definitions"
+        )
         raise ModelBuildError(
             f"The SQL model {model.origin} ({model.key}) did not build: "
-            f"{_first_lines(str(exc))} Fix {'that file' if model.path else 'it'} and run "
-            "`clio-sync models` again; the models were left as they were before this build."
+            f"{_first_lines(str(exc))} {fix}; the models were left as they were before "
+            "this build."
         ) from None
 
 
