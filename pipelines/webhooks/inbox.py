@@ -3,7 +3,7 @@
 Rows are never deleted and their raw body never changes (audit, replay). Only the queue
 columns move: `pending` -> `claimed` (by the applier, under the warehouse writer lock)
 -> `applied`. A repeat of a delivery already received, same (webhook, model, id, event,
-etag), is kept as `duplicate` and never queued. `replay` puts applied events back to
+etag, body), is kept as `duplicate` and never queued. `replay` puts applied events back to
 `pending`; applying is idempotent, so that is always safe. An authentic delivery that
 cannot be applied (`malformed.py`) is set aside: recorded with its reason in `set_aside`
 and never queued again (`replay` leaves it alone).
@@ -11,6 +11,7 @@ and never queued again (`replay` leaves it alone).
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
@@ -76,22 +77,24 @@ def append(conn: sqlite3.Connection, deliveries: Iterable[Delivery]) -> list[int
 
 
 def _append_one(conn: sqlite3.Connection, d: Delivery) -> int:
-    values = (d.received_at, d.webhook_id, d.model, d.record_id, d.event, d.etag, d.body)
+    sha = hashlib.sha256(d.body).hexdigest()
+    values = (d.received_at, d.webhook_id, d.model, d.record_id, d.event, d.etag, d.body, sha)
     cur = conn.execute(
         "INSERT OR IGNORE INTO events (received_at, webhook_id, model, record_id, event, etag,"
-        " body, state) VALUES (?, ?, ?, ?, ?, ?, ?, 'pending')",
+        " body, body_sha, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
         values,
     )
     if cur.rowcount:
         return int(cur.lastrowid or 0)
     first = conn.execute(
         "SELECT seq FROM events WHERE webhook_id = ? AND model = ? AND record_id = ?"
-        " AND event = ? AND coalesce(etag, '') = coalesce(?, '') AND duplicate_of IS NULL",
-        (d.webhook_id, d.model, d.record_id, d.event, d.etag),
+        " AND event = ? AND coalesce(etag, '') = coalesce(?, '') AND body_sha = ?"
+        " AND duplicate_of IS NULL",
+        (d.webhook_id, d.model, d.record_id, d.event, d.etag, sha),
     ).fetchone()[0]
     cur = conn.execute(
         "INSERT INTO events (received_at, webhook_id, model, record_id, event, etag, body,"
-        " duplicate_of, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'duplicate')",
+        " body_sha, duplicate_of, state) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'duplicate')",
         (*values, first),
     )
     return int(cur.lastrowid or 0)

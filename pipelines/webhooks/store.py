@@ -33,13 +33,11 @@ CREATE TABLE IF NOT EXISTS events (
     state        TEXT    NOT NULL,          -- pending | claimed | applied | duplicate | set_aside
     claimed_at   REAL,
     applied_at   REAL,
-    outcome      TEXT                       -- what the applier did (upserted, stale, ...)
+    outcome      TEXT,                      -- what the applier did (upserted, stale, ...)
+    body_sha     TEXT                       -- SHA-256 of the body (hex): part of what a repeat is
 );
 CREATE INDEX IF NOT EXISTS events_by_state ON events (state, seq);
 CREATE INDEX IF NOT EXISTS events_by_received ON events (received_at);
-CREATE UNIQUE INDEX IF NOT EXISTS events_dedup
-    ON events (webhook_id, model, record_id, event, coalesce(etag, ''))
-    WHERE duplicate_of IS NULL;
 
 -- Authentic deliveries that cannot be applied (malformed.py), kept with why, never retried.
 -- The applier's have a row in `events` too (state `set_aside`); the receiver's could not
@@ -84,6 +82,36 @@ CREATE TABLE IF NOT EXISTS catchups (
 """
 
 
+# A repeat of a delivery has the same webhook, model, record, event, etag and body. The
+# body counts because a custom field value can change with the record's etag unchanged
+# (issue #9.3): such a delivery is news, not a repeat.
+DEDUP_INDEX = """
+CREATE UNIQUE INDEX IF NOT EXISTS events_dedup_body
+    ON events (webhook_id, model, record_id, event, coalesce(etag, ''), coalesce(body_sha, ''))
+    WHERE duplicate_of IS NULL
+"""
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring an inbox of an earlier version to this one (its events without `body_sha`
+    stay as they are: a repeat of one of them is queued again, which is harmless)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+    indexes = {row[1] for row in conn.execute("PRAGMA index_list(events)")}
+    if "body_sha" in columns and "events_dedup" not in indexes and "events_dedup_body" in indexes:
+        return
+    conn.execute("BEGIN IMMEDIATE")  # another process may be migrating it too
+    try:
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(events)")}
+        if "body_sha" not in columns:
+            conn.execute("ALTER TABLE events ADD COLUMN body_sha TEXT")
+        conn.execute("DROP INDEX IF EXISTS events_dedup")
+        conn.execute(DEDUP_INDEX)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 def inbox_path(db: Path, inbox: str | os.PathLike[str] | None = None) -> Path:
     """The state file: `--inbox`, else `webhooks.sqlite` beside the warehouse."""
     return Path(inbox).expanduser().resolve() if inbox else db.parent / INBOX_FILE
@@ -101,6 +129,7 @@ def connect(path: Path) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous=FULL")
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         conn.executescript(SCHEMA)
+        _migrate(conn)
     except (OSError, sqlite3.Error) as exc:
         raise InboxError(
             f"Cannot open the webhook inbox {path}: {exc}. Check that the folder exists and "

@@ -61,16 +61,26 @@ def _filter_matches(record: dict, name: str, wanted: str) -> bool:
     return (str(value).lower() if isinstance(value, bool) else str(value)) == wanted
 
 
+# Tables whose records the firm's life deletes outright: Clio's index stops listing them,
+# so only `reconcile` (or a webhook) removes them from the warehouse.
+DELETED_OUTRIGHT = ("activities", "contacts", "matters", "tasks", "calendar_entries", "notes",
+                    "communications", "relationships")
+
+# What the sandbox's plain index hides, of what an extra filter lists (Clio leaves it open):
+# deleted and void bills; deleted custom fields are listed by both.
+PLAIN_INDEX_HIDES = {"bills": ({"state": "deleted"}, {"state": "void"})}
+
+
 def listed_by_walk(endpoint: Endpoint, walk: dict, record: dict) -> bool:
-    """Whether Clio (the sandbox) lists `record` in the walk with filters `walk`: the extra
-    filters list what the plain index hides, required filters split the index."""
+    """Whether Clio (the sandbox) lists `record` in the walk with filters `walk`: filters
+    select, and the plain index hides what `PLAIN_INDEX_HIDES` says."""
     if not all(_filter_matches(record, k, v) for k, v in walk.items()):
         return False
-    extras = [extra for extra in endpoint.extra_filters if not set(extra) <= set(walk)]
-    if len(extras) == len(endpoint.extra_filters):  # a plain walk
-        return not any(all(_filter_matches(record, k, v) for k, v in extra.items())
-                       for extra in endpoint.extra_filters)
-    return True
+    extra_names = {name for extra in endpoint.extra_filters for name in extra}
+    if extra_names & set(walk):
+        return True
+    return not any(all(_filter_matches(record, k, v) for k, v in hidden.items())
+                   for hidden in PLAIN_INDEX_HIDES.get(endpoint.table, ()))
 
 
 def _sorted_rows(rows: list[dict], keys: tuple[str, ...]) -> list[dict]:
@@ -104,7 +114,13 @@ def stored_tables(db: Path, endpoint: Endpoint) -> dict[str, list[dict]]:
 
 
 def _select(con, table: str, columns: list[str]) -> list[dict]:
-    cursor = con.execute(f'select {", ".join(columns)} from clio."{table}"')
+    """The rows of `clio.<table>` (none when no run ever loaded a row into it)."""
+    exists = con.execute("select count(*) from information_schema.tables "
+                         "where table_schema = 'clio' and table_name = ?", [table]).fetchone()[0]
+    if not exists:
+        return []
+    quoted = ", ".join(f'"{c}"' for c in columns)  # `default`, `order` are SQL keywords
+    cursor = con.execute(f'select {quoted} from clio."{table}"')
     return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 

@@ -13,6 +13,7 @@ import pytest
 from firm_fixture import NOW
 from sync_helpers import (
     BY_PATH,
+    DELETED_OUTRIGHT,
     assert_matches_truth,
     listed_by_walk,
     query,
@@ -33,6 +34,12 @@ SMALL_PAGES = WalkOptions(page_limit=7)  # forces paging on a tiny firm
 
 def api_requests(sb) -> list[dict]:
     return [r for r in sb.stats()["requests"] if r["path"].startswith("/api/v4/")]
+
+
+def incremental_requests(sb) -> list[dict]:
+    """The API requests of incremental endpoints (the replaced ones take no `updated_since`)."""
+    return [r for r in api_requests(sb)
+            if BY_PATH[r["path"].removeprefix("/api/v4/")].incremental]
 
 
 def requests_by_walk(sb) -> Counter:
@@ -99,7 +106,7 @@ class TestIncremental:
         # Clio's index never lists a hard-deleted record, so only reconcile (or a
         # webhook) can remove what the firm deleted; everything else is already equal
         gone = [r for r in reconcile(db, settings) if r.deleted]
-        assert {r.table for r in gone} <= {"activities", "contacts", "matters"}
+        assert {r.table for r in gone} <= set(DELETED_OUTRIGHT)
         assert_matches_truth(sandbox, db)
 
     def test_edits_at_clio_are_merged_by_the_next_run(self, firm, tmp_path, db) -> None:
@@ -117,11 +124,11 @@ class TestIncremental:
         any_firm.reset_stats()
         sync(db, settings)
         incremental_walks = sum(len(e.walks) for e in ENDPOINTS if e.incremental)
-        # the fully replaced endpoint has no `updated_since`: it is read whole every run
-        replaced = math.ceil(len(any_firm.truth("outstanding_client_balances")) / 200) or 1
+        # the replaced endpoints have no `updated_since`: they are read whole every run
+        replaced = sum(math.ceil(len(any_firm.truth(e.table)) / e.limit) or 1
+                       for e in ENDPOINTS if not e.incremental)
         assert len(api_requests(any_firm)) == incremental_walks + replaced
-        params = [r["query"] for r in api_requests(any_firm) if "outstanding" not in r["path"]]
-        assert all("updated_since=" in q for q in params)
+        assert all("updated_since=" in r["query"] for r in incremental_requests(any_firm))
 
     def test_record_edited_behind_the_cursor_is_caught_by_the_next_run(
         self, firm, tmp_path, db
@@ -161,7 +168,7 @@ class TestIncremental:
         firm.reset_stats()
         sync(db, settings)
         assert watermarks(db) == marks
-        incremental = [r for r in api_requests(firm) if "outstanding" not in r["path"]]
+        incremental = incremental_requests(firm)
         assert incremental and all("updated_since=" in r["query"] for r in incremental)
 
 

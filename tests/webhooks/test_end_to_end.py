@@ -217,17 +217,17 @@ class TestEvents:
     ):
         world.sync()
         monkeypatch.setattr(subscriptions, "MAX_FIELDS_LENGTH", 500)  # bills' 580 do not fit
-        world.subscribe(("bill", "contact"))
+        world.subscribe(("bill", "activity"))  # activities' 353 do
         assert world.remote_hooks()["bill"]["fields"] == subscriptions.SHORT_FIELDS
         world.edit("bills", 1, memo="Waits for Clio")
-        world.edit("contacts", 3, name="Applied at once")
+        world.edit("activities", 3, note="Applied at once")
         world.flush()
         world.settings = settings_for(world.sb, world.tmp_path, max_attempts=2,
                                       backoff_base=0.01)
         world.sb.faults(kind="503", count=100, path="bills.json")
         report = world.apply()
         assert report.outcomes == {"upserted": 1} and report.deferred == 1
-        assert world.query("SELECT name FROM clio.contacts WHERE id = 3") == [
+        assert world.query("SELECT note FROM clio.activities WHERE id = 3") == [
             ("Applied at once",)]
         assert world.query("SELECT memo FROM clio.bills WHERE id = 1") != [("Waits for Clio",)]
         assert [e["state"] for e in world.inbox_rows("model = 'bill'")] == ["claimed"]

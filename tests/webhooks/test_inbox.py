@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import stat
 
 import pytest
@@ -29,6 +30,32 @@ def test_duplicates_are_kept_for_audit_but_queued_once(conn):
     inbox.append(conn, [delivery(1), delivery(1), delivery(1, etag='"b"'),
                         delivery(1, event="deleted")])
     assert inbox.counts(conn) == {"pending": 3, "duplicate": 1}
+
+
+def test_the_same_etag_with_another_body_is_a_change_not_a_duplicate(conn):
+    """A custom field value edit that moves neither `updated_at` nor `etag` (#9.3)."""
+    first = delivery(1)
+    edited = inbox.Delivery(**{**first.__dict__, "body": b'{"x": 1, "value": "new"}'})
+    inbox.append(conn, [first, edited, edited])
+    assert inbox.counts(conn) == {"pending": 2, "duplicate": 1}
+
+
+def test_an_inbox_of_an_earlier_version_dedups_by_body_too(inbox_file):
+    old = sqlite3.connect(inbox_file)
+    old.executescript("""
+        CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, received_at REAL NOT NULL,
+            webhook_id INTEGER NOT NULL, model TEXT NOT NULL, record_id INTEGER NOT NULL,
+            event TEXT NOT NULL, etag TEXT, body BLOB NOT NULL, duplicate_of INTEGER,
+            state TEXT NOT NULL, claimed_at REAL, applied_at REAL, outcome TEXT);
+        CREATE UNIQUE INDEX events_dedup ON events (webhook_id, model, record_id, event,
+            coalesce(etag, '')) WHERE duplicate_of IS NULL;
+    """)
+    old.close()
+    conn = store.connect(inbox_file)
+    first = delivery(1)
+    inbox.append(conn, [first, inbox.Delivery(**{**first.__dict__, "body": b"{}"}), first])
+    assert inbox.counts(conn) == {"pending": 2, "duplicate": 1}
+    conn.close()
 
 
 def test_claims_are_oldest_first_and_acknowledged(conn):

@@ -37,8 +37,10 @@ from pipelines.webhooks.fetcher import ApiFetcher
 from pipelines.webhooks.receiver import build_app
 
 REPO = Path(__file__).resolve().parents[2]
-MODELS = ("bill", "matter", "contact", "activity")
-TABLES = ["bills", "matters", "contacts", "activities"]  # what the webhooks keep fresh
+MODELS = ("bill", "matter", "contact", "activity", "task", "calendar_entry", "communication")
+# what the webhooks keep fresh
+TABLES = ["bills", "matters", "contacts", "activities", "tasks", "calendar_entries",
+          "communications"]
 
 
 class _QuietServer(uvicorn.Server):
@@ -188,6 +190,11 @@ class World:
 
     def delete(self, endpoint: str, record_id: int) -> None:
         self.sb.delete(endpoint, record_id)
+
+    def set_value(self, endpoint: str, record_id: int, custom_field_id: int, value: Any) -> dict:
+        """A user edits a custom field value (its parent's version moves or not, as the
+        sandbox's `custom_field_edits` option says)."""
+        return self.sb.set_custom_field_value(endpoint, record_id, custom_field_id, value) or {}
 
     def delete_bill(self, bill_id: int) -> None:
         """Clio's own DELETE (a draft becomes `deleted`, an unpaid issued bill `void`)."""
