@@ -23,7 +23,7 @@ from __future__ import annotations
 import random
 
 from pipelines.sandbox import names
-from pipelines.sandbox.clock import day_start, day_text, stamp_text
+from pipelines.sandbox.clock import OFFSET_SECONDS, day_start, day_text, stamp_text
 
 TASK_STATUSES = ("pending", "in_progress", "in_review", "complete", "draft")
 OPEN_TASK_WEIGHTS = (50, 20, 8, 15, 7)  # of TASK_STATUSES, tasks of open matters
@@ -42,9 +42,9 @@ def matter_ref(matter: dict) -> dict:
 
 def participant(record: dict) -> dict:
     """A user or contact as Clio's Participant (assignee, sender, receiver)."""
-    is_user = "subscription_type" in record or record.get("type") not in ("Person", "Company")
+    is_user = "subscription_type" in record  # every user record has it, no contact does
     return {
-        "id": record["id"], "type": "User" if is_user else record["type"],
+        "id": record["id"], "type": "User" if is_user else record.get("type") or "Person",
         "name": record["name"], "initials": record.get("initials"),
         "enabled": True if is_user else None,
     }  # fmt: skip
@@ -110,7 +110,8 @@ def calendar_entry(
 
 def _clock(instant: int) -> str:
     """Clio's `start_time`: the local time with the zone's abbreviation."""
-    return f"{stamp_text(instant)[11:16]} EST"
+    minutes = (instant + OFFSET_SECONDS) % 86_400 // 60
+    return f"{minutes // 60:02d}:{minutes % 60:02d} EST"
 
 
 def note(rng: random.Random, parent_type: str, parent: dict, author: dict, day: int) -> dict:

@@ -49,6 +49,7 @@ class CaseworkLife:
         self.firm = firm
         self.rng = random.Random(f"casework:{firm.seed}")
         self._payments = 20_000_000  # Payment ids apart from the generator's and billing life's
+        self._open_by_matter: dict[int, list[dict]] | None = None  # rebuilt after each day
 
     # ----- hooks the billing life calls -------------------------------------------------
 
@@ -82,7 +83,7 @@ class CaseworkLife:
             descriptions = self.firm.records("activity_descriptions")
             if descriptions and rng.random() < 0.7:
                 links["activity_description"] = casework.who(rng.choice(descriptions))
-            tasks = [t for t in self._open_tasks() if (t["matter"] or {}).get("id") == matter["id"]]
+            tasks = self._tasks_of(matter["id"])
             if tasks and rng.random() < 0.25:
                 links["task"] = {"id": rng.choice(tasks)["id"]}
         else:
@@ -101,7 +102,20 @@ class CaseworkLife:
 
     # ----- a day -------------------------------------------------------------------------
 
+    def _tasks_of(self, matter_id: int) -> list[dict]:
+        """Open tasks of a matter as the day began (time is logged against those)."""
+        if self._open_by_matter is None:
+            self._open_by_matter = {}
+            for task in self._open_tasks():
+                if task["matter"]:
+                    self._open_by_matter.setdefault(task["matter"]["id"], []).append(task)
+        return [t for t in self._open_by_matter.get(matter_id, ()) if t["id"] in self.firm.tables["tasks"]]
+
     def live(self, day: int) -> None:
+        self._live(day)
+        self._open_by_matter = None
+
+    def _live(self, day: int) -> None:
         firm = self.firm
         size = max(len(firm.tables["bills"]), 30) / 730
         self._tasks(day, size)
@@ -192,8 +206,9 @@ class CaseworkLife:
         rng = self.rng
         for _ in range(_count(rng, max(size * 0.3, 0.2))):
             self._deposit(account, day)
+        payable = self._payable(account)
         for _ in range(_count(rng, max(size * 0.2, 0.15))):
-            self._pay_from_trust(account, day)
+            self._pay_from_trust(account, day, payable)
         if rng.random() < 0.15:
             self._refund(account, day)
 
@@ -211,10 +226,9 @@ class CaseworkLife:
         self._transaction(account, matter, day, funds_in=cents, source="Deposit",
                           description=f"Retainer deposit: {matter['display_number']}")  # fmt: skip
 
-    def _pay_from_trust(self, account: dict, day: int) -> None:
-        """An unpaid USD bill of one matter paid in full from that matter's trust money."""
-        firm, rng = self.firm, self.rng
-        payable = []
+    def _payable(self, account: dict) -> list[tuple[dict, dict]]:
+        """Unpaid single-matter USD bills whose matter holds their balance in trust."""
+        firm, payable = self.firm, []
         for bill in firm.records("bills"):
             if (bill["state"] != "awaiting_payment" or bill["kind"] != "revenue_kind"
                     or len(bill["matters"] or ()) != 1 or (bill["currency"] or {}).get("code") != "USD"):  # fmt: skip
@@ -222,6 +236,13 @@ class CaseworkLife:
             matter = firm.tables["matters"].get(bill["matters"][0]["id"])
             if matter and 0 < to_cents(bill["balance"]) <= trust.balance_cents(matter, account["id"]):
                 payable.append((bill, matter))
+        return payable
+
+    def _pay_from_trust(self, account: dict, day: int, payable: list[tuple[dict, dict]]) -> None:
+        """An unpaid USD bill of one matter paid in full from that matter's trust money."""
+        firm, rng = self.firm, self.rng
+        payable[:] = [(b, m) for b, m in payable  # what an earlier payment today left payable
+                      if b["state"] == "awaiting_payment" and to_cents(b["balance"]) <= trust.balance_cents(m, account["id"])]  # fmt: skip
         if not payable:
             return
         bill, matter = rng.choice(payable)
@@ -270,8 +291,9 @@ class CaseworkLife:
         firm, rng = self.firm, self.rng
         instant = instant if instant is not None else at(rng, day)
         balance = to_cents(account["balance"]) + funds_in - funds_out
-        account.update(balance=to_number(balance), bank_transactions_count=account["bank_transactions_count"] + 1)
-        code = account["currency"]
+        count = (account.get("bank_transactions_count") or 0) + 1  # a hand-built bank may not say
+        account.update(balance=to_number(balance), bank_transactions_count=count)
+        code = account.get("currency") or "USD"
         tx = firm.create("bank_transactions", {
             "type": "BankTransaction", "bank_account_id": account["id"], "source": source,
             "confirmation": f"CNF-{rng.randrange(10**6, 10**7)}", "date": day_text(day),

@@ -27,6 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     serve.add_argument("--region", choices=("us", "eu", "ca", "au"), default="us")
     serve.add_argument("--api", choices=("manage", "platform"), default="manage")
     serve.add_argument(
+        "--custom-field-edits",
+        choices=("touch", "silent"),
+        default="touch",
+        help="whether editing a custom field value moves its matter's or contact's "
+        "updated_at (touch, default) or only the value's own (silent); Clio does not say",
+    )
+    serve.add_argument(
         "--rate-limit",
         type=int,
         default=None,
@@ -62,13 +69,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
         metavar="FILE",
         help="serve a hand-built firm instead: JSON "
         '{"now": ISO timestamp, "records": {endpoint: [records]}}',
-    )
-    serve.add_argument(
-        "--custom-field-edits",
-        choices=("touch", "silent"),
-        default="touch",
-        help="whether editing a custom field value moves its matter's or contact's "
-        "updated_at (touch, default) or only the value's own (silent); Clio does not say",
     )
     serve.set_defaults(handler=serve_command)
 
@@ -144,11 +144,11 @@ def serve_command(args: argparse.Namespace) -> int:
         scale=args.scale,
         region=args.region,
         api=args.api,
+        custom_field_edits=args.custom_field_edits,
         rate_limit=rate_limit(args.api, args.rate_limit, args.rate_window),
         token_lifetime=lifetime,
         allow_http_webhooks=args.allow_http_webhooks,
         webhook_time_scale=args.webhook_time_scale,
-        custom_field_edits=args.custom_field_edits,
     )
     started = time.perf_counter()
     try:

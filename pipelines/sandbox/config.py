@@ -29,10 +29,10 @@ class SandboxConfig:
     token_lifetime: int = 3600  # seconds an access token lives
     allow_http_webhooks: bool = False  # accept http:// webhook URLs on loopback hosts
     webhook_time_scale: float = 1.0  # multiplies retry delays (tests: 0.001)
-    fixture: dict | None = None  # Firm.from_records input instead of a generated firm
-    fixture_now: str = "2026-11-20T17:00:00-05:00"
     # Editing a custom field value moves its parent's updated_at ("touch") or not ("silent")
     custom_field_edits: CustomFieldEdits = "touch"
+    fixture: dict | None = None  # Firm.from_records input instead of a generated firm
+    fixture_now: str = "2026-11-20T17:00:00-05:00"
 
     def __post_init__(self) -> None:
         if self.region not in REGIONS:

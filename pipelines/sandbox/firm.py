@@ -12,6 +12,10 @@ earlier change and after any `now()` read before it, so `updated_since=<a now() 
 (strictly after) sees every later change. A server that plays Clio should send `now()` as
 its `Date`, not the wall clock.
 
+`outstanding_client_balances` and `billable_matters` are derived from the other tables
+on read (`receivables.py`, `unbilled.py`); matters' and contacts' `account_balances`
+follow their trust transactions (`trust.py`).
+
 Money conventions the generator and the life engine follow (see `billing.py`):
 an overpayment is a payment whose bank transaction (`funds_in`) is larger than the bill's
 balance; its allocation is capped at the balance and the excess stays unallocated on the
@@ -123,13 +127,14 @@ class Firm:
         """A firm holding exactly `records` (API-shaped, hand-built), at simulated `now`.
 
         Missing spec fields become `None`; missing `etag`, `created_at`, `updated_at` are
-        filled in. Relations that point at a table present in `records` must point at an
-        existing record (FirmRuleError otherwise).
+        filled in, and matters' and contacts' `account_balances` from the trust
+        transactions. Relations that point at a table present in `records` must point at
+        an existing record (FirmRuleError otherwise).
         """
         firm = cls(0, parse_instant(now))
         for endpoint, rows in records.items():
-            if endpoint not in FIELDS or endpoint in DERIVED:
-                raise FirmRuleError(f"unknown or derived endpoint {endpoint!r} in the fixture")
+            if endpoint not in FIELDS:  # a derived endpoint's rows are derived again on read
+                raise FirmRuleError(f"unknown endpoint {endpoint!r} in the fixture")
             for row in rows:
                 record = complete(endpoint, row)
                 if stamped(endpoint):
@@ -141,10 +146,8 @@ class Firm:
                 firm.load(endpoint, record)
         firm._check_references(records)
         trust.fill(firm, only_missing=True)
-        firm._max_ids["custom_field_values"] = max(
-            (int(v["id"].rsplit("-", 1)[-1]) for v in _values_of(firm) if str(v.get("id", "")).rsplit("-", 1)[-1].isdigit()),
-            default=0,
-        )
+        numbers = (str(v.get("id", "")).rsplit("-", 1)[-1] for v in _values_of(firm))
+        firm.note_id("custom_field_values", max((int(n) for n in numbers if n.isdigit()), default=0))
         return firm
 
     def load(self, endpoint: str, record: dict, instants: tuple[int, int] | None = None) -> None:
@@ -342,6 +345,10 @@ class Firm:
         record before the record itself is created or touched at `at`)."""
         return max(self._now + 1, at or 0)
 
+    def note_id(self, endpoint: str, highest: int) -> None:
+        """Record that ids up to `highest` are taken (built in bulk, outside `next_id`)."""
+        self._max_ids[endpoint] = max(self._max_ids[endpoint], highest)
+
     def next_id(self, endpoint: str) -> int:
         """An id above every id the endpoint has used."""
         self._max_ids[endpoint] += 1
@@ -398,7 +405,9 @@ class Firm:
         self._instants[endpoint][record["id"]] = instants
         if endpoint in self._by_bill and previous is None and record.get("bill"):
             self._by_bill[endpoint].setdefault(record["bill"]["id"], []).append(record["id"])
-        self._stale.update(_FEEDS.get(endpoint, ()))
+        feeds = _FEEDS.get(endpoint)
+        if feeds:
+            self._stale.update(feeds)
 
     def _announce(self, endpoint: str, event: str, record: dict) -> None:
         self._tally[endpoint] += 1
@@ -407,13 +416,17 @@ class Firm:
 
     def _first_reference(self, endpoint: str, record_id: int) -> str | None:
         """`'<endpoint> <id>'` of some record that points at the given one, if any."""
-        if endpoint in ("contacts", "matters"):  # a contact or matter custom field's value
+        holder = self._first_pointer(endpoint, record_id)
+        if holder is None and endpoint in ("contacts", "matters"):  # a custom field's value
             relation = endpoint[:-1]
             for parent in ("matters", "contacts"):
                 for record in self.tables[parent].values():
                     for value in record.get("custom_field_values") or ():
                         if (value.get(relation) or {}).get("id") == record_id:
                             return f"{parent} {record['id']} (custom field value {value['id']})"
+        return holder
+
+    def _first_pointer(self, endpoint: str, record_id: int) -> str | None:
         for other, relations in _POINTERS[endpoint].items():
             for record in self.tables[other].values():
                 for relation in relations:

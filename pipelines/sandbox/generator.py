@@ -414,7 +414,8 @@ class _Builder:
         instants = None
         if created is not None:
             instants = (created, max(created, updated or created))
-            row["created_at"], row["updated_at"] = stamp_text(instants[0]), stamp_text(instants[1])
+            row["created_at"] = stamp_text(created)
+            row["updated_at"] = row["created_at"] if instants[1] == created else stamp_text(instants[1])
         row["etag"] = etag(self.firm.seed, endpoint, row["id"], 0)
         self.firm.load(endpoint, _complete(endpoint, row), instants)
 

@@ -16,6 +16,7 @@ change that touched it here (a trust transaction, a value, its stage), never pas
 from __future__ import annotations
 
 import random
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -50,6 +51,10 @@ class WholeFirm:
         self.touched: dict[tuple[str, int], int] = {}  # (table, id) -> latest instant
         self.tables: dict[str, list[dict]] = {}
         self.tasks_by_matter: dict[int, list[dict]] = defaultdict(list)
+        self.contact_created: list[int] = []  # creation instants in id (= creation) order
+        self.matter_created: list[int] = []
+        self.ends: dict[int, int] = {}  # matter id -> the last instant its casework may have
+        self.numbers = 0  # custom field values numbered so far
 
     # ----- trust, before the settlement's rows get their ids --------------------------
 
@@ -137,6 +142,9 @@ class WholeFirm:
         self.tables = reference.build(
             self.rng, found, self.today, self.dir.users, self.dir.practice_areas, self.dir.clients
         )
+        # creation instants in id (= creation) order, to bisect on
+        self.contact_created = [parse_instant(c["created_at"]) for c in self.dir.contacts]
+        self.matter_created = [parse_instant(m["created_at"]) for m in self.dir.matters]
         self.ends = {m["id"]: self._end(m) for m in self.dir.matters}
         self._tasks()
         self._link(activities)
@@ -154,7 +162,7 @@ class WholeFirm:
         return self.now - 3600
 
     def _window(self, matter: dict) -> tuple[int, int]:
-        start = parse_instant(matter["created_at"])
+        start = self.matter_created[matter["id"] - 1]
         return start, max(start, self.ends[matter["id"]])
 
     def _tasks(self) -> None:
@@ -275,7 +283,7 @@ class WholeFirm:
         contacts = self.dir.contacts  # in id order, which is creation order
         for matter in self.dir.matters:
             start, end = self._window(matter)
-            older = _count_before(contacts, start)
+            older = bisect_left(self.contact_created, start)
             for _ in range(_count(rng, RELATIONSHIPS_PER_MATTER) if older > 1 else 0):
                 contact = contacts[rng.randrange(older)]
                 if contact["id"] == matter["client_id"]:
@@ -325,7 +333,7 @@ class WholeFirm:
                     created = parse_instant(record["created_at"])
                     if (not field["deleted"] or created < retired) and self._add_value(field, record, created, retired, table):
                         break
-        self.firm._max_ids["custom_field_values"] = self.numbers
+        self.firm.note_id("custom_field_values", self.numbers)
 
     def _add_value(self, field: dict, record: dict, created: int, retired: int, table: str) -> bool:
         picked = draw(self.rng, field, day_of(created), *self._targets(field, record, created))
@@ -342,15 +350,15 @@ class WholeFirm:
         rng, kind = self.rng, field["field_type"]
         if kind == "contact":
             contacts = self.dir.contacts
-            older = _count_before(contacts, created)
+            older = bisect_left(self.contact_created, created)
             picks = [contacts[rng.randrange(older)] for _ in range(3)] if older else []
             own = record.get("client_id", record["id"])
             return [c for c in picks if c["id"] != own], []
         if kind == "matter":
             own = self.dir.matters_by_client.get(record.get("client_id"), [])
-            older = [m for m in own if m["id"] != record["id"] and parse_instant(m["created_at"]) < created]
+            older = [m for m in own if m["id"] != record["id"] and self.matter_created[m["id"] - 1] < created]
             if not older:
-                count = _count_before(self.dir.matters, created)
+                count = bisect_left(self.matter_created, created)
                 older = [self.dir.matters[rng.randrange(count)]] if count else []
             return [], [m for m in older if m["id"] != record["id"]]
         return [], []
@@ -360,7 +368,7 @@ class WholeFirm:
         retired: int, table: str,
     ) -> dict:  # fmt: skip
         text, relation = picked
-        value = value_record(self.firm, field, number, text, stamp_text(created), relation)
+        value = value_record(self.firm, field, number, text, record["created_at"], relation)
         last = parse_instant(record["updated_at"])
         if field["deleted"]:  # soft-deleted when its field was retired
             updated = retired + number % 3600
@@ -421,14 +429,4 @@ def _round_up(cents: int, step: int) -> int:
     return -(-cents // step) * step
 
 
-def _count_before(records: list[dict], instant: int) -> int:
-    """How many of `records` (in creation order) were created before `instant`."""
-    low, high = 0, len(records)
-    while low < high:
-        middle = (low + high) // 2
-        if parse_instant(records[middle]["created_at"]) < instant:
-            low = middle + 1
-        else:
-            high = middle
-    return low
 

@@ -50,6 +50,8 @@ def test_serve_prints_a_working_env_block(tmp_path: Path) -> None:
             "5",
             "--rate-window",
             "2",
+            "--custom-field-edits",
+            "silent",
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -78,6 +80,14 @@ def test_serve_prints_a_working_env_block(tmp_path: Path) -> None:
         bills = httpx.get(f"{base}/api/v4/bills.json", headers={"Authorization": f"Bearer {token}"})
         assert bills.status_code == 200 and bills.json()["meta"]["records"] == 4
         assert bills.headers["X-RateLimit-Limit"] == "5"
+        # --custom-field-edits silent: a value edit leaves its matter's updated_at alone
+        before = httpx.get(f"{base}/_sandbox/truth/matters").json()["data"][0]
+        edited = httpx.post(
+            f"{base}/_sandbox/custom_field_value",
+            json={"endpoint": "matters", "id": before["id"], "custom_field_id": 701, "value": "C-9"},
+        ).json()
+        assert {v["value"] for v in edited["custom_field_values"]} >= {"C-9"}
+        assert edited["updated_at"] == before["updated_at"]
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)

@@ -268,3 +268,29 @@ def draw_valid(firm: Firm, field: dict) -> object:
         return firm.records(kind + "s")[0]["id"]
     return {"checkbox": True, "currency": 10, "numeric": 3, "date": "2026-01-01", "time": "10:00",
             "email": "a@b.example", "url": "https://x.example"}.get(kind, "text")  # fmt: skip
+
+
+def test_a_bare_hand_built_firm_lives_its_whole_firm_life() -> None:
+    """No reference data, no custom fields, a trust account that says nothing of its
+    balance: life still runs, and moves trust money consistently."""
+    from firm_rules import trust_problems
+    from fixture_firm import NOW
+
+    stamp = "2026-11-01T09:00:00-05:00"
+    firm = Firm.from_records({
+        "users": [{"id": 1, "name": "Ada", "subscription_type": "Attorney", "rate": 200.0,
+                   "default_calendar_id": 9, "email": "ada@x.example"}],
+        "contacts": [{"id": 2, "name": "Acme", "type": "Company", "is_client": True,
+                      "currency": {"id": 1, "code": "USD"}}],
+        "practice_areas": [{"id": 3, "name": "Litigation", "code": "LIT"}],
+        "matters": [{"id": 4, "display_number": "00004-Acme", "status": "Open", "client_id": 2,
+                     "currency": {"id": 1, "code": "USD"}, "client": {"id": 2, "name": "Acme"},
+                     "practice_area": {"id": 3, "name": "Litigation"},
+                     "responsible_attorney": {"id": 1, "name": "Ada"}, "has_tasks": False}],
+        "bank_accounts": [{"id": 5, "name": "Trust (USD)", "type": "Trust", "currency": "USD",
+                           "currency_id": 1, "created_at": stamp}],
+    }, NOW)  # fmt: skip
+    counts = firm.advance(30)
+    assert counts.get("bank_transactions") and counts.get("tasks")
+    assert trust_problems(firm) == []
+    assert firm.get("matters", 4)["account_balances"]
