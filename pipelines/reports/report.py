@@ -18,7 +18,7 @@ from pipelines.errors import ClioSyncError, ConfigError
 from pipelines.reports import whole_firm_reports as firm
 from pipelines.reports.custom_field_grouping import FieldColumn
 from pipelines.reports.output import Result
-from pipelines.reports.table import Column, Layout
+from pipelines.reports.table import Column, Kind, Layout
 
 REPORTS: tuple[str, ...] = (
     "ar-aging", "outstanding", "paid-bills", "collections", "kpis", "unbilled", "productivity",
@@ -277,7 +277,7 @@ def _by_custom_field(name: str, field: FieldColumn) -> ReportQuery:
     left join reports.matter_custom_fields
         on matter_custom_fields.matter_id = report.matter_id
 )"""
-    kind = "date" if field.field_type == "date" else "text"
+    kind: Kind = "date" if field.field_type == "date" else "text"
     key = (Column("custom_field_value", field.field_name, kind, missing="(no value)"),)
     if name == "ar-aging":
         sql = _ar_aging_sql("custom_field_value", grouped)

@@ -55,7 +55,7 @@ def load_report_settings(
     timezone = timezone or dlt.config.get("reports.timezone") or "UTC"
     today = today or dlt.config.get("reports.today")
     basis = aging_basis or dlt.config.get("reports.aging_basis") or "due_date"
-    workday = dlt.config.get("reports.workday_hours")
+    workday: object = dlt.config.get("reports.workday_hours")
     return ReportSettings(
         timezone=_check_timezone(str(timezone)),
         today=parse_date(today, "reports.today") if today else None,
