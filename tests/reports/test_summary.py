@@ -33,3 +33,19 @@ def test_an_empty_warehouse_says_so(tmp_path):
             "Custom fields: 0 live values; matter_custom_fields has 0 field columns, "
             "contact_custom_fields 0.",
         ]
+
+
+def test_the_demo_prints_them_after_the_tables(whole_firm_db):
+    import io
+
+    from rich.console import Console
+
+    from pipelines.clio.demo import _print_tables
+
+    out = io.StringIO()
+    _print_tables(whole_firm_db, ["reports.unbilled_work"], Console(file=out, width=200))
+    text = out.getvalue()
+    for start in ("Unbilled work: USD", "Productivity 20", "Trust: USD", "Open tasks: 5",
+                  "Custom fields: 22 live values"):
+        assert start in text
+    assert text.index("schema clio") < text.index("Unbilled work:")
