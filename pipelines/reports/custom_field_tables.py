@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import duckdb
-
-from pipelines.reports.raw_tables import raw_relation
 
 SOURCE_MODEL = "reports.custom_field_values"  # the wide tables pivot this model
 PARENTS = {"Matter": ("matter_custom_fields", "matter_id", "matters"),
@@ -74,12 +73,12 @@ def column_names(definitions: list[Definition], key: str) -> dict[int, str]:
 
 
 def live_definitions(
-    con: duckdb.DuckDBPyConnection, present: dict[str, str] | None, parent_type: str
+    con: duckdb.DuckDBPyConnection, custom_fields: str, parent_type: str
 ) -> list[Definition]:
-    """The live definitions of `parent_type` (`Matter`/`Contact`), read through the typed
-    projection of `clio.custom_fields` (`present`: its columns, None when not synced)."""
+    """The live definitions of `parent_type` (`Matter`/`Contact`), read from
+    `custom_fields`: the typed projection of `clio.custom_fields` the runner gives."""
     rows = con.execute(
-        f"select id, name, field_type from {raw_relation('custom_fields', present)} "
+        f"select id, name, field_type from {custom_fields} "
         "where parent_type = ? and deleted is not true and id is not null order by id",
         [parent_type],
     ).fetchall()
@@ -127,14 +126,12 @@ final as (
 select * from final"""
 
 
-def generate(
-    con: duckdb.DuckDBPyConnection, raw_columns: dict[str, dict[str, str]]
-) -> dict[str, str]:
+def generate(con: duckdb.DuckDBPyConnection, raw: Callable[[str], str]) -> dict[str, str]:
     """`reports.<table>` -> its SELECT, for both wide tables, from the warehouse's
-    definitions (`raw_columns`: the columns of each raw table present)."""
-    present = raw_columns.get("custom_fields")
+    definitions (`raw(table)`: the runner's typed projection of `clio.<table>`)."""
+    custom_fields = raw("custom_fields")
     return {
-        f"reports.{table}": model_sql(parent_type, live_definitions(con, present, parent_type))
+        f"reports.{table}": model_sql(parent_type, live_definitions(con, custom_fields, parent_type))
         for parent_type, (table, _, _) in PARENTS.items()
     }
 

@@ -115,7 +115,11 @@ def generated_models(
         return []
     generator = "pipelines/reports/custom_field_tables.py"
     models = []
-    for key, sql in custom_field_tables.generate(con, raw_columns).items():
+
+    def raw(table: str) -> str:  # the typed projection of `clio.<table>`, as file models get
+        return raw_relation(table, raw_columns.get(table))
+
+    for key, sql in custom_field_tables.generate(con, raw).items():
         schema, name = key.split(".")
         models.append(Model(schema, name, None, sql, generator=generator))
     return models
