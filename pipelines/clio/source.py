@@ -64,11 +64,10 @@ def clio_source(
     options: WalkOptions = WalkOptions(),
     marks: Watermarks | None = None,
 ) -> Iterator[DltResource]:
-    """Clio Manage v4. Resources: bills, line_items, activities, matters, contacts, users,
-    allocations, credit_memos, interest_charges, practice_areas, bank_accounts,
-    bank_transactions, trust_line_items (merged on `id`), outstanding_client_balances
-    (replaced in full). `marks` gives each walk's start (none: read in full) and
-    receives the next.
+    """Clio Manage v4: one resource per catalog endpoint (`endpoints.ENDPOINTS`), merged
+    on `id`, except outstanding_client_balances and billable_matters (replaced in full:
+    Clio cannot filter them by `updated_since`). `marks` gives each walk's start (none:
+    read in full) and receives the next.
     """
     marks = marks if marks is not None else Watermarks()
     walks = in_turn(sync_endpoint(client, endpoint, options, marks) for endpoint in endpoints)

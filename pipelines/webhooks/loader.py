@@ -22,6 +22,7 @@ from dlt.extract.resource import DltResource
 from pipelines.clio.deletions import DATASET, delete_rows
 from pipelines.clio.endpoints import BY_TABLE
 from pipelines.clio.load import (
+    LOAD_WORKERS,
     endpoint_resource,
     expected_cause,
     finish_pending,
@@ -69,7 +70,7 @@ class BatchLoader:
     def _load(self, records: dict[str, list[dict]]) -> None:
         self.pipeline.extract(changes_source(records))
         self.pipeline.normalize()
-        self.pipeline.load()
+        self.pipeline.load(workers=LOAD_WORKERS)
 
     @staticmethod
     def _expected(step: Callable[[], object]) -> None:

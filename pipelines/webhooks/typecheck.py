@@ -64,6 +64,12 @@ def _check_shape(endpoint: Endpoint, record: Mapping[str, Any]) -> None:
         if items is not None and (not isinstance(items, list)
                                   or not all(isinstance(i, Mapping) for i in items)):
             raise Malformed(f"field {child.field} {show(items)} is not a list of objects")
+        for item in items or ():
+            for relation in child.nested:
+                value = item.get(relation)
+                if value is not None and not isinstance(value, Mapping):
+                    raise Malformed(f"field {child.field}[].{relation} {show(value)} is not "
+                                    "an object")
 
 
 def _type(endpoint: Endpoint, records: Sequence[Mapping[str, Any]]) -> None:

@@ -20,6 +20,10 @@ steps = st.one_of(
     st.tuples(st.just("new contact"), st.just(0)),
     st.tuples(st.just("delete contact"), st.sampled_from(DELETABLE_CONTACTS)),
     st.tuples(st.just("delete bill"), st.sampled_from([1, 5])),  # void / deleted state
+    st.tuples(st.just("edit task"), st.integers(1, 2)),
+    st.tuples(st.just("edit entry"), st.integers(1, 2)),  # calendar entries: string ids
+    st.tuples(st.just("delete entry"), st.integers(1, 2)),
+    st.tuples(st.just("set value"), st.integers(0, 2)),  # a matter's custom field value
     st.tuples(st.just("sync"), st.just(0)),
     st.tuples(st.just("apply"), st.sampled_from([1, 3, 1000])),  # batch size
     st.tuples(st.just("deliver"), st.just(0)),  # wait for what is in flight
@@ -53,6 +57,15 @@ class Script:
         elif what == "delete bill" and ("bills", arg) not in self.gone:
             w.delete_bill(arg)
             self.gone.add(("bills", arg))
+        elif what == "edit task":
+            w.edit("tasks", arg, name=f"Task v{self.version}")
+        elif what == "edit entry" and ("calendar_entries", arg) not in self.gone:
+            w.edit("calendar_entries", arg, location=f"Room v{self.version}")
+        elif what == "delete entry" and ("calendar_entries", arg) not in self.gone:
+            w.delete("calendar_entries", arg)
+            self.gone.add(("calendar_entries", arg))
+        elif what == "set value":
+            w.set_value("matters", 1, 2, None if arg == 0 else f"{self.version}.{arg}0")
         elif what == "sync":
             w.sync()
         elif what == "apply":

@@ -115,6 +115,18 @@ def test_typing_finds_each_refused_record_among_many_and_names_its_field():
     assert typing_problems(BY_TABLE["bills"], {1: {**good, "id": 1}}) == {}
 
 
+def test_a_custom_field_value_whose_field_is_not_an_object_is_refused():
+    from pipelines.clio.endpoints import BY_TABLE
+    from pipelines.webhooks.typecheck import typing_problems
+
+    value = {"id": "numeric-1", "value": "5", "custom_field": {"id": 2}}
+    good = {"id": 1, "etag": '"e"', "updated_at": STAMP, "custom_field_values": [value]}
+    bad = {**good, "id": 2, "custom_field_values": [{**value, "custom_field": 2}]}
+    problems = typing_problems(BY_TABLE["matters"], {1: good, 2: bad})
+    assert list(problems) == [2]
+    assert problems[2].startswith("field custom_field_values[].custom_field 2 is not an object")
+
+
 # The inbox schema before set-aside events existed (an inbox file users already have).
 OLD_SCHEMA = """
 CREATE TABLE events (
