@@ -1,12 +1,17 @@
 """Benchmark: build every SQL model and query every report over a large warehouse.
 
 Generates (with DuckDB's `range()`) a warehouse of 1,000,000 bills, 5,000,000 line items,
-their allocations, matter links and balances in schema `clio`, typed as the catalog says.
+their allocations, matter links and balances in schema `clio`, typed as the catalog says,
+and the whole firm around them: 5,500,000 activities (one per line item, plus 500,000
+unbilled), 40,000 matters with 10 custom field values each (20 definitions of every
+type), 20,000 contacts with 3 each, trust balances and evergreen minimums, 200,000 tasks
+and Clio's billable matters.
 Then, side by side in one run, times:
 
 - baseline: a plain full scan of the raw tables the reports read (fetched to Arrow);
 - build: `build_models` (create or replace every view and macro);
-- each report fully fetched to Arrow (`reports.*`, and the as-of macro at today - 30);
+- each report fully fetched to Arrow (`reports.*`, the as-of macro at today - 30, and
+  `clio-sync report ar-aging|unbilled --by custom-field "Referral Source"`);
 
 and reports medians over a few runs and the ratio of build + every report to the scan.
 
@@ -26,7 +31,9 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.reports.custom_field_grouping import resolve_matter_field
 from pipelines.reports.raw_tables import RAW_TABLES
+from pipelines.reports.report import report_query
 from pipelines.reports.runner import build_models
 from pipelines.reports.settings import ReportSettings, apply_settings
 
@@ -35,9 +42,37 @@ REPORTS = (
     "reports.ar_aging_detail", "reports.ar_aging_summary", "reports.outstanding_balances",
     "reports.paid_bills", "reports.collections", "reports.billing_kpis_monthly",
     f"reports.ar_aging_as_of(date '{TODAY}' - 30)",
+    "reports.custom_field_values", "reports.matter_custom_fields",
+    "reports.contact_custom_fields", "reports.unbilled_work",
+    "reports.timekeeper_productivity_monthly", "reports.trust_balances", "reports.open_tasks",
 )
+WHOLE_FIRM = set(REPORTS[7:])  # the reports of issue 9, after the billing ones
+BY_CUSTOM_FIELD = ("ar-aging", "unbilled")  # `report NAME --by custom-field "Referral Source"`
 SCANNED = ("bills", "bills__matters", "bills__balances", "allocations", "matters",
-           "outstanding_client_balances")
+           "outstanding_client_balances", "line_items", "activities",
+           "matters__custom_field_values", "tasks")
+# Custom field definitions: (id, name, parent type, field type); values by field type.
+DEFINITIONS = [
+    (1, "Referral Source", "Matter", "picklist"), (2, "Budget", "Matter", "currency"),
+    (3, "Opened On", "Matter", "date"), (4, "Conflict Checked", "Matter", "checkbox"),
+    (5, "Related Matter", "Matter", "matter"), (6, "Opposing Party", "Matter", "contact"),
+    (7, "Estimated Hours", "Matter", "numeric"), (8, "Court", "Matter", "text_line"),
+    (9, "Hearing Time", "Matter", "time"), (10, "Docket", "Matter", "url"),
+    (11, "Adjuster Email", "Matter", "email"), (12, "Notes", "Matter", "text_area"),
+    (13, "Stage", "Matter", "picklist"), (14, "Claim Amount", "Matter", "currency"),
+    (15, "Filed On", "Matter", "date"), (16, "Jury", "Matter", "checkbox"),
+    (17, "Case Number", "Matter", "text_line"), (18, "Judge", "Matter", "text_line"),
+    (19, "Venue", "Matter", "text_line"), (20, "Old Field", "Matter", "text_line"),
+    (21, "Industry", "Contact", "picklist"), (22, "Client Since", "Contact", "date"),
+    (23, "Billing Email", "Contact", "email"),
+]
+VALUE_TEXT = {
+    "picklist": "cast(f.id * 100 + n % 5 + 1 as varchar)", "currency": "cast(n % 90000 || '.50' as varchar)",
+    "date": "cast(date '2024-01-01' + cast(n % 700 as integer) as varchar)",
+    "checkbox": "case when n % 3 = 0 then 'false' else 'true' end",
+    "matter": "cast(n % 40000 + 1 as varchar)", "contact": "cast(n % 20000 + 1 as varchar)",
+    "numeric": "cast(n % 400 as varchar)", "time": "'14:30:00'",
+}
 RESULT = Path(__file__).parent / "results" / "reports_build.md"
 
 # Bill i: state by i % 20, revenue except every 50th (trust request), EUR for every 7th,
@@ -103,12 +138,15 @@ def generate(con: duckdb.DuckDBPyConnection, n_bills: int) -> dict[str, int]:
         "kind": "case when i % 5 = 4 then 'Expense' else 'Service' end",
         "quantity": "1.5", "price": "120.00", "sub_total": "180.00", "total": "180.00",
         "date": "date '2021-11-20' + cast((i // 5) % 1815 as integer)",
+        "user__id": "(i // 5) % 25 + 1", "activity__id": "i + 1",
     }, f'range({5 * n_bills}) t(i)')}""")
     con.execute(f"""create table clio.matters as {select_all('matters', {
         "id": "i + 1", "display_number": "'M-' || (i + 1)", "client__id": "i % 20000 + 1",
         "responsible_attorney__id": "i % 25 + 1",
         "responsible_attorney__name": "'Attorney ' || (i % 25 + 1)", "status": "'Open'",
+        "evergreen_retainer__minimum_threshold": "case when i % 4 = 0 then 5000.00 end",
     }, 'range(40000) t(i)')}""")
+    generate_whole_firm(con, n_bills)
     con.execute(f"""create table clio.outstanding_client_balances as {select_all(
         'outstanding_client_balances', {
             "id": "client__id * 100 + currency__id", "contact__id": "client__id",
@@ -119,7 +157,84 @@ def generate(con: duckdb.DuckDBPyConnection, n_bills: int) -> dict[str, int]:
            "group by client__id, currency__id")}""")
     con.execute("checkpoint")
     return {t: con.execute(f"select count(*) from clio.{t}").fetchone()[0]
-            for t in ("bills", "line_items", "allocations", "bills__matters", "bills__balances")}
+            for t in ("bills", "line_items", "allocations", "bills__matters", "bills__balances",
+                      "activities", "matters__custom_field_values", "tasks")}
+
+
+def generate_whole_firm(con: duckdb.DuckDBPyConnection, n_bills: int) -> None:
+    """Time, custom fields, trust and tasks around the bills (`generate`)."""
+    con.execute(f"""create table clio.users as {select_all('users', {
+        "id": "i + 1", "name": "'Attorney ' || (i + 1)", "rate": "200 + i * 10",
+    }, 'range(25) t(i)')}""")
+    # one activity per line item (billed unless its bill is a draft), then 10% more unbilled
+    con.execute(f"""create table clio.activities as
+        {select_all('activities', {
+            "id": "line_items.id", "type": "case when line_items.kind = 'Service' "
+            "then 'TimeEntry' else 'ExpenseEntry' end", "date": "line_items.date",
+            "quantity": "5400", "rounded_quantity": "5400", "price": "120.00",
+            "total": "180.00", "billed": "bills.state <> 'draft'", "on_bill": "true",
+            "non_billable": "false", "matter__id": "line_items.matter__id",
+            "user__id": "line_items.user__id", "bill__id": "line_items.bill__id",
+        }, 'clio.line_items join clio.bills on bills.id = line_items.bill__id')}
+        union all
+        {select_all('activities', {
+            "id": f"{5 * n_bills} + i + 1", "type": "'TimeEntry'",
+            "date": "date '2026-11-20' - cast(i % 200 as integer)", "quantity": "3600",
+            "rounded_quantity": "3600", "price": "250.00", "total": "250.00",
+            "billed": "false", "on_bill": "false", "non_billable": "i % 17 = 0",
+            "matter__id": "i % 40000 + 1", "user__id": "i % 25 + 1",
+        }, f'range({n_bills // 2}) t(i)')}""")
+    con.execute(f"""create table clio.contacts as {select_all('contacts', {
+        "id": "i + 1", "name": "'Client ' || (i + 1)", "is_client": "true",
+    }, 'range(20000) t(i)')}""")
+    con.execute("create temp table definitions (id bigint, name varchar, parent_type varchar, "
+                "field_type varchar)")
+    con.executemany("insert into definitions values (?, ?, ?, ?)", DEFINITIONS)
+    con.execute(f"""create table clio.custom_fields as {select_all('custom_fields', {
+        "id": "id", "name": "name", "parent_type": "parent_type", "field_type": "field_type",
+        "deleted": "id = 20",
+    }, 'definitions')}""")
+    con.execute(f"""create table clio.custom_fields__picklist_options as {select_all(
+        'custom_fields__picklist_options', {
+            "id": "definitions.id * 100 + k", "option": "'Option ' || k",
+            "custom_field_id": "definitions.id",
+        }, "definitions, range(1, 6) o(k) where field_type = 'picklist'")}""")
+    value_text = "case f.field_type " + " ".join(
+        f"when '{kind}' then {sql}" for kind, sql in VALUE_TEXT.items()) + " else 'text ' || n end"
+    for parent, count, per in (("matters", 40000, 10), ("contacts", 20000, 3)):
+        kind = parent.removesuffix("s").capitalize()
+        fields = sum(1 for d in DEFINITIONS if d[2] == kind)
+        con.execute(f"""create table clio.{parent}__custom_field_values as {select_all(
+            f'{parent}__custom_field_values', {
+                "id": "f.field_type || '-' || (p * 100 + f.id)", "field_name": "f.name",
+                "field_type": "f.field_type", "value": value_text,
+                "soft_deleted": "f.id = 20", "custom_field__id": "f.id",
+                "picklist_option__id": "case when f.field_type = 'picklist' "
+                "then f.id * 100 + n % 5 + 1 end",
+                f"{parent.removesuffix('s')}_id": "p + 1",
+            }, f"(select i as p, i * 7 + f.id as n, f.* from range({count}) t(i), definitions f "
+               f"where f.parent_type = '{kind}' and (i + f.id) % {fields} < {per}) as f")}""")
+    con.execute(f"""create table clio.matters__account_balances as {select_all(
+        'matters__account_balances', {
+            "id": "1", "balance": "cast((i * 37) % 9000 as decimal(18, 2))", "type": "'Trust'",
+            "name": "'Trust'", "currency_id": "1", "matter_id": "i + 1",
+        }, 'range(0, 40000, 2) t(i)')}""")
+    con.execute(f"""create table clio.bank_accounts as {select_all('bank_accounts', {
+        "id": "1", "name": "'Trust'", "type": "'Trust'", "currency": "'USD'", "currency_id": "1",
+    }, 'range(1) t(i)')}""")
+    con.execute(f"""create table clio.billable_matters as {select_all('billable_matters', {
+        "id": "matter__id", "currency_code": "'USD'", "currency_id": "1",
+        "unbilled_amount": "sum(total)", "unbilled_hours": "sum(rounded_quantity) / 3600",
+    }, "clio.activities where not billed and not on_bill and not non_billable "
+       "group by matter__id")}""")
+    con.execute(f"""create table clio.tasks as {select_all('tasks', {
+        "id": "i + 1", "name": "'Task ' || (i + 1)",
+        "status": "case i % 5 when 0 then 'complete' when 1 then 'draft' when 2 then 'pending' "
+        "when 3 then 'in_progress' else 'in_review' end",
+        "due_at": "date '2026-11-20' + cast(i % 120 as integer) - 60",
+        "matter__id": "i % 40000 + 1", "assignee__id": "i % 25 + 1", "assignee__type": "'User'",
+        "assignee__name": "'Attorney ' || (i % 25 + 1)",
+    }, 'range(200000) t(i)')}""")
 
 
 def timed(fn) -> float:
@@ -140,6 +255,12 @@ def one_run(db: Path) -> dict[str, float]:
                                            today=date.fromisoformat(TODAY)))
         for report in REPORTS:
             times[report] = timed(lambda r=report: con.sql(f"select * from {r}").to_arrow_table())
+        for name in BY_CUSTOM_FIELD:
+            def by_field(name: str = name) -> None:
+                query = report_query(name, "custom-field", None,
+                                     resolve_matter_field(con, "Referral Source"))
+                con.sql(query.sql).to_arrow_table()  # no parameters without --as-of
+            times[f'report {name} --by custom-field "Referral Source"'] = timed(by_field)
     return times
 
 
@@ -149,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()  # the machine is shared: say how busy it was
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.duckdb"
         started = time.perf_counter()
@@ -156,9 +278,17 @@ def main(argv: list[str] | None = None) -> int:
             counts = generate(con, args.bills)
         generated = time.perf_counter() - started
         runs = [one_run(db) for _ in range(args.runs)]
+    load_after = os.getloadavg()
     medians = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+    best = {k: min(r[k] for r in runs) for k in runs[0]}  # the least disturbed by neighbours
     baseline = medians.pop("baseline: full scan of the raw tables")
-    total = sum(medians.values())
+    best_baseline = best.pop("baseline: full scan of the raw tables")
+    # the goal counts the models and every view and macro, as before; the `--by
+    # custom-field` commands (a view grouped once more) are shown beside it
+    commands = {k: medians.pop(k) for k in list(medians) if k.startswith("report ")}
+    best_commands = {k: best.pop(k) for k in commands}
+    total, best_total = sum(medians.values()), sum(best.values())
+    whole_firm = sum(v for k, v in medians.items() if k in WHOLE_FIRM)
     lines = [
         "# Reports build benchmark",
         "",
@@ -166,18 +296,32 @@ def main(argv: list[str] | None = None) -> int:
         "",
         "Warehouse: " + ", ".join(f"{v:,} {k}" for k, v in counts.items())
         + f" (generated in {generated:.1f} s). DuckDB {duckdb.__version__}, "
-        f"{os.cpu_count()} CPUs. Medians of {args.runs} runs; every report "
-        "is fully fetched to Arrow.",
+        f"{os.cpu_count()} CPUs, shared: load average (1, 5, 15 min) "
+        f"{' '.join(f'{x:.2f}' for x in load_before)} before, "
+        f"{' '.join(f'{x:.2f}' for x in load_after)} after. Medians and best of "
+        f"{args.runs} runs; every report is fully fetched to Arrow.",
         "",
-        "| step | median s | ratio to scan |",
-        "|---|---:|---:|",
-        f"| baseline: full scan of {', '.join(SCANNED)} | {baseline:.3f} | 1.00 |",
+        "| step | median s | best s | median ratio to scan |",
+        "|---|---:|---:|---:|",
+        f"| baseline: full scan of {', '.join(SCANNED)} | {baseline:.3f} | {best_baseline:.3f} "
+        "| 1.00 |",
     ]
-    lines += [f"| {k} | {v:.3f} | {v / baseline:.2f} |" for k, v in medians.items()]
+    lines += [f"| {k} | {v:.3f} | {best[k]:.3f} | {v / baseline:.2f} |" for k, v in medians.items()]
     lines += [
-        f"| **build + every report** | **{total:.3f}** | **{total / baseline:.2f}** |",
+        f"| **build + every report** | **{total:.3f}** | **{best_total:.3f}** "
+        f"| **{total / baseline:.2f}** |",
+        f"| of which the whole-firm reports (issue 9) | {whole_firm:.3f} | | "
+        f"{whole_firm / baseline:.2f} |",
+    ]
+    lines += [f"| {k} | {v:.3f} | {best_commands[k]:.3f} | {v / baseline:.2f} |"
+              for k, v in commands.items()]
+    with_commands = total + sum(commands.values())
+    lines += [
+        f"| build + every report + those commands | {with_commands:.3f} | "
+        f"{best_total + sum(best_commands.values()):.3f} | {with_commands / baseline:.2f} |",
         "",
-        f"Goal: build + every report under 10 s: {'met' if total < 10 else 'NOT met'}.",
+        f"Goal: build + every report under 10 s: {'met' if total < 10 else 'NOT met'} "
+        f"(median {total:.1f} s, best {best_total:.1f} s).",
     ]
     text = "\n".join(lines) + "\n"
     print(text)

@@ -25,6 +25,7 @@ from pipelines.clio.config import ClioSettings, load_settings
 from pipelines.clio.deletions import DATASET
 from pipelines.clio.summary import RunSummary
 from pipelines.clio.sync import build_models_if_present, sync
+from pipelines.reports.summary import summary_lines
 
 if TYPE_CHECKING:
     from pipelines.sandbox.config import Scale
@@ -103,6 +104,7 @@ def _print_tables(db: Path, built: list[str] | None, console: Console) -> dict[s
         counts = {n: (con.execute(f'select count(*) from {DATASET}."{n}"').fetchone() or (0,))[0]
                   for n in names}
         ar = _ar_total(con) if built else None
+        firm_lines = summary_lines(con) if built else []
     finally:
         con.close()
     table = Table(title=f"schema {DATASET}", title_justify="left")
@@ -115,6 +117,8 @@ def _print_tables(db: Path, built: list[str] | None, console: Console) -> dict[s
         console.print(f"Built {len(built)} SQL models (schema reports).")
     if ar:
         console.print("Accounts receivable: " + ", ".join(f"{cur} {amount:,.2f}" for cur, amount in ar))
+    for line in firm_lines:
+        console.print(line, soft_wrap=True)
     return counts
 
 

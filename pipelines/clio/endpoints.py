@@ -254,6 +254,7 @@ MATTERS = Endpoint(
         "matter_stage": ("id",),
         "group": ("id",),
         "evergreen_retainer": ("id", "minimum_threshold"),
+        "currency": ("id", "code"),  # the reports need each matter's currency
     },
     children=(_custom_field_values("matter_id"), _account_balances("matter_id")),
     reread=True,

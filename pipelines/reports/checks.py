@@ -2,8 +2,10 @@
 
 Each file's first comment line says what must hold; an empty result means it does. A
 file may start with `-- requires: clio.<table>` to be skipped when that raw table has
-not been synced (Clio's own outstanding balances, for example). Run them after the
-models are built (`clio-sync models --check`).
+not been synced (Clio's own outstanding balances, for example). A table a sync read and
+found empty counts as synced (dlt creates no table for no rows, but the run is recorded
+in `clio._sync_runs`): the check then compares with nothing, which is what Clio said.
+Run them after the models are built (`clio-sync models --check`).
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ from typing import Any
 
 import duckdb
 
+from pipelines.clio.summary import RUNS_TABLE
 from pipelines.errors import ClioSyncError
 from pipelines.reports.runner import SQL_DIR, sql_files
 
 _REQUIRES = re.compile(r"^\s*--\s*requires:\s*clio\.(\w+)\s*$", re.MULTILINE)
-_RULE = re.compile(r"^\s*--\s*(?!requires:|params:)(.+)$", re.MULTILINE)
+# the first comment line that is neither `requires:` nor `params:` (spaces taken greedily,
+# so the look-ahead sees the line's first word)
+_RULE = re.compile(r"^[ \t]*--[ \t]*(?!requires:|params:)(\S.*)$", re.MULTILINE)
 SHOWN_ROWS = 10  # failing rows named in a message; the rest are counted
 
 
@@ -71,14 +76,7 @@ def run_checks(
             "installation is incomplete: reinstall clio-sync (pip install --force-reinstall "
             "clio-sync), or in a checkout restore the sql/checks folder."
         )
-    present = {
-        name.lower()
-        for (name,) in con.execute(
-            "select table_name from information_schema.tables "
-            "where table_schema = 'clio' and table_catalog = current_database()"
-        ).fetchall()
-    }
-    return [_run_one(con, path, present) for path in paths]
+    return [_run_one(con, path, _synced(con)) for path in paths]
 
 
 def raise_for_failures(results: list[CheckResult]) -> None:
@@ -92,6 +90,23 @@ def raise_for_failures(results: list[CheckResult]) -> None:
             "reconcile`) to refresh it, then `clio-sync models --check` again; if it "
             "persists, look at those rows in Clio."
         )
+
+
+def _synced(con: duckdb.DuckDBPyConnection) -> set[str]:
+    """The raw tables the warehouse has, and those a sync read successfully, rows or not."""
+    tables = {
+        name.lower()
+        for (name,) in con.execute(
+            "select table_name from information_schema.tables "
+            "where table_schema = 'clio' and table_catalog = current_database()"
+        ).fetchall()
+    }
+    if RUNS_TABLE not in tables:
+        return tables
+    read = con.execute(
+        f"select distinct resource from clio.{RUNS_TABLE} where status = 'ok'"
+    ).fetchall()
+    return tables | {resource.lower() for (resource,) in read if resource}
 
 
 def _run_one(con: duckdb.DuckDBPyConnection, path: Traversable, present: set[str]) -> CheckResult:

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add this area's subcommands; each sets `handler` to a function of the parsed args."""
     from pipelines.reports.output import FORMATS
-    from pipelines.reports.report import GROUPINGS, REPORTS
+    from pipelines.reports.report import CUSTOM_FIELD, GROUPINGS, REPORTS
 
     models = subparsers.add_parser(
         "models",
@@ -45,7 +45,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="the firm's date to report at (YYYY-MM-DD); aging uses bills issued and "
         "allocations dated by then",
     )
-    report.add_argument("--by", choices=tuple(GROUPINGS), help="ar-aging/outstanding grouping")
+    report.add_argument(
+        "--by", nargs="+", metavar=("GROUPING", "NAME"),
+        help=f"grouping: {' | '.join(GROUPINGS)} | {CUSTOM_FIELD} NAME (a matter custom "
+        "field, by its name or column); ar-aging, outstanding and unbilled",
+    )
     report.add_argument("--format", choices=FORMATS, default="table")
     _db_option(report)
     _report_options(report)
@@ -112,19 +116,46 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from pipelines.reports.custom_field_grouping import resolve_matter_field
     from pipelines.reports.output import write
-    from pipelines.reports.report import report_query, run_report
+    from pipelines.reports.report import check_options, report_query, run_report
     from pipelines.reports.settings import parse_date
 
     as_of = parse_date(args.as_of, "--as-of") if args.as_of else None
-    query = report_query(args.name, by=args.by, as_of=as_of)
+    by, field_name = _grouping(args.by)
+    check_options(args.name, by, as_of)  # before the warehouse is opened
     con = _open_read_only(args, today=as_of)
     try:
+        field = resolve_matter_field(con, field_name) if field_name else None
+        query = report_query(args.name, by=by, as_of=as_of, field=field)
         result = run_report(con, query)
     finally:
         con.close()
     write(result, args.format, title=query.title, layout=query.layout)
     return 0
+
+
+def _grouping(words: list[str] | None) -> tuple[str | None, str | None]:
+    """`--by client` -> ("client", None); `--by custom-field Referral Source` ->
+    ("custom-field", "Referral Source")."""
+    from pipelines.errors import ConfigError
+    from pipelines.reports.report import CUSTOM_FIELD, GROUPINGS
+
+    if not words:
+        return None, None
+    if words[0] == CUSTOM_FIELD:
+        if len(words) == 1:
+            raise ConfigError(
+                f"--by {CUSTOM_FIELD} needs the field's name, e.g. --by {CUSTOM_FIELD} "
+                '"Referral Source" (or its column in reports.matter_custom_fields).'
+            )
+        return CUSTOM_FIELD, " ".join(words[1:])
+    if len(words) > 1 or words[0] not in GROUPINGS:
+        raise ConfigError(
+            f"--by must be one of {', '.join(GROUPINGS)}, or {CUSTOM_FIELD} NAME, not "
+            f"{' '.join(words)!r}."
+        )
+    return words[0], None
 
 
 def _sql(args: argparse.Namespace) -> int:

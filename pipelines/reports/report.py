@@ -1,9 +1,10 @@
 """The reports `clio-sync report` prints: one query per report over schema `reports`.
 
-`--by` rolls the aging up per client, matter or responsible attorney; `--as-of DATE`
-sets the firm's "today" to that date and, for the aging and outstanding reports, uses
-`reports.ar_aging_as_of`, which rebuilds balances from bills issued and allocations dated
-by then (per bill and client: Clio keeps no history of the matter split).
+`--by` rolls the aging up per client, matter or responsible attorney, unbilled work also
+per timekeeper, and both by a matter custom field (`--by custom-field NAME`); `--as-of
+DATE` sets the firm's "today" to that date and, for the aging and outstanding reports,
+uses `reports.ar_aging_as_of`, which rebuilds balances from bills issued and allocations
+dated by then (per bill and client: Clio keeps no history of the matter split).
 """
 
 from __future__ import annotations
@@ -14,15 +15,32 @@ from datetime import date
 import duckdb
 
 from pipelines.errors import ClioSyncError, ConfigError
+from pipelines.reports import whole_firm_reports as firm
+from pipelines.reports.custom_field_grouping import FieldColumn
 from pipelines.reports.output import Result
-from pipelines.reports.table import Column, Layout
+from pipelines.reports.table import Column, Kind, Layout
 
-REPORTS: tuple[str, ...] = ("ar-aging", "outstanding", "paid-bills", "collections", "kpis",
-                            "intake-funnel")
+REPORTS: tuple[str, ...] = (
+    "ar-aging", "outstanding", "paid-bills", "collections", "kpis", "unbilled", "productivity",
+    "trust", "tasks", "intake-funnel",
+)
 GROUPINGS: dict[str, tuple[str, ...]] = {
     "client": ("client_id", "client_name"),
     "matter": ("matter_id", "matter_display_number", "client_name"),
     "attorney": ("responsible_attorney_id", "responsible_attorney_name"),
+    "timekeeper": ("user_id", "user_name"),
+}
+CUSTOM_FIELD = "custom-field"  # `--by custom-field NAME`: a matter custom field
+# The groupings each report takes; the first is its default.
+BY: dict[str, tuple[str, ...]] = {
+    "ar-aging": ("client", "matter", "attorney", CUSTOM_FIELD),
+    "outstanding": ("client", "matter", "attorney"),
+    "unbilled": ("matter", "client", "attorney", "timekeeper", CUSTOM_FIELD),
+}
+NO_HISTORY = {
+    "unbilled": "whether work was billed",
+    "trust": "trust balances",
+    "tasks": "task statuses",
 }
 BUCKETS = (
     "current_amount", "days_1_30_amount", "days_31_60_amount", "days_61_90_amount",
@@ -36,6 +54,7 @@ KEY_COLUMNS: dict[str, tuple[Column, ...]] = {
     "matter": (Column("matter_display_number", "Matter", missing="(no matter)"),
                Column("client_name", "Client", drop=2)),
     "attorney": (Column("responsible_attorney_name", "Attorney", missing="(no attorney)"),),
+    "timekeeper": (Column("user_name", "Timekeeper", missing="(no timekeeper)"),),
 }
 AGING_COLUMNS = (
     Column("count_bills", "Bills", "number", drop=1),
@@ -118,28 +137,25 @@ class ReportQuery:
     layout: Layout | None = None  # how `--format table` shows it
 
 
-def report_query(name: str, by: str | None = None, as_of: date | None = None) -> ReportQuery:
+def report_query(
+    name: str, by: str | None = None, as_of: date | None = None, field: FieldColumn | None = None,
+) -> ReportQuery:
     """The query for `clio-sync report NAME [--by ...] [--as-of ...]`.
 
+    Args:
+        field: the matter custom field of `--by custom-field` (see `custom_field_grouping`).
+
     Raises:
-        ConfigError: an unknown report, or `--by` where the report has no such grouping.
+        ConfigError: an unknown report, `--by` where the report has no such grouping, or
+            `--as-of` where the report cannot look back.
     """
-    if name not in REPORTS:
-        raise ConfigError(f"There is no report {name!r}. Choose one of: {', '.join(REPORTS)}.")
-    if by is not None and name not in ("ar-aging", "outstanding"):
-        raise ConfigError(
-            f"--by applies to the ar-aging and outstanding reports, not {name}. Drop --by, "
-            "or use `clio-sync sql` to group the reports.* views another way."
-        )
-    if by is not None and by not in GROUPINGS:
-        raise ConfigError(f"--by must be one of {', '.join(GROUPINGS)}, not {by!r}.")
-    if as_of is not None and by in ("matter", "attorney") and name in ("ar-aging", "outstanding"):
-        raise ConfigError(
-            f"--as-of with --by {by} is not available: the as-of aging is rebuilt per bill, "
-            "and Clio keeps no history of how a bill's balance split across matters. Use "
-            "--by client with --as-of, or drop --as-of for today's split."
-        )
+    check_options(name, by, as_of)
     suffix = f" as of {as_of.isoformat()}" if as_of else ""
+    if by == CUSTOM_FIELD:
+        if field is None:
+            raise ValueError("--by custom-field needs the resolved field")
+        query = _by_custom_field(name, field)
+        return ReportQuery(query.title + suffix, query.sql, query.params, query.layout)
     builders = {
         "ar-aging": _ar_aging,
         "outstanding": _outstanding,
@@ -147,9 +163,40 @@ def report_query(name: str, by: str | None = None, as_of: date | None = None) ->
         "collections": _collections,
         "kpis": _kpis,
         "intake-funnel": _intake_funnel,
+        "unbilled": _unbilled,
+        "productivity": _productivity,
+        "trust": _trust,
+        "tasks": _tasks,
     }
-    query = builders[name](by or "client", as_of)
+    query = builders[name](by or BY.get(name, ("client",))[0], as_of)
     return ReportQuery(query.title + suffix, query.sql, query.params, query.layout)
+
+
+def check_options(name: str, by: str | None, as_of: date | None) -> None:
+    """Raise ConfigError when `--by` or `--as-of` does not apply to report `name`."""
+    if name not in REPORTS:
+        raise ConfigError(f"There is no report {name!r}. Choose one of: {', '.join(REPORTS)}.")
+    if by is not None and name not in BY:
+        raise ConfigError(
+            f"--by applies to the ar-aging and outstanding reports and to unbilled, not "
+            f"{name}. Drop --by, or use `clio-sync sql` to group the reports.* views another way."
+        )
+    if by is not None and by not in BY[name]:
+        raise ConfigError(
+            f"--by {by} does not apply to {name}: use one of "
+            + ", ".join(f"{b} NAME" if b == CUSTOM_FIELD else b for b in BY[name]) + "."
+        )
+    if as_of is not None and name in NO_HISTORY:
+        raise ConfigError(
+            f"--as-of is not available for {name}: Clio keeps no history of "
+            f"{NO_HISTORY[name]}, so the report can only show them as they are now. Drop --as-of."
+        )
+    if as_of is not None and by in ("matter", "attorney", CUSTOM_FIELD) and name in BY:
+        raise ConfigError(
+            f"--as-of with --by {by} is not available: the as-of aging is rebuilt per bill, "
+            "and Clio keeps no history of how a bill's balance split across matters. Use "
+            "--by client with --as-of, or drop --as-of for today's split."
+        )
 
 
 def run_report(con: duckdb.DuckDBPyConnection, query: ReportQuery) -> Result:
@@ -169,8 +216,14 @@ def run_report(con: duckdb.DuckDBPyConnection, query: ReportQuery) -> Result:
 def _ar_aging(by: str, as_of: date | None) -> ReportQuery:
     keys = ", ".join(GROUPINGS[by])
     source = "reports.ar_aging_as_of(?)" if as_of else "reports.ar_aging_detail"
+    layout = Layout(KEY_COLUMNS[by] + AGING_COLUMNS)
+    return ReportQuery(f"AR aging by {by}", _ar_aging_sql(keys, source), (as_of,) if as_of else (),
+                       layout)
+
+
+def _ar_aging_sql(keys: str, source: str) -> str:
     sums = ",\n    ".join(f"sum({b}) as {b}" for b in BUCKETS)
-    sql = f"""
+    return f"""
 select
     {keys},
     currency,
@@ -181,8 +234,6 @@ from {source}
 group by all
 order by currency, balance desc, {keys}
 """
-    layout = Layout(KEY_COLUMNS[by] + AGING_COLUMNS)
-    return ReportQuery(f"AR aging by {by}", sql, (as_of,) if as_of else (), layout)
 
 
 def _outstanding(by: str, as_of: date | None) -> ReportQuery:
@@ -238,3 +289,41 @@ order by month, lead_source
 """
     return ReportQuery("Intake funnel by month and lead source (Clio Grow)", sql, (),
                        INTAKE_FUNNEL_LAYOUT)
+def _by_custom_field(name: str, field: FieldColumn) -> ReportQuery:
+    """AR aging or unbilled work per value of a matter custom field (a picklist's label),
+    in a column `custom_field_value` (a field's own column could share a report column's name)."""
+    column = '"' + field.column.replace('"', '""') + '"'
+    source = "reports.ar_aging_detail" if name == "ar-aging" else "reports.unbilled_work"
+    grouped = f"""(
+    select matter_custom_fields.{column} as custom_field_value, report.*,
+    from {source} as report
+    left join reports.matter_custom_fields
+        on matter_custom_fields.matter_id = report.matter_id
+)"""
+    kind: Kind = "date" if field.field_type == "date" else "text"
+    key = (Column("custom_field_value", field.field_name, kind, missing="(no value)"),)
+    if name == "ar-aging":
+        sql = _ar_aging_sql("custom_field_value", grouped)
+        return ReportQuery(f"AR aging by {field.field_name}", sql, (), Layout(key + AGING_COLUMNS))
+    sql = firm.unbilled_sql("custom_field_value", grouped)
+    return ReportQuery(f"Unbilled work by {field.field_name}", sql, (),
+                       Layout(key + firm.UNBILLED_COLUMNS))
+
+
+def _unbilled(by: str, as_of: date | None) -> ReportQuery:
+    keys = ", ".join(GROUPINGS[by])
+    return ReportQuery(f"Unbilled work by {by}", firm.unbilled_sql(keys, "reports.unbilled_work"),
+                       (), Layout(KEY_COLUMNS[by] + firm.UNBILLED_COLUMNS))
+
+
+def _productivity(by: str, as_of: date | None) -> ReportQuery:
+    return ReportQuery("Timekeeper productivity by month", firm.PRODUCTIVITY_SQL, (),
+                       firm.PRODUCTIVITY_LAYOUT)
+
+
+def _trust(by: str, as_of: date | None) -> ReportQuery:
+    return ReportQuery("Trust balances by matter", firm.TRUST_SQL, (), firm.TRUST_LAYOUT)
+
+
+def _tasks(by: str, as_of: date | None) -> ReportQuery:
+    return ReportQuery("Open tasks", firm.TASKS_SQL, (), firm.TASKS_LAYOUT)

@@ -19,7 +19,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-Kind = Literal["text", "label", "money", "number", "date", "month", "percent", "days"]
+Kind = Literal["text", "label", "money", "number", "date", "month", "percent", "days", "hours"]
 GAP = 2  # characters between two columns (collapsed padding)
 TEXT_MIN = 12  # a name column is shortened to this before any column is left out
 TEXT_FLOOR = 8  # and to this, last, before the table grows wider than the terminal
@@ -112,6 +112,8 @@ def cell(value: Any, kind: Kind) -> str:
         return value.strftime("%Y-%m")
     if kind == "days" and isinstance(value, float | Decimal):
         return f"{value:,.1f}"
+    if kind == "hours" and isinstance(value, float | Decimal):
+        return "-" if value == 0 else f"{value:,.2f}"
     if isinstance(value, date | datetime):
         return value.isoformat()
     if isinstance(value, bool):

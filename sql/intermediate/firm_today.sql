@@ -1,7 +1,8 @@
 -- The firm's "today" and report options, read from session variables that
 -- `pipelines.reports.settings` sets on every connection it opens: `clio_sync_today`
--- (pins the date), `clio_sync_timezone` (the firm's zone; UTC when unset) and
--- `clio_sync_aging_basis` (`due_date` or `issue_date`).
+-- (pins the date), `clio_sync_timezone` (the firm's zone; UTC when unset),
+-- `clio_sync_aging_basis` (`due_date` or `issue_date`) and `clio_sync_workday_hours`
+-- (a timekeeper's capacity per weekday; 8 when unset).
 with
 
 options as (
@@ -9,6 +10,7 @@ options as (
         coalesce(getvariable('clio_sync_timezone'), 'UTC') as firm_timezone,
         coalesce(getvariable('clio_sync_aging_basis'), 'due_date') as aging_basis,
         cast(getvariable('clio_sync_today') as date) as pinned_today,
+        cast(coalesce(getvariable('clio_sync_workday_hours'), 8) as decimal(4, 2)) as workday_hours,
 ),
 
 final as (
@@ -19,6 +21,7 @@ final as (
         ) as today,
         firm_timezone,
         aging_basis,
+        workday_hours,
     from options
 )
 

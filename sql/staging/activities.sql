@@ -11,6 +11,9 @@ renamed as (
         matter__id as matter_id,
         user__id as user_id,
         bill__id as bill_id,
+        activity_description__id as activity_description_id,
+        expense_category__id as expense_category_id,
+        task__id as task_id,
 
         ---------- text
         type as activity_type,

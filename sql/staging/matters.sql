@@ -13,6 +13,10 @@ renamed as (
         responsible_attorney__id as responsible_attorney_id,
         originating_attorney__id as originating_attorney_id,
         responsible_staff__id as responsible_staff_id,
+        matter_stage__id as matter_stage_id,
+        group__id as group_id,
+        evergreen_retainer__id as evergreen_retainer_id,
+        currency__id as currency_id,
 
         ---------- text
         display_number as matter_display_number,
@@ -27,11 +31,13 @@ renamed as (
         responsible_attorney__name as responsible_attorney_name,
         originating_attorney__name as originating_attorney_name,
         responsible_staff__name as responsible_staff_name,
+        currency__code as currency,
         maildrop_address,
         etag,
 
         ---------- numerics
         number as matter_number,
+        evergreen_retainer__minimum_threshold as minimum_trust_threshold,
 
         ---------- booleans
         billable as is_billable,

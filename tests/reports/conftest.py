@@ -17,6 +17,7 @@ import pytest
 
 from pipelines.clio.config import ClioSettings, load_settings
 from pipelines.clio.load import load_records
+from pipelines.clio.reconcile import reconcile
 from pipelines.clio.sync import build_models_if_present, sync
 from pipelines.reports.runner import build_models
 from pipelines.reports.settings import ReportSettings, apply_settings
@@ -50,6 +51,29 @@ def firm_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.fixture(scope="session")
+def whole_firm_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A warehouse holding the hand-built whole firm (`whole_firm.py`), models built."""
+    from .whole_firm import RECORDS
+
+    db = tmp_path_factory.mktemp("whole_firm") / "clio_sync.duckdb"
+    for table, records in RECORDS.items():
+        load_records(db, table, records)
+    con = duckdb.connect(str(db))
+    build_models(con)
+    con.close()
+    return db
+
+
+@pytest.fixture
+def whole_con(whole_firm_db: Path):
+    """A read-only connection to the whole-firm warehouse, aimed at the firm's today."""
+    connection = duckdb.connect(str(whole_firm_db), read_only=True)
+    apply_settings(connection, SETTINGS)
+    yield connection
+    connection.close()
+
+
 @pytest.fixture
 def con(firm_db: Path):
     """A read-only connection to the firm warehouse, aimed at the firm's today."""
@@ -63,6 +87,8 @@ def con(firm_db: Path):
 SANDBOX_TZ = "Etc/GMT+5"
 SANDBOX_OFFSET = timezone(timedelta(hours=-5))
 DEMO_FIRM = ("small", 7, 1)  # what `clio-sync demo` syncs: small seed 7, then a day of life
+WHOLE_FIRM_TRUTH = ("custom_fields", "matters", "contacts", "activities", "line_items", "users",
+                    "tasks", "bank_accounts", "billable_matters")
 
 
 @dataclass(frozen=True)
@@ -74,6 +100,7 @@ class Snapshot:
     bills: list[dict]
     allocations: list[dict]
     outstanding: list[dict]
+    truth: dict[str, list[dict]]  # the whole firm's tables (WHOLE_FIRM_TRUTH) at that moment
 
     def revenue_bills(self, *states: str) -> list[dict]:
         return [b for b in self.bills if b["state"] in states and b["kind"] != "trust_kind"]
@@ -98,11 +125,13 @@ def _snapshot(sb: SandboxServer, db: Path, copy_to: Path) -> Snapshot:
     assert build_models_if_present(db)
     shutil.copy(db, copy_to)  # the next sync writes on `db`; this state stays readable
     return Snapshot(copy_to, sandbox_today(sb), sb.truth("bills"), sb.truth("allocations"),
-                    sb.truth("outstanding_client_balances"))
+                    sb.truth("outstanding_client_balances"),
+                    {table: sb.truth(table) for table in WHOLE_FIRM_TRUTH})
 
 
 def sync_generated_firm(scale: str, seed: int, days: int, tmp: Path) -> dict[str, Snapshot]:
-    """{"synced": after a full sync, "lived": after `days` of life and an incremental sync}."""
+    """{"synced": after a full sync, "lived": after `days` of life, an incremental sync and
+    `reconcile` (a run plus reconcile equals Clio: DESIGN.md, invariant 1)}."""
     db = tmp / "clio_sync.duckdb"
     with serve_sandbox(scale=scale, seed=seed) as sb:
         settings = sandbox_settings(sb, tmp)
@@ -111,6 +140,7 @@ def sync_generated_firm(scale: str, seed: int, days: int, tmp: Path) -> dict[str
         changes = sb.advance(days=days)
         assert changes.get("bills"), "the firm's life changed no bill: nothing to test"
         assert not sync(db, settings).full_refresh
+        reconcile(db, settings)  # records deleted outright at Clio (no webhooks here)
         lived = _snapshot(sb, db, tmp / "lived.duckdb")
     assert lived.today == synced.today + timedelta(days=days)
     return {"synced": synced, "lived": lived}

@@ -29,6 +29,10 @@ REPORTS = {
     ("paid-bills", None): "amount_due",
     ("collections", None): "collected",
     ("kpis", None): "billed",
+    ("unbilled", "matter"): "amount",
+    ("unbilled", "timekeeper"): "amount",
+    ("productivity", None): "billed_amount",
+    ("trust", None): "trust_balance",
 }
 
 
@@ -93,3 +97,31 @@ def test_a_pipe_gets_every_column_in_full(demo_con):
 
 def query_title(name: str, by: str | None) -> str:
     return report_query(name, by=by).title
+
+
+@pytest.mark.parametrize("width", [80, 120])
+@pytest.mark.parametrize("name", ["ar-aging", "unbilled"])
+def test_a_custom_field_grouping_fits_and_names_the_field(demo_con, name, width):
+    from pipelines.reports.custom_field_grouping import resolve_matter_field
+
+    field = resolve_matter_field(demo_con, "Referral Source")
+    query = report_query(name, by="custom-field", field=field)
+    result = run_report(demo_con, query)
+    out = io.StringIO()
+    write(result, "table", title=query.title, out=out, layout=query.layout, width=width)
+    text = out.getvalue()
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= width, text
+    assert "by Referral Source (USD)" in text and "(no value)" in text
+    labels = {row[0] for row in result.rows if row[0]}
+    shown = [line.split("  ")[0].strip() for line in text.splitlines()]
+    for label in labels:  # in full, or shortened with … to fit
+        assert label in shown or any(s.endswith("…") and label.startswith(s[:-1]) for s in shown)
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_open_tasks_fit_in_one_table(demo_con, width):
+    text, result = table(demo_con, "tasks", None, width)
+    assert max(len(line.rstrip()) for line in text.splitlines()) <= width, text
+    assert text.splitlines()[0].startswith("Open tasks") and "(USD)" not in text
+    overdue = [row for row in result.rows if row[result.columns.index("is_overdue")]]
+    assert overdue and f"{len(result.rows)} row(s)" in text
