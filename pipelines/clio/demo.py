@@ -79,7 +79,7 @@ def run_demo(db: Path, scale: Scale = "small", console: Console | None = None) -
     counts = _print_tables(db, built, console)
     line = funnel_line(db) if built else None
     if line:
-        console.print(line)
+        console.print(line, soft_wrap=True)
     console.print(f"Done in {time.monotonic() - started:.0f} s. The warehouse is {db}", soft_wrap=True)
     console.print(f"Try: clio-sync sql --db {db} \"select * from {DATASET}.bills limit 5\"",
                   soft_wrap=True)
