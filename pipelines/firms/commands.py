@@ -112,7 +112,8 @@ def run_firm(args: argparse.Namespace) -> int:
         outcome.update(status=summary.status, run_id=summary.run_id, records=summary.records,
                        requests=summary.requests, seconds=round(summary.elapsed, 3),
                        retries=sum(s.retries for s in summary.resources.values()),
-                       throttled_429=sum(s.throttled_429 for s in summary.resources.values()))
+                       throttled_429=sum(s.throttled_429 for s in summary.resources.values()),
+                       held_seconds=round(turns.held_seconds, 3) if turns is not None else None)
     except Exception as exc:
         outcome["error"] = f"{type(exc).__name__}: {exc}" if _expected(exc) else type(exc).__name__
         raise

@@ -142,3 +142,12 @@ def test_all_firms_without_profiles_is_a_clear_error(tmp_path) -> None:
     done = clio_sync("run", "--all-firms", "--db", str(tmp_path / "w.duckdb"), env=clean_env())
     assert done.returncode == 1
     assert "ConfigError: --all-firms found no firm profile" in done.stderr
+
+
+def test_auth_status_of_one_firm_uses_its_connection_and_token_store(three_firms, tmp_path) -> None:
+    env = env_of(three_firms, tmp_path, COLUMNS="300")
+    done = clio_sync("--firm", "gamma", "auth", "status", env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert three_firms["gamma"].base_url + "/api/v4" in done.stdout
+    assert str(tmp_path / "token-gamma.json") in done.stdout
+    assert api_requests(three_firms["acme"]) == [] and api_requests(three_firms["beta"]) == []
