@@ -5,9 +5,9 @@ each of the `--firms` firm profiles gets its own fresh token (so its own rate bu
 each firm's authorization has at Clio), token store and schema in one DuckDB file. Each
 variant runs `clio-sync run --all-firms --parallel N` as a real process into a fresh
 warehouse; measured: wall time, the peak RSS of the whole process tree (sampled every
-0.2 s: the parent and the firms' processes together) and of its largest process, the
-requests the sandbox answered (and 429s), and per firm its run time and the time it held
-the writer lock (its loads, which take turns).
+0.2 s: the parent and the firms' processes together) and of its largest process, the CPU
+time of all of them, the requests the sandbox answered (and 429s), and per firm its run
+time and the time it held the writer lock (its loads, which take turns).
 
     .venv/bin/python bench/firms.py [--firms 10] [--scale small] [--parallel 1 4]
         [--limit 50] [--window 2]
@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -101,6 +102,7 @@ def run_variant(base: str, firms: int, parallel: int) -> dict:
         cmd = [sys.executable, "-m", "pipelines", "--log-format", "plain", "run", "--all-firms",
                "--parallel", str(parallel), "--db", str(db)]
         peak = {"sum": 0.0, "largest": 0.0}
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True)
@@ -118,6 +120,8 @@ def run_variant(base: str, firms: int, parallel: int) -> dict:
         wall = time.perf_counter() - started
         done.set()
         sampler.join()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the firms' processes included
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         if proc.returncode != 0:
             raise RuntimeError(f"--parallel {parallel} failed:\n{err[-3000:]}")
         counts = server_counts(base)
@@ -127,6 +131,7 @@ def run_variant(base: str, firms: int, parallel: int) -> dict:
     return {
         "parallel": parallel,
         "wall": wall,
+        "cpu": cpu,
         "peak_tree_mb": peak["sum"],
         "peak_largest_mb": peak["largest"],
         "requests_server": counts["requests"],
@@ -164,6 +169,8 @@ def render(args: argparse.Namespace, built: str, results: list[dict], load: str)
     rows = [
         ("wall time, s", [f"{r['wall']:.1f}" for r in results]),
         ("speed-up over the first", [f"{first['wall'] / r['wall']:.2f}x" for r in results]),
+        ("CPU, all processes (user + system), s", [f"{r['cpu']:.1f}" for r in results]),
+        ("CPU per firm, s", [f"{r['cpu'] / args.firms:.1f}" for r in results]),
         ("peak RSS, whole process tree, MB", [f"{r['peak_tree_mb']:.0f}" for r in results]),
         ("peak RSS, largest process, MB", [f"{r['peak_largest_mb']:.0f}" for r in results]),
         ("requests (sandbox / client)", [f"{r['requests_server']} / {r['requests_client']}"
@@ -199,6 +206,9 @@ def render(args: argparse.Namespace, built: str, results: list[dict], load: str)
         "- wall time: the `clio-sync run --all-firms` process, start to exit (Python and dlt "
         "start-up of every firm's process, reading Clio under its rate limit, loading, the "
         "cross-firm views and the read snapshot).",
+        "- CPU: user + system time of the `clio-sync` process and every firm's process (the "
+        "sandbox's own CPU is not in it); unlike wall time, it hardly depends on how busy the "
+        "shared machine was.",
         "- peak RSS of the tree: the sum over the parent and the firms' processes, sampled "
         "every 0.2 s; the largest process is one firm's run.",
         "- writer lock held: the time a firm's process held the DuckDB writer lock (its "
