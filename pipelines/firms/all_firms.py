@@ -62,7 +62,7 @@ class FirmOutcome:
 
 def run_all(args: argparse.Namespace) -> int:
     """Run every firm (see the module doc); raise `FirmsFailed` if any failed."""
-    from pipelines.clio.commands import _plain
+    from pipelines.clio.commands import _lock_timeout, _plain
 
     parallel = args.parallel
     if not 1 <= parallel <= MAX_PARALLEL:
@@ -103,10 +103,6 @@ def run_all(args: argparse.Namespace) -> int:
             "--all-firms run retries it."
         )
     return 0
-
-
-def _lock_timeout(args: argparse.Namespace) -> float:
-    return args.lock_timeout if args.lock_timeout is not None else warehouse.DEFAULT_LOCK_TIMEOUT
 
 
 def child_command(name: str, args: argparse.Namespace, db: Path, summary: Path) -> list[str]:
