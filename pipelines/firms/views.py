@@ -6,11 +6,14 @@
                           own `outstanding_client_balances`, replaced on every run)
 
 They are plain unions over the firms' schemas, rebuilt after each `run --all-firms`
-(a firm added since shows up then). A firm whose tables do not exist yet is left out.
+(a firm added since shows up then). A firm whose tables do not exist yet is left out. A
+view that cannot be built (a firm's table of an unexpected shape) is logged and left as
+it was: the firms' data is synced either way.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,20 +23,16 @@ from pipelines import warehouse
 from pipelines.firms.profiles import schemas
 
 SCHEMA = "firms"
+log = logging.getLogger(__name__)
 
 
 def build_cross_firm_views(db: Path, firms: Iterable[str]) -> list[str]:
-    """(Re)build the views over `firms` in one transaction; the caller holds the writer
-    lock. Returns the views built."""
+    """(Re)build the views over `firms`, each in its own statement (a failed statement
+    would abort a shared transaction); the caller holds the writer lock. Returns the
+    views built."""
     con = warehouse.connect(db)
     try:
-        con.execute("begin")
-        built = _build(con, sorted(set(firms)))
-        con.execute("commit")
-        return built
-    except BaseException:
-        con.execute("rollback")
-        raise
+        return _build(con, sorted(set(firms)))
     finally:
         con.close()
 
@@ -63,10 +62,7 @@ def _build(con: duckdb.DuckDBPyConnection, firms: list[str]) -> list[str]:
             "select null::varchar as firm, null::varchar as currency, "
             "null::bigint as clients_owing, null::decimal(38, 2) as total_outstanding"),
     }
-    for name, sql in views.items():
-        con.execute(f"create or replace view {SCHEMA}.{name} as {sql}")
-    con.execute(
-        f"create or replace view {SCHEMA}.last_runs as "
+    views["last_runs"] = (
         "select firm, run_id, any_value(status) as status, any_value(error) as error, "
         "min(started_at) as started_at, max(finished_at) as finished_at, "
         "sum(records) as records, sum(requests) as requests "
@@ -74,7 +70,16 @@ def _build(con: duckdb.DuckDBPyConnection, firms: list[str]) -> list[str]:
         "group by firm, run_id "
         "qualify row_number() over (partition by firm order by min(started_at) desc) = 1"
     )
-    return [f"{SCHEMA}.{name}" for name in (*views, "last_runs")]
+    built = []
+    for name, sql in views.items():
+        try:
+            con.execute(f"create or replace view {SCHEMA}.{name} as {sql}")
+        except duckdb.Error as exc:
+            log.warning("The cross-firm view %s.%s was not rebuilt: %s", SCHEMA, name,
+                        " ".join(str(exc).split())[:300])
+            continue
+        built.append(f"{SCHEMA}.{name}")
+    return built
 
 
 def _union(firms: list[tuple[str, str]], template: str, empty: str) -> str:
