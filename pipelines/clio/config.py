@@ -3,7 +3,9 @@
 Every value comes from dlt's providers under the section `sources.clio`: environment
 variables (`SOURCES__CLIO__REGION`, `SOURCES__CLIO__CREDENTIALS__CLIENT_ID`, ...), then
 `.dlt/secrets.toml` and `.dlt/config.toml` in the working directory. Explicit arguments of
-`load_settings` win over all of them.
+`load_settings` win over all of them. A firm profile (`load_settings(firm="acme")`) reads
+the same keys from the section `firms.acme` instead (`FIRMS__ACME__REGION`, ...; see
+`pipelines.firms.profiles`), and its default token store is its own.
 
 ```toml
 # .dlt/secrets.toml
@@ -113,6 +115,7 @@ class ClioSettings:
     # is older than this: Clio does not say whether editing a custom field value (or a
     # trust balance) moves the record's `updated_at`. 0: on every run.
     reread_hours: float = 24.0
+    firm: str | None = None  # the firm profile these settings came from (None: sources.clio)
 
     @property
     def api_root(self) -> str:
@@ -126,8 +129,8 @@ class ClioSettings:
     @property
     def uses_default_token_store(self) -> bool:
         """True when the token store is this authorization's default one (no setting)."""
-        return self.token_store == default_token_store(self.api, self.region, self.base_url,
-                                                       self.client_id)
+        return self.token_store == _default_store(self.api, self.region, self.base_url,
+                                                  self.client_id, self.firm)
 
 
 def load_settings(
@@ -135,45 +138,51 @@ def load_settings(
     region: str | None = None,
     api: str | None = None,
     token_store: str | Path | None = None,
+    *,
+    firm: str | None = None,
     **overrides: Any,
 ) -> ClioSettings:
-    """Resolve `sources.clio` through dlt's providers; explicit arguments win.
+    """Resolve `sources.clio` (or the profile `firms.<firm>`) through dlt's providers;
+    explicit arguments win.
 
     Args:
         base_url: Overrides the region's host (the API at `{base_url}/api/v4`).
         region: us, eu, ca or au.
         api: manage or platform.
         token_store: Path of the token file (default: one per authorization in the user's
-            config dir, see `token_location`).
+            config dir, see `token_location`; a firm's default is its own file there).
+        firm: a firm profile's name: read `firms.<firm>` instead of `sources.clio`.
         **overrides: Any other `ClioSettings` field (client_id, max_attempts, ...).
 
     Raises:
         ConfigError: A value is mistyped, out of range or missing, or a name is mistyped.
     """
-    check_setting_names(ClioConfiguration)
+    sections = settings_sections(firm)
+    prefix = env_prefix(firm)
+    check_setting_names(ClioConfiguration, sections)
     try:
-        config = resolve_configuration(ClioConfiguration(), sections=("sources", "clio"))
+        config = resolve_configuration(ClioConfiguration(), sections=sections)
     except ConfigValueCannotBeCoercedException as exc:
         raise ConfigError(
-            f"SOURCES__CLIO__{exc.field_name.upper()} is not a {_kind(exc.hint)}. Fix it in "
+            f"{prefix}{exc.field_name.upper()} is not a {_kind(exc.hint)}. Fix it in "
             "the environment or in .dlt/config.toml, or remove it to use the default (see "
             "docs/connecting-clio.md)."
         ) from None
     except ConfigurationException as exc:
         raise ConfigError(
-            f"A SOURCES__CLIO__* setting could not be read: {exc}. Fix it in the environment "
+            f"A {prefix}* setting could not be read: {exc}. Fix it in the environment "
             "or in .dlt/config.toml / .dlt/secrets.toml (see docs/connecting-clio.md)."
         ) from None
     creds = config.credentials or ClioCredentials()
     unknown = set(overrides) - {f.name for f in fields(ClioSettings)}
     if unknown:
         raise TypeError(f"load_settings() got unknown settings: {sorted(unknown)}")
-    chosen_region = _choice("region", region or config.region, REGIONS)
-    chosen_api = _choice("api", api or config.api, APIS)
+    chosen_region = _choice("region", region or config.region, REGIONS, firm)
+    chosen_api = _choice("api", api or config.api, APIS, firm)
     chosen_base = base_url or config.base_url
     if chosen_base and not str(chosen_base).startswith(("http://", "https://")):
         raise ConfigError(
-            f"SOURCES__CLIO__BASE_URL is {chosen_base!r}, which is not an http(s) URL. Give "
+            f"{prefix}BASE_URL is {chosen_base!r}, which is not an http(s) URL. Give "
             "the host only, e.g. http://127.0.0.1:8750 (the API is then at /api/v4), or "
             "remove it to use the region's Clio host."
         )
@@ -189,7 +198,7 @@ def load_settings(
         "access_token": creds.access_token or None,
         "token_store": _token_store_path(token_store or config.token_store, chosen_api,
                                          chosen_region, hosts.api_base,
-                                         overrides.get("client_id") or creds.client_id),
+                                         overrides.get("client_id") or creds.client_id, firm),
         "timeout": config.timeout,
         "max_attempts": config.max_attempts,
         "backoff_base": config.backoff_base,
@@ -200,12 +209,33 @@ def load_settings(
         "refresh_skew": config.refresh_skew,
         "max_wait": config.max_wait,
         "reread_hours": config.reread_hours,
+        "firm": firm,
     }
     values.update(overrides)
-    _require(values, "client_id", "the app's Client ID (developer portal, app Settings page)")
-    _require(values, "client_secret", "the app's Client Secret (developer portal, app Settings page)")
-    _check_numbers(values)
+    _require(values, "client_id", "the app's Client ID (developer portal, app Settings page)",
+             firm)
+    _require(values, "client_secret",
+             "the app's Client Secret (developer portal, app Settings page)", firm)
+    _check_numbers(values, prefix)
     return ClioSettings(**values)
+
+
+def settings_sections(firm: str | None = None) -> tuple[str, str]:
+    """Where the settings live: `sources.clio`, or `firms.<firm>` for a firm profile."""
+    return ("firms", firm) if firm else ("sources", "clio")
+
+
+def env_prefix(firm: str | None = None) -> str:
+    """`SOURCES__CLIO__`, or `FIRMS__<FIRM>__`: how the messages name a setting."""
+    return "__".join(settings_sections(firm)).upper() + "__"
+
+
+def credential_overrides(credentials: ClioCredentials | None) -> dict[str, Any]:
+    """The values `credentials` sets, as `load_settings` overrides."""
+    if credentials is None:
+        return {}
+    names = ("client_id", "client_secret", "refresh_token", "access_token")
+    return {name: getattr(credentials, name) for name in names if getattr(credentials, name)}
 
 
 def with_overrides(settings: ClioSettings, **changes: Any) -> ClioSettings:
@@ -216,64 +246,74 @@ def with_overrides(settings: ClioSettings, **changes: Any) -> ClioSettings:
 _Choice = TypeVar("_Choice", bound=str)  # a region or an API
 
 
-def _choice(name: str, value: str, valid: tuple[_Choice, ...]) -> _Choice:
+def _choice(name: str, value: str, valid: tuple[_Choice, ...], firm: str | None) -> _Choice:
     normalized = str(value).strip().lower()
     for choice in valid:
         if normalized == choice:
             return choice
     raise ConfigError(
-        f"SOURCES__CLIO__{name.upper()} is {value!r}, which is not one of "
+        f"{env_prefix(firm)}{name.upper()} is {value!r}, which is not one of "
         f"{', '.join(valid)}. Fix it in the environment, or as `{name}` under "
-        "[sources.clio] in .dlt/config.toml."
+        f"[{'.'.join(settings_sections(firm))}] in .dlt/config.toml."
     )
 
 
-def _require(values: dict[str, Any], name: str, what: str) -> None:
+def _require(values: dict[str, Any], name: str, what: str, firm: str | None) -> None:
     if not values.get(name):
+        prefix, section = env_prefix(firm), ".".join(settings_sections(firm))
         raise ConfigError(
-            f"SOURCES__CLIO__CREDENTIALS__{name.upper()} is not set: it is {what}. Put "
-            f"`{name} = \"...\"` under [sources.clio.credentials] in .dlt/secrets.toml, or "
-            f"export SOURCES__CLIO__CREDENTIALS__{name.upper()}. See docs/connecting-clio.md."
+            f"{prefix}CREDENTIALS__{name.upper()} is not set: it is {what}. Put "
+            f"`{name} = \"...\"` under [{section}.credentials] in .dlt/secrets.toml, or "
+            f"export {prefix}CREDENTIALS__{name.upper()}. See docs/connecting-clio.md."
         )
 
 
 def _token_store_path(configured: str | Path | None, api: Api, region: Region, api_base: str,
-                      client_id: str | None) -> Path:
+                      client_id: str | None, firm: str | None) -> Path:
     if configured:
         return Path(configured).expanduser().absolute()
-    return default_token_store(api, region, api_base, client_id or "")
+    return _default_store(api, region, api_base, client_id or "", firm)
+
+
+def _default_store(api: Api, region: Region, api_base: str, client_id: str,
+                   firm: str | None) -> Path:
+    """The authorization's default store; a firm's is its own: an integrator's one app
+    authorizes many firms, each with its own tokens."""
+    path = default_token_store(api, region, api_base, client_id)
+    return path.with_name(f"firm-{firm}-{path.name}") if firm else path
 
 
 def _kind(hint: Any) -> str:
     return {int: "whole number", float: "number"}.get(hint, getattr(hint, "__name__", str(hint)))
 
 
-def _check_numbers(values: dict[str, Any]) -> None:
+def _check_numbers(values: dict[str, Any], prefix: str = "SOURCES__CLIO__") -> None:
     """Whole numbers in range, finite numbers of the right sign, and no single sleep of
     our own choosing (a backoff, Platform's spacing) longer than `max_wait`."""
     for name, (low, high) in _INTS.items():
         value = values[name]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            _bad(name, value, f"a whole number from {low} to {high}")
+            _bad(prefix + name.upper(), value, f"a whole number from {low} to {high}")
     for name, zero_ok in _FLOATS.items():
         value = values[name]
         if (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
                 or value < 0 or (value == 0 and not zero_ok)):
-            _bad(name, value, "a finite number " + ("of 0 or more" if zero_ok else "greater than 0"))
+            _bad(prefix + name.upper(), value,
+                 "a finite number " + ("of 0 or more" if zero_ok else "greater than 0"))
     cap = values["max_wait"]
     waits = {"backoff_cap": values["backoff_cap"],
              "platform_requests_per_second": 1 / values["platform_requests_per_second"]}
     for name, seconds in waits.items():
         if seconds > cap:
             raise ConfigError(
-                f"SOURCES__CLIO__{name.upper()} ({values[name]!r}) makes a single wait of "
-                f"{seconds:g} s, longer than SOURCES__CLIO__MAX_WAIT ({cap:g} s), the longest "
+                f"{prefix}{name.upper()} ({values[name]!r}) makes a single wait of "
+                f"{seconds:g} s, longer than {prefix}MAX_WAIT ({cap:g} s), the longest "
                 "clio-sync waits for anything. Lower the one or raise the other."
             )
 
 
-def _bad(name: str, value: Any, expected: str) -> None:
+def _bad(key: str, value: Any, expected: str) -> None:
     raise ConfigError(
-        f"SOURCES__CLIO__{name.upper()} must be {expected} (it is {value!r}); fix it in the "
+        f"{key} must be {expected} (it is {value!r}); fix it in the "
         "environment or in .dlt/config.toml, or remove it to use the default."
     )

@@ -10,6 +10,19 @@ record edited behind the cursor during the walk must be picked up by the next ru
 the merge on `id` makes the overlap harmless. The source only reads the walks' starting
 points from a `Watermarks` and notes where the next ones start; the caller saves those
 once the load has succeeded (`watermarks.py` says why not dlt's resource state).
+
+Like dlt's verified sources, it configures itself from dlt's config and secrets when
+called with no arguments, so any program can run it:
+
+```python
+pipeline = dlt.pipeline("clio", destination="duckdb", dataset_name="clio")
+pipeline.run(clio_source())              # sources.clio: SOURCES__CLIO__CREDENTIALS__...
+pipeline.run(clio_source(firm="acme"))   # a firm profile: FIRMS__ACME__...
+```
+
+Then the watermarks live in dlt's source state and move only once the package that
+carried their data is loaded (`state_marks.py`); the token store is the configured one,
+with the same locking and atomic writes as the CLI's.
 """
 
 from __future__ import annotations
@@ -20,15 +33,24 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
+from dlt.common.configuration import configspec
+from dlt.common.configuration.specs import BaseConfiguration
 from dlt.extract.resource import DltResource
 
 from pipelines.clio.client import ClioClient, Page
+from pipelines.clio.config import (
+    ClioCredentials,
+    ClioSettings,
+    credential_overrides,
+    load_settings,
+)
 from pipelines.clio.deletions import DATASET
 from pipelines.clio.endpoints import ENDPOINTS, Endpoint
 from pipelines.clio.hints import LoadMode
 from pipelines.clio.in_turn import in_turn
 from pipelines.clio.load import endpoint_resource, typed_items
 from pipelines.clio.read_ahead import read_ahead
+from pipelines.clio.state_marks import StateWatermarks
 from pipelines.clio.watermarks import Watermarks
 
 DEFAULT_LAG = timedelta(seconds=60)
@@ -59,19 +81,48 @@ class WalkOptions:
     mode: LoadMode = "merge"
 
 
-@dlt.source(name=DATASET, max_table_nesting=0)
+@configspec
+class ClioSourceConfiguration(BaseConfiguration):
+    """What dlt injects into `clio_source` from `sources.clio`: which firm profile to read
+    (none: `sources.clio` itself). The connection's settings and `ClioCredentials` are
+    resolved by `load_settings`, with its checks, from that profile's section."""
+
+    firm: str | None = None
+
+
+@dlt.source(name=DATASET, section=DATASET, max_table_nesting=0, spec=ClioSourceConfiguration)
 def clio_source(
-    client: ClioClient,
+    firm: str | None = None,
+    credentials: ClioCredentials | None = None,
+    *,
+    settings: ClioSettings | None = None,
+    client: ClioClient | None = None,
     endpoints: Sequence[Endpoint] = ENDPOINTS,
     options: WalkOptions = WalkOptions(),
     marks: Watermarks | None = None,
 ) -> Iterator[DltResource]:
     """Clio Manage v4: one resource per catalog endpoint (`endpoints.ENDPOINTS`), merged
     on `id`, except outstanding_client_balances and billable_matters (replaced in full:
-    Clio cannot filter them by `updated_since`). `marks` gives each walk's start (none:
-    read in full) and receives the next.
+    Clio cannot filter them by `updated_since`).
+
+    Args:
+        firm: read the profile `firms.<firm>` instead of `sources.clio`.
+        credentials: the app's credentials, instead of the configured ones.
+        settings: the whole connection, resolved already (the CLI's).
+        client: the HTTP client to use (the CLI's, with its run statistics).
+        endpoints: which endpoints (`.with_resources(...)` selects too).
+        options: how the walks page and load.
+        marks: each walk's start (none: read in full), receiving the next; the caller
+            saves them after the load. None: kept in dlt's state (`state_marks.py`).
+
+    Raises:
+        ConfigError: the settings are missing or wrong (raised when called).
     """
-    marks = marks if marks is not None else Watermarks()
+    if client is None:
+        settings = settings or load_settings(firm=firm, **credential_overrides(credentials))
+        client = ClioClient(settings)
+    if marks is None:
+        marks = StateWatermarks(timedelta(hours=client.settings.reread_hours))
     walks = in_turn(sync_endpoint(client, endpoint, options, marks) for endpoint in endpoints)
     for endpoint, walk in zip(endpoints, walks, strict=True):
         # one walk at a time, in catalog order

@@ -109,7 +109,7 @@ def sync(
             walk = replace(options, on_page=_each(hooks), mode=mode)
             run_pipeline(
                 pipeline,
-                clio_source(client, endpoints, walk, marks),
+                clio_source(client=client, endpoints=endpoints, options=walk, marks=marks),
                 refresh="drop_data" if full_refresh and lake else None,
                 loader_file_format="parquet" if lake else None,
             )
