@@ -12,9 +12,9 @@ import pendulum
 from airflow.decorators import dag
 from airflow.operators.bash import BashOperator
 from dlt.helpers.airflow_helper import PipelineTasksGroup
-from pipelines.firms.profiles import firm_names, schemas
 
 from pipelines.clio.source import clio_source
+from pipelines.firms.profiles import firm_names, schemas
 
 
 @dag(schedule="@hourly", start_date=pendulum.datetime(2026, 1, 1), catchup=False,

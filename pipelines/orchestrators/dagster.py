@@ -30,7 +30,8 @@ the CLI. Loading these definitions reads no secret and touches no file: credenti
 resolved when a step runs, so one firm's missing settings fail that firm's steps only.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations` here: dagster reads the `context` parameter's
+# annotation as an object, and a string annotation fails its check.
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from typing import Any
 import dlt
 from dagster import (
     AssetExecutionContext,
+    AssetSelection,
     AssetKey,
     AssetsDefinition,
     AssetSpec,
@@ -250,7 +252,7 @@ def build_definitions(db: Path | None = None, sync_cron: str = SYNC_CRON,
         for reconcile_firm in reconciles:
             reconcile_firm()
 
-    sync_job = define_asset_job(SYNC_JOB, selection="*",
+    sync_job = define_asset_job(SYNC_JOB, selection=AssetSelection.all(),
                                 description="Sync every firm from Clio, then build its models.")
     return Definitions(
         assets=assets,
