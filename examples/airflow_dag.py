@@ -27,7 +27,7 @@ def clio_sync() -> None:
                                 dataset_name=names.raw)
         # a callable: the source (and its secrets) is made when the task runs, not at parse
         sync = tasks.add_run(pipeline, lambda firm=firm: clio_source(firm=firm),
-                             decompose="none", retries=0)
+                             decompose="none")
         models = BashOperator(task_id=f"models_{firm}",
                               bash_command=f"clio-sync --firm {firm} models --destination postgres")
         sync[-1] >> models

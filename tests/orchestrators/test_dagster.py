@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import duckdb
 import pytest
@@ -15,7 +16,7 @@ from dagster import AssetKey, DagsterInstance, Definitions, materialize
 from dagster_dlt import DagsterDltResource
 from sync_helpers import expected_tables
 
-from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS
+from pipelines.clio.endpoints import ENDPOINTS
 from pipelines.clio.rows import child_columns, child_table
 from pipelines.orchestrators import dagster as orchestration
 from pipelines.sandbox.harness import SandboxServer
@@ -70,8 +71,21 @@ def assert_ar_matches_clio(sb: SandboxServer, db: Path, reports: str) -> None:
     assert clio and ours == clio
 
 
+BY_PATH = {f"/api/v4/{e.path}": e for e in ENDPOINTS}
+
+
 def api_requests(sb: SandboxServer) -> list[dict]:
     return [r for r in sb.stats()["requests"] if r["path"].startswith("/api/v4/")]
+
+
+def starting_points(sb: SandboxServer) -> set[tuple[str, str]]:
+    """(path, updated_since) of every incremental request the sandbox answered."""
+    points = set()
+    for r in api_requests(sb):
+        since = parse_qs(r["query"]).get("updated_since")
+        if since:
+            points.add((r["path"], since[0]))
+    return points
 
 
 def one_request_per_walk(sb: SandboxServer) -> int:
@@ -116,20 +130,23 @@ class TestDefinitions:
 
 
 class TestMaterialize:
-    def test_two_firms_equal_their_truth_and_the_next_run_is_incremental(self, two_firms,
-                                                                       db) -> None:
-        defs = orchestration.build_definitions(db)
-        assert materialize_all(defs).success
+    def test_two_firms_equal_their_truth(self, two_firms, db) -> None:
+        assert materialize_all(orchestration.build_definitions(db)).success
         for name, sb in two_firms.items():
             assert_raw_tables_match_truth(sb, db, f"clio_{name}")
             assert_ar_matches_clio(sb, db, f"reports_{name}")
+
+    def test_the_next_materialization_costs_one_request_per_walk(self, two_firms, db) -> None:
+        defs = orchestration.build_definitions(db)
+        assert materialize_all(defs).success
+        for sb in two_firms.values():
             sb.reset_stats()
         assert materialize_all(defs).success
         for name, sb in two_firms.items():
             requests = api_requests(sb)
             assert len(requests) == one_request_per_walk(sb), name
-            assert all("updated_since=" in r["query"] for r in requests
-                       if BY_TABLE[r["path"].rsplit("/", 1)[1].removesuffix(".json")].incremental)
+            incremental = [r for r in requests if BY_PATH[r["path"]].incremental]
+            assert all("updated_since=" in r["query"] for r in incremental), name
 
     def test_a_failed_run_moves_no_watermark_and_stops_no_other_firm(self, two_firms,
                                                                       db) -> None:
@@ -139,13 +156,38 @@ class TestMaterialize:
         for sb in (acme, beta):  # edits in tables walked before the one that fails
             sb.edit("contacts", sb.truth("contacts")[0]["id"], {"name": "Renamed"})
             sb.edit("bills", sb.truth("bills")[0]["id"], {"balance": 0.01})
+        acme.reset_stats()
         acme.faults(kind="invalid_json", path="relationships.json", count=50)
         result = materialize_all(defs, raise_on_error=False)
         assert not result.success
-        failed = {e.step_key for e in result.all_events if e.is_step_failure}
-        assert failed == {"acme_sync"}
+        assert {e.step_key for e in result.all_events if e.is_step_failure} == {"acme_sync"}
         assert_raw_tables_match_truth(beta, db, "clio_beta")  # beta went on
+        failed_from = starting_points(acme)
         acme.faults(clear=True)
+        acme.reset_stats()
         assert materialize_all(defs).success
-        # what the failed run read was not loaded, so the next one read it again
+        # the next run starts where the failed one did, not where it got to
+        assert failed_from and failed_from <= starting_points(acme)
+        assert_raw_tables_match_truth(acme, db, "clio_acme")
+
+    def test_a_load_that_fails_after_extraction_moves_no_watermark(self, two_firms, db) -> None:
+        defs = orchestration.build_definitions(db)
+        assert materialize_all(defs).success
+        acme = two_firms["acme"]
+        acme.edit("contacts", acme.truth("contacts")[0]["id"], {"name": "Renamed"})
+        # the merge into clio_acme.contacts fails once everything is extracted (and dlt's
+        # state, with the walks' next starting points, is in the package being loaded)
+        with duckdb.connect(str(db)) as con:
+            con.execute("alter table clio_acme.contacts rename to contacts_aside")
+            con.execute("create view clio_acme.contacts as select * from clio_acme.contacts_aside")
+        acme.reset_stats()
+        result = materialize_all(defs, raise_on_error=False)
+        assert {e.step_key for e in result.all_events if e.is_step_failure} == {"acme_sync"}
+        failed_from = starting_points(acme)
+        with duckdb.connect(str(db)) as con:
+            con.execute("drop view clio_acme.contacts")
+            con.execute("alter table clio_acme.contacts_aside rename to contacts")
+        acme.reset_stats()
+        assert materialize_all(defs).success
+        assert failed_from and failed_from == starting_points(acme)
         assert_raw_tables_match_truth(acme, db, "clio_acme")
