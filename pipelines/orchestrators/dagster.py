@@ -42,9 +42,9 @@ from typing import Any
 import dlt
 from dagster import (
     AssetExecutionContext,
-    AssetSelection,
     AssetKey,
     AssetsDefinition,
+    AssetSelection,
     AssetSpec,
     Definitions,
     MaterializeResult,
@@ -84,6 +84,12 @@ class Firm:
     @property
     def group(self) -> str:
         return self.name or DEFAULT_GROUP
+
+    @property
+    def pool(self) -> str:
+        """The Dagster concurrency pool of the firm's steps: with a limit of 1, one of them
+        at a time (its watermarks are one state, its token one rate limit)."""
+        return f"clio_sync_{self.group}"
 
     def raw_key(self, table: str) -> AssetKey:
         return AssetKey([self.schemas.raw, table])
@@ -132,6 +138,7 @@ def sync_assets(firm: Firm) -> AssetsDefinition:
         dlt_pipeline=None,  # type: ignore[arg-type]
         name=f"{firm.group}_sync",
         dagster_dlt_translator=translator,
+        pool=firm.pool,
     )
     def load_raw_tables(context: AssetExecutionContext, dlt: DagsterDltResource) -> Iterator[Any]:
         yield from run_sync(context, dlt, firm, translator)
@@ -177,7 +184,7 @@ def model_assets(firm: Firm) -> AssetsDefinition:
         for m in found if m.schema == "reports"
     ]
 
-    @multi_asset(specs=specs, name=f"{firm.group}_models")
+    @multi_asset(specs=specs, name=f"{firm.group}_models", pool=firm.pool)
     def build_reports(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
         built = build_firm_models(context, firm)
         for spec in specs:
@@ -217,7 +224,7 @@ def _endpoint_of(table: str) -> str | None:
 def reconcile_op(firm: Firm) -> OpDefinition:
     """An op that lists `firm`'s ids at Clio and deletes the rows of records gone there."""
 
-    @op(name=f"reconcile_{firm.group}")
+    @op(name=f"reconcile_{firm.group}", pool=firm.pool)
     def reconcile_firm(context: OpExecutionContext) -> None:
         from pipelines.clio.reconcile import reconcile
 
