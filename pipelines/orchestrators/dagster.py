@@ -33,7 +33,7 @@ resolved when a step runs, so one firm's missing settings fail that firm's steps
 # No `from __future__ import annotations` here: dagster reads the `context` parameter's
 # annotation as an object, and a string annotation fails its check.
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -61,6 +61,7 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.extract.resource import DltResource
 
 from pipelines import warehouse
+from pipelines.clio.config import ClioSettings
 from pipelines.clio.deletions import DATASET
 from pipelines.clio.endpoints import ENDPOINTS
 from pipelines.clio.load import expected_cause, make_pipeline, settle
@@ -136,7 +137,7 @@ def sync_assets(firm: Firm) -> AssetsDefinition:
         # No pipeline object at load time (dlt would make its folder and start its
         # telemetry): each run passes the real one, `make_pipeline`'s, as dagster-dlt allows.
         dlt_pipeline=None,  # type: ignore[arg-type]
-        name=f"{firm.group}_sync",
+        name=f"sync_{firm.group}",
         dagster_dlt_translator=translator,
         pool=firm.pool,
     )
@@ -184,7 +185,7 @@ def model_assets(firm: Firm) -> AssetsDefinition:
         for m in found if m.schema == "reports"
     ]
 
-    @multi_asset(specs=specs, name=f"{firm.group}_models", pool=firm.pool)
+    @multi_asset(specs=specs, name=f"models_{firm.group}", pool=firm.pool)
     def build_reports(context: AssetExecutionContext) -> Iterator[MaterializeResult]:
         built = build_firm_models(context, firm)
         for spec in specs:
@@ -238,39 +239,37 @@ def reconcile_op(firm: Firm) -> OpDefinition:
     return reconcile_firm
 
 
-def _settings(firm: Firm) -> Any:
+def _settings(firm: Firm) -> ClioSettings:
     from pipelines.clio.config import load_settings
 
     return load_settings(firm=firm.name)
 
 
 def build_definitions(db: Path | None = None, sync_cron: str = SYNC_CRON,
-                      reconcile_cron: str = RECONCILE_CRON,
-                      only: Sequence[Firm] | None = None) -> Definitions:
-    """The definitions of every firm (or of `only` these), in the warehouse `db`."""
-    chosen = list(only) if only is not None else firms(db)
-    assets: list[AssetsDefinition] = []
-    for firm in chosen:
-        assets += [sync_assets(firm), model_assets(firm)]
-    reconciles = [reconcile_op(firm) for firm in chosen]
-
-    @job(name=RECONCILE_JOB, description="Remove the rows of records deleted at Clio, per firm.")
-    def reconcile_job() -> None:
-        for reconcile_firm in reconciles:
-            reconcile_firm()
-
+                      reconcile_cron: str = RECONCILE_CRON) -> Definitions:
+    """The definitions of every firm in the warehouse `db` (default: as the CLI's)."""
+    chosen = firms(db)
+    assets = [sync_assets(firm) for firm in chosen]
+    # `build_models` and `reconcile` know the single-firm schemas only (`clio-sync --firm`
+    # refuses them too): a firm profile's group has its raw tables until they take a firm's
+    assets += [model_assets(firm) for firm in chosen if firm.name is None]
+    reconciles = [reconcile_op(firm) for firm in chosen if firm.name is None]
     sync_job = define_asset_job(SYNC_JOB, selection=AssetSelection.all(),
                                 description="Sync every firm from Clio, then build its models.")
-    return Definitions(
-        assets=assets,
-        jobs=[sync_job, reconcile_job],
-        schedules=[
-            ScheduleDefinition(name=f"{SYNC_JOB}_schedule", job=sync_job, cron_schedule=sync_cron),
-            ScheduleDefinition(name=f"{RECONCILE_JOB}_schedule", job=reconcile_job,
-                               cron_schedule=reconcile_cron),
-        ],
-        resources={"dlt": DagsterDltResource()},
-    )
+    jobs: list[Any] = [sync_job]
+    schedules = [ScheduleDefinition(name=f"{SYNC_JOB}_schedule", job=sync_job,
+                                    cron_schedule=sync_cron)]
+    if reconciles:
+        @job(name=RECONCILE_JOB, description="Remove the rows of records deleted at Clio.")
+        def reconcile_job() -> None:
+            for reconcile_firm in reconciles:
+                reconcile_firm()
+
+        jobs.append(reconcile_job)
+        schedules.append(ScheduleDefinition(name=f"{RECONCILE_JOB}_schedule", job=reconcile_job,
+                                            cron_schedule=reconcile_cron))
+    return Definitions(assets=assets, jobs=jobs, schedules=schedules,
+                       resources={"dlt": DagsterDltResource()})
 
 
 # `defs` is built on first access, not at import: building reads the firm profiles and

@@ -1,7 +1,8 @@
-"""The Dagster definitions (#10.5): two sandbox firms materialized in-process over real
-HTTP equal Clio's truth, raw tables and reports alike; a second materialization costs one
-request per walk; a failed materialization moves no watermark and stops no other firm;
-the nightly reconcile removes what Clio deleted; the jobs and schedules load."""
+"""The Dagster definitions (#10.5), materialized in-process against sandbox firms over real
+HTTP: two firm profiles' raw tables equal their truth; a second materialization costs one
+request per walk; a failed one moves no watermark and stops no other firm; the single
+firm's reports equal Clio's and its nightly reconcile removes what Clio deleted; the
+jobs and schedules load."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import duckdb
 import pytest
 from dagster import AssetKey, DagsterInstance, Definitions, materialize
 from dagster_dlt import DagsterDltResource
-from sync_helpers import expected_tables
+from sync_helpers import expected_tables, sandbox_env
 
 from pipelines.clio.endpoints import ENDPOINTS
 from pipelines.clio.rows import child_columns, child_table
@@ -97,44 +98,65 @@ def one_request_per_walk(sb: SandboxServer) -> int:
 
 
 class TestDefinitions:
-    def test_load_without_secrets_and_validate(self, monkeypatch, db) -> None:
+    def test_one_group_per_firm_profile_loaded_without_secrets(self, monkeypatch, db) -> None:
         for name in ("acme", "beta"):  # profiles with no credentials at all
             monkeypatch.setenv(f"FIRMS__{name.upper()}__REGION", "us")
         defs = orchestration.build_definitions(db)
         Definitions.validate_loadable(defs)
         graph = defs.resolve_asset_graph()
-        keys = graph.get_all_asset_keys()
         for name in ("acme", "beta"):
             raw = {AssetKey([f"clio_{name}", e.table]) for e in ENDPOINTS}
-            assert raw <= keys
-            report = AssetKey([f"reports_{name}", "outstanding_balances"])
-            assert report in keys
-            assert graph.get(report).group_name == name
-            assert AssetKey([f"clio_{name}", "bills"]) in graph.get(report).parent_keys
+            assert raw == {k for k in graph.get_all_asset_keys() if k.path[0] == f"clio_{name}"}
+            assert {graph.get(k).group_name for k in raw} == {name}
+        sync_ops = {a.op.name: a.op.pool for a in defs.assets or []}
+        assert sync_ops == {"sync_acme": "clio_sync_acme", "sync_beta": "clio_sync_beta"}
         assert {s.name: s.cron_schedule for s in defs.schedules or []} == {
-            "clio_sync_schedule": orchestration.SYNC_CRON,
-            "clio_reconcile_schedule": orchestration.RECONCILE_CRON,
-        }
-        assert defs.resolve_job_def("clio_reconcile").graph.node_names() == [
-            "reconcile_acme", "reconcile_beta"]
+            "clio_sync_schedule": orchestration.SYNC_CRON}
 
-    def test_module_builds_defs_on_first_access(self, monkeypatch, db) -> None:
+    def test_the_single_firm_has_its_models_and_nightly_reconcile(self, monkeypatch, db) -> None:
         monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(db))
         orchestration._defs.cache_clear()
         try:
             assert "defs" in dir(orchestration)
             defs = orchestration.defs  # what `dagster dev -m pipelines.orchestrators.dagster` loads
-            assert AssetKey(["clio", "bills"]) in defs.resolve_asset_graph().get_all_asset_keys()
         finally:
             orchestration._defs.cache_clear()
+        Definitions.validate_loadable(defs)
+        graph = defs.resolve_asset_graph()
+        report = graph.get(AssetKey(["reports", "outstanding_balances"]))
+        assert report.group_name == "clio"
+        # what it reads through intermediate.approved_revenue_bills and valid_allocations
+        assert report.parent_keys == {AssetKey(["clio", "bills"]), AssetKey(["clio", "allocations"])}
+        assert {s.name: s.cron_schedule for s in defs.schedules or []} == {
+            "clio_sync_schedule": orchestration.SYNC_CRON,
+            "clio_reconcile_schedule": orchestration.RECONCILE_CRON,
+        }
+        assert defs.resolve_job_def("clio_reconcile").graph.node_names() == ["reconcile_clio"]
 
 
-class TestMaterialize:
+class TestSingleFirm:
+    def test_raw_tables_and_reports_equal_the_truth_and_reconcile_removes_deletions(
+            self, sandbox, monkeypatch, tmp_path, db) -> None:
+        for key, value in sandbox_env(sandbox, tmp_path).items():
+            monkeypatch.setenv(key, value)
+        defs = orchestration.build_definitions(db)
+        assert materialize_all(defs).success
+        assert_raw_tables_match_truth(sandbox, db, "clio")
+        assert_ar_matches_clio(sandbox, db, "reports")
+        gone = sandbox.truth("contacts")[-1]["id"]
+        sandbox.delete("contacts", gone)
+        reconciled = defs.resolve_job_def("clio_reconcile").execute_in_process(
+            instance=DagsterInstance.ephemeral())
+        assert reconciled.success
+        assert query(db, "select count(*) from clio.contacts where id = ?", [gone]) == [(0,)]
+        assert_raw_tables_match_truth(sandbox, db, "clio")
+
+
+class TestTwoFirms:
     def test_two_firms_equal_their_truth(self, two_firms, db) -> None:
         assert materialize_all(orchestration.build_definitions(db)).success
         for name, sb in two_firms.items():
             assert_raw_tables_match_truth(sb, db, f"clio_{name}")
-            assert_ar_matches_clio(sb, db, f"reports_{name}")
 
     def test_the_next_materialization_costs_one_request_per_walk(self, two_firms, db) -> None:
         defs = orchestration.build_definitions(db)
@@ -160,7 +182,7 @@ class TestMaterialize:
         acme.faults(kind="invalid_json", path="relationships.json", count=50)
         result = materialize_all(defs, raise_on_error=False)
         assert not result.success
-        assert {e.step_key for e in result.all_events if e.is_step_failure} == {"acme_sync"}
+        assert {e.step_key for e in result.all_events if e.is_step_failure} == {"sync_acme"}
         assert_raw_tables_match_truth(beta, db, "clio_beta")  # beta went on
         failed_from = starting_points(acme)
         acme.faults(clear=True)
@@ -182,7 +204,7 @@ class TestMaterialize:
             con.execute("create view clio_acme.contacts as select * from clio_acme.contacts_aside")
         acme.reset_stats()
         result = materialize_all(defs, raise_on_error=False)
-        assert {e.step_key for e in result.all_events if e.is_step_failure} == {"acme_sync"}
+        assert {e.step_key for e in result.all_events if e.is_step_failure} == {"sync_acme"}
         failed_from = starting_points(acme)
         with duckdb.connect(str(db)) as con:
             con.execute("drop view clio_acme.contacts")
