@@ -34,6 +34,13 @@ def configure_firm(monkeypatch: pytest.MonkeyPatch, name: str, sb: SandboxServer
 
 
 @pytest.fixture
+def firm_profile(monkeypatch: pytest.MonkeyPatch,
+                 tmp_path: Path) -> Callable[[str, SandboxServer], None]:
+    """`firm_profile(name, sandbox)`: configure the profile `name` for that sandbox."""
+    return lambda name, sb: configure_firm(monkeypatch, name, sb, tmp_path)
+
+
+@pytest.fixture
 def two_firms(sandbox_factory: Callable[..., SandboxServer], monkeypatch: pytest.MonkeyPatch,
               tmp_path: Path) -> dict[str, SandboxServer]:
     """Two generated tiny firms, each in its own sandbox, as profiles `acme` and `beta`."""

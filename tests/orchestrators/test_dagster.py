@@ -213,3 +213,16 @@ class TestTwoFirms:
         assert materialize_all(defs).success
         assert failed_from and failed_from == starting_points(acme)
         assert_raw_tables_match_truth(acme, db, "clio_acme")
+
+    def test_a_firm_without_credentials_fails_its_own_step_only(
+            self, sandbox_factory, firm_profile, monkeypatch, db) -> None:
+        acme = sandbox_factory(scale="tiny", seed=7, rate_limit=None)
+        firm_profile("acme", acme)
+        monkeypatch.setenv("FIRMS__BETA__REGION", "us")  # a profile with no credentials
+        result = materialize_all(orchestration.build_definitions(db), raise_on_error=False)
+        failures = [e for e in result.all_events if e.is_step_failure]
+        assert [e.step_key for e in failures] == ["sync_beta"]
+        cause = failures[0].step_failure_data.error.cause  # dagster wraps what the step raised
+        assert cause.cls_name == "ConfigError"
+        assert "FIRMS__BETA__CREDENTIALS__CLIENT_ID is not set" in cause.message
+        assert_raw_tables_match_truth(acme, db, "clio_acme")
