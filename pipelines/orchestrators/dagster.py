@@ -1,29 +1,31 @@
-"""Dagster definitions of clio-sync: each firm's raw tables as dlt assets, its SQL models
+"""Dagster definitions of clio-sync: each firm's raw tables as dlt assets, the SQL models
 below them, a schedule for the sync and a nightly reconcile.
 
     pip install 'clio-sync[dagster]'
     dagster dev -m pipelines.orchestrators.dagster
 
 One asset group per firm profile (`firms.<name>`, see `pipelines.firms.profiles`), or one
-group `clio` for `sources.clio` when no profile is configured:
+group `clio` for `sources.clio` when no profile is configured. Each group has
+`<raw>/<table>`, one asset per Clio endpoint, all loaded by one dagster-dlt run
+(`@dlt_assets`, `DagsterDltResource`) of `clio_source(firm=...)` into the firm's raw
+schema (`clio_acme`, or `clio`). The single firm's group also has `reports/<model>`, one
+asset per report model (`sql/reports/`), built together by
+`pipelines.reports.runner.build_models` (as `clio-sync models` does) downstream of the
+raw tables each reads, and the job `clio_reconcile`, which removes the records deleted at
+Clio (an incremental sync cannot see those). `build_models` and `reconcile` know the
+single-firm schemas only so far (`clio-sync --firm` refuses them too), so a profile's
+group has its raw tables alone until they take a firm's schemas.
 
-- `<raw>/<table>`: one asset per Clio endpoint, all loaded by one dagster-dlt run of
-  `clio_source(firm=...)` (`@dlt_assets`, `DagsterDltResource`), where `<raw>` is the
-  firm's raw schema (`clio_acme`, or `clio`);
-- `<reports>/<model>`: one asset per report model (`sql/reports/`), all built together by
-  `pipelines.reports.runner.build_models` (as `clio-sync models` does), downstream of the
-  raw tables each reads.
-
-Jobs and schedules: `clio_sync` materializes every asset (hourly by default), and
-`clio_reconcile` runs `reconcile` for each firm (nightly), which removes the records
-deleted at Clio (an incremental sync cannot see those).
+Jobs and schedules: `clio_sync` materializes every asset (hourly by default),
+`clio_reconcile` runs nightly. Schedules start stopped, as Dagster's do.
 
 The watermarks are the source's own (`pipelines.clio.state_marks`): kept in dlt's
 state, promoted only once the package that carried their data is loaded, so a failed or
 killed materialization re-reads from the earlier points; dagster-dlt drops the local
-pipeline folder before each run and dlt restores the state from the destination. With
-DuckDB the warehouse has one writer at a time: each step holds its writer lock, as the
-CLI does, so firms materialize in turn there; on a server destination they need not.
+pipeline folder before each run and dlt restores the state from the destination. The
+DuckDB warehouse has one writer at a time: each step holds its writer lock, as the CLI
+does, so firms' steps take turns on it; each firm's steps are in the concurrency pool
+`clio_sync_<group>` (limit it to 1: one step of a firm at a time).
 
 The warehouse is `DESTINATION__DUCKDB__CREDENTIALS` or `data/clio_sync.duckdb`, as for
 the CLI. Loading these definitions reads no secret and touches no file: credentials are

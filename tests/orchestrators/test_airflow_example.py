@@ -42,7 +42,7 @@ def test_dlts_airflow_helper_has_what_the_dag_calls() -> None:
                  if isinstance(n, ast.ClassDef) and n.name == "PipelineTasksGroup")
     methods = {n.name: n for n in group.body if isinstance(n, ast.FunctionDef)}
     init_args = {a.arg for a in methods["__init__"].args.args + methods["__init__"].args.kwonlyargs}
-    assert {"use_data_folder", "wipe_local_data"} <= init_args
+    assert "wipe_local_data" in init_args
     run_args = {a.arg for a in methods["add_run"].args.args + methods["add_run"].args.kwonlyargs}
     assert {"pipeline", "data", "decompose"} <= run_args
     assert "PipelineTasksGroup" in imported_names(ast.parse(DAG.read_text()))[
