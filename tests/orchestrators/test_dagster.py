@@ -7,6 +7,9 @@ jobs and schedules load."""
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -132,6 +135,21 @@ class TestDefinitions:
             "clio_reconcile_schedule": orchestration.RECONCILE_CRON,
         }
         assert defs.resolve_job_def("clio_reconcile").graph.node_names() == ["reconcile_clio"]
+
+
+    def test_dagsters_own_loader_finds_them_reading_no_secret_and_writing_no_file(
+            self, tmp_path) -> None:
+        cwd, home = tmp_path / "cwd", tmp_path / "dagster_home"
+        cwd.mkdir()
+        home.mkdir()
+        env = {**os.environ, "DAGSTER_HOME": str(home), "FIRMS__ACME__REGION": "us"}
+        done = subprocess.run(
+            [str(Path(sys.executable).with_name("dagster")), "definitions", "validate",
+             "-m", "pipelines.orchestrators.dagster"],
+            cwd=cwd, env=env, capture_output=True, text=True, timeout=240)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert "Validation successful" in done.stderr + done.stdout
+        assert list(cwd.iterdir()) == []  # no dlt folder, no warehouse
 
 
 class TestSingleFirm:
