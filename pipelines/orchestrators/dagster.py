@@ -37,6 +37,7 @@ resolved when a step runs, so one firm's missing settings fail that firm's steps
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -63,11 +64,15 @@ from dagster_dlt.translator import DltResourceTranslatorData
 from dlt.extract.resource import DltResource
 
 from pipelines import warehouse
+from pipelines.clio.client import ClioClient
 from pipelines.clio.config import ClioSettings
 from pipelines.clio.deletions import DATASET
 from pipelines.clio.endpoints import ENDPOINTS
 from pipelines.clio.load import expected_cause, make_pipeline, settle
 from pipelines.clio.source import clio_source
+from pipelines.clio.stats import RunStats
+from pipelines.clio.summary import RunSummary
+from pipelines.clio.sync import record_run
 from pipelines.firms.profiles import FirmSchemas, firm_names, schemas
 
 SYNC_JOB, RECONCILE_JOB = "clio_sync", "clio_reconcile"
@@ -151,21 +156,35 @@ def sync_assets(firm: Firm) -> AssetsDefinition:
 
 def run_sync(context: AssetExecutionContext, dlt_resource: DagsterDltResource, firm: Firm,
              translator: DagsterDltTranslator) -> list[Any]:
-    """Load `firm`'s selected endpoints and settle the load, under the writer lock."""
+    """Load `firm`'s selected endpoints and settle the load, under the writer lock; the
+    run goes into the firm's `_sync_runs`, as the CLI's do."""
+    settings = _settings(firm)
+    stats = RunStats()
+    summary = RunSummary(run_id=context.run_id[:12], started_at=datetime.now(UTC),
+                         destination="duckdb", full_refresh=False)
     with warehouse.writer_lock(firm.db, f"dagster {context.run_id[:8]} sync {firm.group}"):
         pipeline = make_pipeline(firm.db, dataset=firm.schemas.raw, name=firm.schemas.pipeline)
-        source = clio_source(firm=firm.name)
         try:
-            events = list(dlt_resource.run(context=context, dlt_source=source,
-                                           dlt_pipeline=pipeline,
-                                           dagster_dlt_translator=translator))
+            with ClioClient(settings, stats=stats) as client:
+                events = list(dlt_resource.run(context=context,
+                                               dlt_source=clio_source(client=client),
+                                               dlt_pipeline=pipeline,
+                                               dagster_dlt_translator=translator))
+            # as after the CLI's loads: purge what the tombstones say is gone, empty staging
+            settle(pipeline, firm.db, endpoints=ENDPOINTS)
+            summary.status = "ok"
         except Exception as exc:
             expected = expected_cause(exc)  # a ClioSyncError says cause and fix in one paragraph
+            summary.status = "failed"
+            summary.error = str(expected) if expected is not None else type(exc).__name__
             if expected is None:
                 raise
             raise expected from None
-        # as after the CLI's loads: purge what the tombstones say is gone, empty staging
-        settle(pipeline, firm.db, endpoints=ENDPOINTS)
+        finally:
+            summary.finished_at = datetime.now(UTC)
+            summary.resources = {e.table: stats.get(e.table) for e in ENDPOINTS
+                                 if firm.raw_key(e.table) in context.selected_asset_keys}
+            record_run(pipeline, summary)
     return events
 
 
@@ -244,7 +263,7 @@ def reconcile_op(firm: Firm) -> OpDefinition:
 def _settings(firm: Firm) -> ClioSettings:
     from pipelines.clio.config import load_settings
 
-    return load_settings(firm=firm.name)
+    return load_settings(firm=firm.name)  # a ConfigError names the missing setting
 
 
 def build_definitions(db: Path | None = None, sync_cron: str = SYNC_CRON,

@@ -82,6 +82,12 @@ def api_requests(sb: SandboxServer) -> list[dict]:
     return [r for r in sb.stats()["requests"] if r["path"].startswith("/api/v4/")]
 
 
+def last_run(db: Path, schema: str) -> tuple[str, int]:
+    """The status and requests of the last run recorded in `<schema>._sync_runs`."""
+    return query(db, f"select status, sum(requests) from {schema}._sync_runs group by run_id, "
+                     "status, started_at order by started_at desc limit 1")[0]
+
+
 def starting_points(sb: SandboxServer) -> set[tuple[str, str]]:
     """(path, updated_since) of every incremental request the sandbox answered."""
     points = set()
@@ -171,20 +177,18 @@ class TestSingleFirm:
 
 
 class TestTwoFirms:
-    def test_two_firms_equal_their_truth(self, two_firms, db) -> None:
-        assert materialize_all(orchestration.build_definitions(db)).success
-        for name, sb in two_firms.items():
-            assert_raw_tables_match_truth(sb, db, f"clio_{name}")
-
-    def test_the_next_materialization_costs_one_request_per_walk(self, two_firms, db) -> None:
+    def test_two_firms_equal_their_truth_and_the_next_run_costs_a_request_per_walk(
+            self, two_firms, db) -> None:
         defs = orchestration.build_definitions(db)
         assert materialize_all(defs).success
-        for sb in two_firms.values():
+        for name, sb in two_firms.items():
+            assert_raw_tables_match_truth(sb, db, f"clio_{name}")
             sb.reset_stats()
         assert materialize_all(defs).success
         for name, sb in two_firms.items():
             requests = api_requests(sb)
             assert len(requests) == one_request_per_walk(sb), name
+            assert last_run(db, f"clio_{name}") == ("ok", len(requests))
             incremental = [r for r in requests if BY_PATH[r["path"]].incremental]
             assert all("updated_since=" in r["query"] for r in incremental), name
 
@@ -203,6 +207,8 @@ class TestTwoFirms:
         assert {e.step_key for e in result.all_events if e.is_step_failure} == {"sync_acme"}
         assert_raw_tables_match_truth(beta, db, "clio_beta")  # beta went on
         failed_from = starting_points(acme)
+        assert last_run(db, "clio_acme") == ("failed", len(api_requests(acme)))
+        assert last_run(db, "clio_beta")[0] == "ok"
         acme.faults(clear=True)
         acme.reset_stats()
         assert materialize_all(defs).success
