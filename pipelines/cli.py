@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from pipelines import __version__
 from pipelines.errors import ClioSyncError
+from pipelines.firms.commands import add_firm_option, extend, handler_for
 from pipelines.private_files import owner_only_umask
 
 AREAS = (
@@ -40,10 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="plain: one timestamped line per event, for cron (default: rich on a terminal)",
     )
+    add_firm_option(parser)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for area in AREAS:
         module = __import__(area, fromlist=["register"])
         module.register(subparsers)
+    extend(subparsers)  # run --all-firms, --parallel
     return parser
 
 
@@ -71,12 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     configure_logging(args.quiet, args.verbose, args.log_format)
+    from pipelines.clio.config import use_firm
     from pipelines.telemetry import telemetry_off_unless_asked  # imports dlt: not for --help
 
     telemetry_off_unless_asked()
     try:
-        with owner_only_umask():  # the warehouse, dlt's files and exports are private
-            return int(args.handler(args) or 0)
+        handler = handler_for(args) or args.handler
+        with owner_only_umask(), use_firm(args.firm):  # the warehouse, dlt's files... private
+            return int(handler(args) or 0)
     except ClioSyncError as exc:
         print(f"{type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

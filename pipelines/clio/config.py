@@ -22,6 +22,9 @@ refresh_token = "..."      # optional seed; `clio-sync auth login` writes the to
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -52,6 +55,20 @@ _INTS = {"max_attempts": (1, MAX_ATTEMPTS), "bad_page_attempts": (1, MAX_ATTEMPT
 _FLOATS = {"timeout": False, "backoff_base": True, "backoff_cap": False,
            "platform_requests_per_second": False, "refresh_skew": True, "max_wait": False,
            "reread_hours": True}
+
+
+_CURRENT_FIRM: ContextVar[str | None] = ContextVar("clio_sync_firm", default=None)
+
+
+@contextmanager
+def use_firm(firm: str | None) -> Iterator[None]:
+    """Within the block, `load_settings()` reads firm `firm`'s profile (`clio-sync --firm`,
+    so `auth` and `doctor` act on that firm's connection and token store)."""
+    token = _CURRENT_FIRM.set(firm)
+    try:
+        yield
+    finally:
+        _CURRENT_FIRM.reset(token)
 
 
 @configspec
@@ -151,12 +168,14 @@ def load_settings(
         api: manage or platform.
         token_store: Path of the token file (default: one per authorization in the user's
             config dir, see `token_location`; a firm's default is its own file there).
-        firm: a firm profile's name: read `firms.<firm>` instead of `sources.clio`.
+        firm: a firm profile's name: read `firms.<firm>` instead of `sources.clio`
+            (default: the one `use_firm` set, if any).
         **overrides: Any other `ClioSettings` field (client_id, max_attempts, ...).
 
     Raises:
         ConfigError: A value is mistyped, out of range or missing, or a name is mistyped.
     """
+    firm = firm or _CURRENT_FIRM.get()
     sections = settings_sections(firm)
     prefix = env_prefix(firm)
     check_setting_names(ClioConfiguration, sections)

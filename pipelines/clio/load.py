@@ -25,6 +25,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
@@ -146,8 +147,16 @@ def records_source(endpoint: Endpoint, records: Sequence[Mapping[str, Any]]) -> 
     return endpoint_resource(endpoint, typed_items(endpoint, records))
 
 
-def run_pipeline(pipeline: dlt.Pipeline, data: Any, **extract_options: Any) -> LoadInfo:
+Released = Callable[[], AbstractContextManager[Any]]  # lets go of the writer lock meanwhile
+
+
+def run_pipeline(pipeline: dlt.Pipeline, data: Any, *, released: Released | None = None,
+                 **extract_options: Any) -> LoadInfo:
     """Extract `data`, normalise and load it, with expected failures as `ClioSyncError`s.
+
+    `released`, when given, is entered around extraction and normalization, which touch
+    only dlt's folder: the writer lock goes to another firm's load while this one waits
+    on Clio (`run --all-firms`).
 
     This is `pipeline.run(data)` in its steps: first whatever an interrupted run left is
     finished (`finish_pending`), since dlt's `run` would load only that and skip `data`;
@@ -160,11 +169,12 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, **extract_options: Any) -> L
     try:
         finish_pending(pipeline)
         started = time.perf_counter()
-        pipeline.extract(data, **extract_options)
-        _release_memory()
-        extracted = time.perf_counter()
-        pipeline.normalize()
-        _release_memory()
+        with released() if released is not None else nullcontext():
+            pipeline.extract(data, **extract_options)
+            _release_memory()
+            extracted = time.perf_counter()
+            pipeline.normalize()
+            _release_memory()
         normalized = time.perf_counter()
         info = pipeline.load(workers=LOAD_WORKERS)
         log.debug("extract %.2f s, normalize %.2f s, load %.2f s", extracted - started,

@@ -29,7 +29,9 @@ from pipelines.clio.config import ClioSettings
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
 from pipelines.clio.hints import LoadMode
 from pipelines.clio.load import (
+    PIPELINE_NAME,
     Destination,
+    Released,
     make_pipeline,
     prune_loaded_packages,
     run_pipeline,
@@ -41,6 +43,7 @@ from pipelines.clio.stats import RunStats
 from pipelines.clio.summary import RUNS_COLUMNS, RUNS_TABLE, RunSummary
 from pipelines.clio.watermarks import FileWatermarks, Watermarks
 from pipelines.errors import ClioSyncError, ConfigError
+from pipelines.firms.profiles import schemas
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +71,12 @@ def sync(
     destination: Destination = "duckdb",
     options: WalkOptions = WalkOptions(),  # noqa: B008 - frozen
     show_progress: bool = False,
+    released: Released | None = None,
 ) -> RunSummary:
     """Sync the chosen endpoints of Clio into the warehouse `db` (or the lake).
+
+    A firm profile's settings (`settings.firm`) sync into that firm's schema
+    (`clio_<firm>`), with its own dlt pipeline, watermarks and `_sync_runs`.
 
     Args:
         db: the DuckDB warehouse (its folder also holds dlt's state and the default lake).
@@ -80,6 +87,8 @@ def sync(
         destination: `duckdb` (the warehouse) or `filesystem` (Parquet files).
         options: how resources walk their indexes.
         show_progress: draw the live per-resource display.
+        released: entered while reading Clio (see `load.run_pipeline`): the caller's
+            writer lock is let go meanwhile.
 
     Returns:
         The run's summary (also written to `clio._sync_runs`).
@@ -98,10 +107,12 @@ def sync(
         destination=destination,
         full_refresh=full_refresh,
     )
-    pipeline = make_pipeline(db, destination)
+    names = schemas(settings.firm)
+    pipeline = make_pipeline(db, destination, dataset=names.raw, name=names.pipeline)
     lake = destination == "filesystem"
     reread = timedelta(hours=settings.reread_hours)
-    marks = Watermarks(start={} if full_refresh else _stored_marks(db, endpoints, lake, reread))
+    marks = Watermarks(start={} if full_refresh else
+                       _stored_marks(db, endpoints, lake, reread, names.raw, names.pipeline))
     mode: LoadMode = "append" if lake else "replace" if full_refresh else "merge"
     try:
         with ClioClient(settings, stats=stats) as client, SyncProgress(stats, show_progress) as shown:
@@ -112,6 +123,7 @@ def sync(
                 clio_source(client=client, endpoints=endpoints, options=walk, marks=marks),
                 refresh="drop_data" if full_refresh and lake else None,
                 loader_file_format="parquet" if lake else None,
+                released=released,
             )
         _save_marks(pipeline, db, marks, summary.run_id, lake, endpoints)
         summary.status = "ok"
@@ -127,12 +139,12 @@ def sync(
 
 
 def _stored_marks(db: Path, endpoints: Sequence[Endpoint], lake: bool,
-                  reread: timedelta) -> dict[str, str]:
+                  reread: timedelta, dataset: str, pipeline_name: str) -> dict[str, str]:
     if lake:
-        return _lake_marks(db).read(endpoints)
+        return _lake_marks(db, pipeline_name).read(endpoints)
     con = warehouse.connect(db)
     try:
-        return watermarks.read(con, endpoints, reread_every=reread, check_fields=True)
+        return watermarks.read(con, endpoints, dataset, reread_every=reread, check_fields=True)
     finally:
         con.close()
 
@@ -141,14 +153,15 @@ def _save_marks(pipeline: dlt.Pipeline, db: Path, marks: Watermarks, run_id: str
                 lake: bool, endpoints: Sequence[Endpoint]) -> None:
     """Move the watermarks, now that their data is loaded (with the load's settlement)."""
     if lake:
-        _lake_marks(db).save(marks.advanced)
+        _lake_marks(db, pipeline.pipeline_name.removesuffix("_lake")).save(marks.advanced)
         return
-    settle(pipeline, db,
-           then=lambda con: watermarks.save(con, marks, run_id, endpoints=endpoints))
+    settle(pipeline, db, then=lambda con: watermarks.save(
+        con, marks, run_id, pipeline.dataset_name, endpoints=endpoints))
 
 
-def _lake_marks(db: Path) -> FileWatermarks:
-    return FileWatermarks(warehouse.pipelines_dir(db) / "lake_watermarks.json")
+def _lake_marks(db: Path, pipeline_name: str) -> FileWatermarks:
+    own = "" if pipeline_name == PIPELINE_NAME else f"_{pipeline_name}"  # a firm's
+    return FileWatermarks(warehouse.pipelines_dir(db) / f"lake_watermarks{own}.json")
 
 
 def _each(hooks: list[PageHook]) -> PageHook:

@@ -40,3 +40,38 @@ def clio_sync(*args: str, env: dict[str, str], cwd: Path = REPO,
 
 def api_requests(sb) -> list[dict]:
     return [r for r in sb.stats()["requests"] if r["path"].startswith("/api/v4/")]
+
+
+def firm_copy(db: Path, firm: str, dest: Path) -> Path:
+    """A DuckDB file holding firm `firm`'s raw schema of `db` as schema `clio`, so the sync
+    tests' comparisons with Clio's truth apply to it unchanged."""
+    import duckdb
+
+    con = duckdb.connect(str(dest))
+    try:
+        con.execute(f"attach '{db}' as wh (read_only)")
+        con.execute("create schema if not exists clio")
+        tables = con.execute("select table_name from information_schema.tables "
+                             "where table_catalog = 'wh' and table_schema = ?",
+                             [f"clio_{firm}"]).fetchall()
+        for (table,) in tables:
+            con.execute(f'create table clio."{table}" as select * from wh.clio_{firm}."{table}"')
+        con.execute("detach wh")
+    finally:
+        con.close()
+    return dest
+
+
+def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def schemas_of(db: Path) -> set[str]:
+    return {name for (name,) in query(db, "select schema_name from information_schema.schemata "
+                                          "where catalog_name = current_database()")}
