@@ -29,10 +29,11 @@ from pipelines.clio.client import ClioClient
 from pipelines.clio.config import ClioSettings
 from pipelines.clio.deletions import DATASET, RecordId, delete_rows, existing_tables
 from pipelines.clio.endpoints import Endpoint
-from pipelines.clio.load import finish_pending, make_pipeline, settle
+from pipelines.clio.load import PIPELINE_NAME, finish_pending, make_pipeline, settle
 from pipelines.clio.source import page_limit, page_params
 from pipelines.clio.stats import RunStats
 from pipelines.clio.sync import select_endpoints
+from pipelines.firms.profiles import schemas
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +64,13 @@ def remote_ids(client: ClioClient, endpoint: Endpoint, limit_cap: int | None = N
     return ids
 
 
-def local_ids(db: Path, endpoint: Endpoint) -> set[RecordId]:
+def local_ids(db: Path, endpoint: Endpoint, dataset: str = DATASET) -> set[RecordId]:
     """The ids stored in `clio.<table>` (empty when the table does not exist yet)."""
     con = warehouse.connect(db)
     try:
-        if endpoint.table not in existing_tables(con):
+        if endpoint.table not in existing_tables(con, dataset):
             return set()
-        rows = con.execute(f'select id from {DATASET}."{endpoint.table}"').fetchall()
+        rows = con.execute(f'select id from {dataset}."{endpoint.table}"').fetchall()
         return {i for (i,) in rows}
     finally:
         con.close()
@@ -82,8 +83,8 @@ def reconcile(
     limit_cap: int | None = None,
     allow_mass_delete: bool = False,
 ) -> list[Reconciled]:
-    """Delete (and tombstone) the local rows of records Clio no longer lists. The caller
-    holds the writer lock.
+    """Delete (and tombstone) the local rows of records Clio no longer lists (in the firm's
+    schema for a firm profile's settings). The caller holds the writer lock.
 
     Args:
         db: the DuckDB warehouse.
@@ -93,13 +94,14 @@ def reconcile(
         allow_mass_delete: delete even when most of a table seems gone.
     """
     endpoints = [e for e in select_endpoints(resources) if e.incremental]
-    _finish_interrupted_load(db)
+    names = schemas(settings.firm)
+    _finish_interrupted_load(db, names.raw, names.pipeline)
     stats = RunStats()
     results = []
     with ClioClient(settings, stats=stats) as client:
         for endpoint in endpoints:
             at_clio = remote_ids(client, endpoint, limit_cap)
-            here = local_ids(db, endpoint)
+            here = local_ids(db, endpoint, names.raw)
             gone = sorted(here - at_clio)
             held_back = 0
             if gone and not allow_mass_delete and _suspicious(len(gone), len(here)):
@@ -109,7 +111,7 @@ def reconcile(
                     "they really are gone, run `clio-sync reconcile --allow-mass-delete`.",
                     endpoint.table, len(gone), len(here))
                 gone, held_back = [], len(gone)
-            deleted = delete_rows(db, endpoint, gone, source="reconcile")
+            deleted = delete_rows(db, endpoint, gone, source="reconcile", dataset=names.raw)
             if deleted:
                 log.info("%s: deleted %d rows gone at Clio", endpoint.table, deleted)
             results.append(Reconciled(endpoint.table, len(at_clio), len(here), deleted,
@@ -121,9 +123,10 @@ def _suspicious(gone: int, here: int) -> bool:
     return here >= MASS_DELETE_FLOOR and gone > here * MASS_DELETE_SHARE
 
 
-def _finish_interrupted_load(db: Path) -> None:
+def _finish_interrupted_load(db: Path, dataset: str = DATASET,
+                             name: str = PIPELINE_NAME) -> None:
     """Load what a killed writer left before comparing ids: its rows count as here."""
-    pipeline = make_pipeline(db)
+    pipeline = make_pipeline(db, dataset=dataset, name=name)
     if pipeline.has_pending_data:
         finish_pending(pipeline)
         settle(pipeline, db)

@@ -92,9 +92,9 @@ class ClioSourceConfiguration(BaseConfiguration):
 
 @dlt.source(name=DATASET, section=DATASET, max_table_nesting=0, spec=ClioSourceConfiguration)
 def clio_source(
+    *,
     firm: str | None = None,
     credentials: ClioCredentials | None = None,
-    *,
     settings: ClioSettings | None = None,
     client: ClioClient | None = None,
     endpoints: Sequence[Endpoint] = ENDPOINTS,

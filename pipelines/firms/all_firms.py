@@ -55,6 +55,7 @@ class FirmOutcome:
     retries: int = 0
     throttled_429: int = 0
     seconds: float = 0.0
+    held_seconds: float | None = None  # time it held the writer lock (its loads)
     error: str | None = None
     log: Path | None = None
 
@@ -155,7 +156,7 @@ def _read_outcome(name: str, path: Path, log_path: Path) -> FirmOutcome:
     except (OSError, ValueError):
         return FirmOutcome(firm=name, log=log_path)  # killed before it could say
     fields = {k: data[k] for k in ("status", "records", "requests", "retries", "throttled_429",
-                                   "seconds", "error") if k in data}
+                                   "seconds", "held_seconds", "error") if k in data}
     return FirmOutcome(firm=name, log=log_path, **fields)
 
 
@@ -176,9 +177,11 @@ def print_outcomes(outcomes: list[FirmOutcome], elapsed: float, parallel: int,
              f"(--parallel {parallel})")
     if plain:
         for o in outcomes:
-            log.info("firm %s %s: %d records, %d requests, %d retries, %d 429s, %.1f s%s",
+            log.info("firm %s %s: %d records, %d requests, %d retries, %d 429s, %.1f s%s%s",
                      o.firm, o.status, o.records, o.requests, o.retries, o.throttled_429,
-                     o.seconds, f" ({o.error})" if o.error else "")
+                     o.seconds, "" if o.held_seconds is None else
+                     f", writer lock held {o.held_seconds:.1f} s",
+                     f" ({o.error})" if o.error else "")
         log.info("%s", title)
         return
     table = Table(title=title, title_justify="left")

@@ -19,10 +19,10 @@ from pipelines.errors import ConfigError
 log = logging.getLogger(__name__)
 
 # Commands that read only the Clio connection (a firm's settings and token store) or that
-# know the firm's schemas. Others (reconcile, export, models, report, sql, webhooks) still
-# work on the single-firm schemas only, so `--firm` is refused there rather than
-# silently applied to another firm's data.
-FIRM_COMMANDS = ("run", "auth", "doctor")
+# know the firm's schemas. Others (export, models, report, sql, webhooks) still work on
+# the single-firm schemas only, so `--firm` is refused there rather than silently
+# applied to another firm's data.
+FIRM_COMMANDS = ("run", "reconcile", "auth", "doctor")
 MAX_PARALLEL = 16
 DEFAULT_FIRM_TIMEOUT = 6 * 3600.0  # seconds one firm's run may take in --all-firms
 
@@ -32,7 +32,8 @@ Handler = Callable[[argparse.Namespace], int]
 def add_firm_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--firm", metavar="NAME", default=None,
                         help="run COMMAND for the firm profile NAME (the config section "
-                        "firms.NAME; its data in schema clio_NAME); for run, auth, doctor")
+                        "firms.NAME; its data in schema clio_NAME); for run, reconcile, auth, "
+                        "doctor")
 
 
 def extend(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -80,7 +81,8 @@ def handler_for(args: argparse.Namespace) -> Handler | None:
     from pipelines.firms.profiles import require_firm
 
     require_firm(args.firm)
-    handler: Handler = run_firm if args.command == "run" else args.handler
+    handler: Handler = {"run": run_firm, "reconcile": reconcile_firm}.get(args.command,
+                                                                          args.handler)
     return handler
 
 
@@ -112,7 +114,8 @@ def run_firm(args: argparse.Namespace) -> int:
         outcome.update(status=summary.status, run_id=summary.run_id, records=summary.records,
                        requests=summary.requests, seconds=round(summary.elapsed, 3),
                        retries=sum(s.retries for s in summary.resources.values()),
-                       throttled_429=sum(s.throttled_429 for s in summary.resources.values()))
+                       throttled_429=sum(s.throttled_429 for s in summary.resources.values()),
+                       held_seconds=round(turns.held_seconds, 3) if turns is not None else None)
     except Exception as exc:
         outcome["error"] = f"{type(exc).__name__}: {exc}" if _expected(exc) else type(exc).__name__
         raise
@@ -121,6 +124,27 @@ def run_firm(args: argparse.Namespace) -> int:
             _write_json(Path(args.summary_json), outcome)
     if not args.quiet:
         print_summary(summary, plain=_plain(args))
+    return 0
+
+
+def reconcile_firm(args: argparse.Namespace) -> int:
+    """`clio-sync --firm NAME reconcile`: deletions at Clio, in the firm's schema."""
+    from pipelines.clio.commands import _lock_timeout, _plain, _resources
+    from pipelines.clio.reconcile import print_report, reconcile
+    from pipelines.firms.profiles import firm_settings
+    from pipelines.warehouse import resolve_db, writer_lock
+
+    resources = _resources(args)
+    if resources and any(name.strip().startswith("grow.") for name in resources):
+        raise ConfigError("Grow's tables are not synced per firm: drop the grow.* names from "
+                          "--resources when using --firm.")
+    settings = firm_settings(args.firm)
+    db = resolve_db(args.db)
+    with writer_lock(db, f"clio-sync --firm {args.firm} reconcile", timeout=_lock_timeout(args)):
+        report = reconcile(db, settings, resources=resources,
+                           allow_mass_delete=args.allow_mass_delete)
+    if not args.quiet:
+        print_report(report, plain=_plain(args))
     return 0
 
 

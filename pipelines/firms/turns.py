@@ -11,6 +11,7 @@ read snapshot is not published per firm: the parent publishes once, after every 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -28,6 +29,8 @@ class WriterTurns:
         self.command = command
         self.timeout = timeout
         self._held: ExitStack | None = None
+        self._since = 0.0
+        self.held_seconds = 0.0  # how long this run kept other firms' loads waiting
 
     def __enter__(self) -> WriterTurns:
         self._hold()
@@ -51,8 +54,10 @@ class WriterTurns:
         stack.enter_context(warehouse.writer_lock(self.db, self.command, self.timeout,
                                                   publish=False))
         self._held = stack
+        self._since = time.monotonic()
 
     def _let_go(self) -> None:
         if self._held is not None:
             held, self._held = self._held, None
+            self.held_seconds += time.monotonic() - self._since
             held.close()

@@ -124,7 +124,7 @@ def test_one_firm_by_name(three_firms, tmp_path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["--firm", "bta", "run"], "No firm profile named 'bta' is configured (configured: acme, "
                                "beta, gamma). Did you mean 'beta'?"),
-    (["--firm", "beta", "reconcile"], "`clio-sync --firm NAME reconcile` is not supported"),
+    (["--firm", "beta", "export", "parquet"], "`clio-sync --firm NAME export` is not supported"),
     (["--firm", "beta", "run", "--all-firms"], "--firm and --all-firms were both given"),
     (["run", "--parallel", "2"], "--parallel only applies with --all-firms"),
     (["run", "--all-firms", "--parallel", "0"], "--parallel is 0"),
@@ -142,3 +142,43 @@ def test_all_firms_without_profiles_is_a_clear_error(tmp_path) -> None:
     done = clio_sync("run", "--all-firms", "--db", str(tmp_path / "w.duckdb"), env=clean_env())
     assert done.returncode == 1
     assert "ConfigError: --all-firms found no firm profile" in done.stderr
+
+
+def test_auth_status_of_one_firm_uses_its_connection_and_token_store(three_firms, tmp_path) -> None:
+    env = env_of(three_firms, tmp_path, COLUMNS="300")
+    done = clio_sync("--firm", "gamma", "auth", "status", env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert three_firms["gamma"].base_url + "/api/v4" in done.stdout
+    assert str(tmp_path / "token-gamma.json") in done.stdout
+    assert api_requests(three_firms["acme"]) == [] and api_requests(three_firms["beta"]) == []
+
+
+def deletable_note(sb) -> int:
+    """Delete a note at Clio (the first one nothing refers to); its id."""
+    from pipelines.sandbox.harness import SandboxError
+
+    for note in sb.truth("notes"):
+        try:
+            sb.delete("notes", note["id"])
+        except SandboxError:
+            continue
+        return int(note["id"])
+    raise AssertionError("no note could be deleted")
+
+
+def test_reconcile_of_one_firm_deletes_in_its_schema_only(sandbox_factory, tmp_path) -> None:
+    # two firms with the same data: a deletion at one must not touch the other's rows
+    firms = {name: sandbox_factory(scale="tiny", seed=7, rate_limit=None)
+             for name in ("acme", "beta")}
+    db = tmp_path / "data" / "warehouse.duckdb"
+    env = env_of(firms, tmp_path)
+    assert clio_sync("run", "--all-firms", "--db", str(db), env=env).returncode == 0
+    gone = deletable_note(firms["acme"])
+    done = clio_sync("--firm", "acme", "reconcile", "--db", str(db), "--log-format", "plain",
+                     env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert query(db, "select count(*) from clio_acme.notes where id = ?", [gone]) == [(0,)]
+    assert query(db, "select count(*) from clio_beta.notes where id = ?", [gone]) == [(1,)]
+    assert query(db, "select table_name, id from clio_acme._tombstones") == [("notes", gone)]
+    assert_firm_matches_truth(firms["acme"], db, "acme", tmp_path)
+    assert_firm_matches_truth(firms["beta"], db, "beta", tmp_path)
