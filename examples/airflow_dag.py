@@ -38,9 +38,11 @@ def clio_sync() -> None:
 
 @dag(schedule="30 2 * * *", start_date=START, catchup=False)
 def clio_reconcile() -> None:
-    BashOperator(task_id="reconcile", bash_command="clio-sync reconcile --destination postgres")
+    for firm in FIRMS:
+        chosen = f"--firm {firm} " if firm else ""
+        BashOperator(task_id=f"reconcile_{firm or 'clio'}",
+                     bash_command=f"clio-sync {chosen}reconcile --destination postgres")
 
 
 clio_sync()
-if FIRMS == [None]:  # reconcile knows the single firm's schemas only, so far
-    clio_reconcile()
+clio_reconcile()

@@ -11,13 +11,13 @@ group `clio` for `sources.clio` when no profile is configured. Each group has
 schema (`clio_acme`, or `clio`). The single firm's group also has `reports/<model>`, one
 asset per report model (`sql/reports/`), built together by
 `pipelines.reports.runner.build_models` (as `clio-sync models` does) downstream of the
-raw tables each reads, and the job `clio_reconcile`, which removes the records deleted at
-Clio (an incremental sync cannot see those). `build_models` and `reconcile` know the
-single-firm schemas only so far (`clio-sync --firm` refuses them too), so a profile's
-group has its raw tables alone until they take a firm's schemas.
+raw tables each reads; `build_models` knows the single-firm schemas only so far
+(`clio-sync --firm NAME models` is refused too), so a profile's group has its raw tables
+until it takes a firm's.
 
-Jobs and schedules: `clio_sync` materializes every asset (hourly by default),
-`clio_reconcile` runs nightly. Schedules start stopped, as Dagster's do.
+Jobs and schedules: `clio_sync` materializes every asset (hourly by default);
+`clio_reconcile`, one op per firm, removes the records deleted at Clio (an incremental
+sync cannot see those), nightly. Schedules start stopped, as Dagster's do.
 
 The watermarks are the source's own (`pipelines.clio.state_marks`): kept in dlt's
 state, promoted only once the package that carried their data is loaded, so a failed or
@@ -244,7 +244,8 @@ def _endpoint_of(table: str) -> str | None:
 
 
 def reconcile_op(firm: Firm) -> OpDefinition:
-    """An op that lists `firm`'s ids at Clio and deletes the rows of records gone there."""
+    """An op that lists `firm`'s ids at Clio and deletes the rows of records gone there
+    (in the firm's schema: `reconcile` reads it from the settings' firm)."""
 
     @op(name=f"reconcile_{firm.group}", pool=firm.pool)
     def reconcile_firm(context: OpExecutionContext) -> None:
@@ -271,25 +272,24 @@ def build_definitions(db: Path | None = None, sync_cron: str = SYNC_CRON,
     """The definitions of every firm in the warehouse `db` (default: as the CLI's)."""
     chosen = firms(db)
     assets = [sync_assets(firm) for firm in chosen]
-    # `build_models` and `reconcile` know the single-firm schemas only (`clio-sync --firm`
-    # refuses them too): a firm profile's group has its raw tables until they take a firm's
+    # `build_models` knows the single-firm schemas only (`clio-sync --firm NAME models` is
+    # refused too): a firm profile's group has its raw tables until it takes a firm's
     assets += [model_assets(firm) for firm in chosen if firm.name is None]
-    reconciles = [reconcile_op(firm) for firm in chosen if firm.name is None]
+    reconciles = [reconcile_op(firm) for firm in chosen]
     sync_job = define_asset_job(SYNC_JOB, selection=AssetSelection.all(),
                                 description="Sync every firm from Clio, then build its models.")
-    jobs: list[Any] = [sync_job]
-    schedules = [ScheduleDefinition(name=f"{SYNC_JOB}_schedule", job=sync_job,
-                                    cron_schedule=sync_cron)]
-    if reconciles:
-        @job(name=RECONCILE_JOB, description="Remove the rows of records deleted at Clio.")
-        def reconcile_job() -> None:
-            for reconcile_firm in reconciles:
-                reconcile_firm()
 
-        jobs.append(reconcile_job)
-        schedules.append(ScheduleDefinition(name=f"{RECONCILE_JOB}_schedule", job=reconcile_job,
-                                            cron_schedule=reconcile_cron))
-    return Definitions(assets=assets, jobs=jobs, schedules=schedules,
+    @job(name=RECONCILE_JOB, description="Remove the rows of records deleted at Clio, per firm.")
+    def reconcile_job() -> None:
+        for reconcile_firm in reconciles:
+            reconcile_firm()
+
+    schedules = [
+        ScheduleDefinition(name=f"{SYNC_JOB}_schedule", job=sync_job, cron_schedule=sync_cron),
+        ScheduleDefinition(name=f"{RECONCILE_JOB}_schedule", job=reconcile_job,
+                           cron_schedule=reconcile_cron),
+    ]
+    return Definitions(assets=assets, jobs=[sync_job, reconcile_job], schedules=schedules,
                        resources={"dlt": DagsterDltResource()})
 
 

@@ -123,7 +123,11 @@ class TestDefinitions:
         sync_ops = {a.op.name: a.op.pool for a in defs.assets or []}
         assert sync_ops == {"sync_acme": "clio_sync_acme", "sync_beta": "clio_sync_beta"}
         assert {s.name: s.cron_schedule for s in defs.schedules or []} == {
-            "clio_sync_schedule": orchestration.SYNC_CRON}
+            "clio_sync_schedule": orchestration.SYNC_CRON,
+            "clio_reconcile_schedule": orchestration.RECONCILE_CRON,
+        }
+        assert defs.resolve_job_def("clio_reconcile").graph.node_names() == [
+            "reconcile_acme", "reconcile_beta"]
 
     def test_the_single_firm_has_its_models_and_nightly_reconcile(self, monkeypatch, db) -> None:
         monkeypatch.setenv("DESTINATION__DUCKDB__CREDENTIALS", str(db))
@@ -194,6 +198,20 @@ class TestTwoFirms:
             assert last_run(db, f"clio_{name}") == ("ok", len(requests))
             incremental = [r for r in requests if BY_PATH[r["path"]].incremental]
             assert all("updated_since=" in r["query"] for r in incremental), name
+
+    def test_the_nightly_reconcile_deletes_in_each_firms_schema_only(self, two_firms,
+                                                                      db) -> None:
+        defs = orchestration.build_definitions(db)
+        assert materialize_all(defs).success
+        acme, beta = two_firms["acme"], two_firms["beta"]
+        gone = acme.truth("contacts")[-1]["id"]
+        acme.delete("contacts", gone)
+        reconciled = defs.resolve_job_def("clio_reconcile").execute_in_process(
+            instance=DagsterInstance.ephemeral())
+        assert reconciled.success
+        assert query(db, "select count(*) from clio_acme.contacts where id = ?", [gone]) == [(0,)]
+        assert_raw_tables_match_truth(acme, db, "clio_acme")
+        assert_raw_tables_match_truth(beta, db, "clio_beta")
 
     def test_a_failed_run_moves_no_watermark_and_stops_no_other_firm(self, two_firms,
                                                                       db) -> None:
