@@ -107,10 +107,9 @@ class Firm:
 class FirmTranslator(DagsterDltTranslator):
     """Asset keys `<raw schema>/<table>` in the firm's group, so firms never collide."""
 
-    firm: Firm | None = None
+    firm: Firm
 
     def get_asset_spec(self, data: DltResourceTranslatorData) -> AssetSpec:
-        assert self.firm is not None
         spec = super().get_asset_spec(data)
         # dagster-dlt's default deps name a made-up upstream asset per resource: none here
         return spec.replace_attributes(key=self.firm.raw_key(data.resource.name), deps=[],
@@ -293,9 +292,9 @@ def build_definitions(db: Path | None = None, sync_cron: str = SYNC_CRON,
                        resources={"dlt": DagsterDltResource()})
 
 
-# `defs` is built on first access, not at import: building reads the firm profiles and
-# makes dlt pipeline objects (which start dlt's telemetry), and importing the package
-# must change nothing in the host process (tests/packaging/test_import_state.py).
+# `defs` is built on first access, not at import: building reads the firm profiles from
+# dlt's config and may fail on a bad one, and importing the package must neither fail for
+# that nor change anything in the host process (tests/packaging/test_import_state.py).
 @cache
 def _defs() -> Definitions:
     return build_definitions()
