@@ -237,10 +237,12 @@ class TestTwoFirms:
         assert failed_from and failed_from <= starting_points(acme)
         assert_raw_tables_match_truth(acme, db, "clio_acme")
 
-    def test_a_load_that_fails_after_extraction_moves_no_watermark(self, two_firms, db) -> None:
+    def test_a_load_that_fails_after_extraction_moves_no_watermark(
+            self, sandbox_factory, firm_profile, db) -> None:
+        acme = sandbox_factory(scale="tiny", seed=7, rate_limit=None)
+        firm_profile("acme", acme)
         defs = orchestration.build_definitions(db)
         assert materialize_all(defs).success
-        acme = two_firms["acme"]
         acme.edit("contacts", acme.truth("contacts")[0]["id"], {"name": "Renamed"})
         # the merge into clio_acme.contacts fails once everything is extracted (and dlt's
         # state, with the walks' next starting points, is in the package being loaded)
