@@ -16,11 +16,15 @@ one transaction (`insert-from-staging`), so no table is ever seen empty.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import dlt
 import pyarrow as pa
-from dlt.common.schema.typing import TMergeDispositionDict, TWriteDispositionConfig
+from dlt.common.schema.typing import (
+    TMergeDispositionDict,
+    TTableSchemaColumns,
+    TWriteDispositionConfig,
+)
 
 from pipelines.clio.column_types import STORAGE
 from pipelines.clio.endpoints import Child, Endpoint
@@ -60,7 +64,7 @@ def root_hints(endpoint: Endpoint, mode: LoadMode = "merge") -> Any:
         table_name=endpoint.table,
         write_disposition=write_disposition(endpoint, mode),
         primary_key="id",
-        columns=root_columns(endpoint),
+        columns=cast(TTableSchemaColumns, root_columns(endpoint)),
     )
 
 
@@ -78,7 +82,7 @@ def child_hints(endpoint: Endpoint, child: Child, mode: LoadMode = "merge") -> A
     return dlt.mark.make_hints(
         table_name=child_table(endpoint, child),
         write_disposition=disposition,
-        columns=cols,
+        columns=cast(TTableSchemaColumns, cols),
     )
 
 

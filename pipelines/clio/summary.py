@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from dlt.common.schema.typing import TTableSchemaColumns
 from rich.console import Console
 from rich.table import Table
 
@@ -25,7 +26,7 @@ from pipelines.clio.stats import ResourceStats
 RUNS_TABLE = "_sync_runs"
 log = logging.getLogger(__name__)
 
-RUNS_COLUMNS: dict[str, dict[str, Any]] = {
+RUNS_COLUMNS: TTableSchemaColumns = {
     "run_id": {"data_type": "text", "nullable": False},
     "started_at": {"data_type": "timestamp", "timezone": True},
     "finished_at": {"data_type": "timestamp", "timezone": True},

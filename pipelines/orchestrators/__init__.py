@@ -1,0 +1,1 @@
+"""Definitions for orchestrators that run clio-sync on many machines (Dagster)."""
