@@ -23,8 +23,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from pipelines import warehouse
-from pipelines.clio import values
+from pipelines.clio import destinations, values
 from pipelines.clio.client import ClioClient
 from pipelines.clio.config import ClioSettings
 from pipelines.clio.deletions import DATASET, RecordId, delete_rows, existing_tables
@@ -33,6 +32,7 @@ from pipelines.clio.load import finish_pending, make_pipeline, settle
 from pipelines.clio.source import page_limit, page_params
 from pipelines.clio.stats import RunStats
 from pipelines.clio.sync import select_endpoints
+from pipelines.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -63,16 +63,14 @@ def remote_ids(client: ClioClient, endpoint: Endpoint, limit_cap: int | None = N
     return ids
 
 
-def local_ids(db: Path, endpoint: Endpoint) -> set[RecordId]:
+def local_ids(db: Path, endpoint: Endpoint,
+              destination: str = destinations.DUCKDB) -> set[RecordId]:
     """The ids stored in `clio.<table>` (empty when the table does not exist yet)."""
-    con = warehouse.connect(db)
-    try:
+    with destinations.connect(db, destination) as con:
         if endpoint.table not in existing_tables(con):
             return set()
         rows = con.execute(f'select id from {DATASET}."{endpoint.table}"').fetchall()
         return {i for (i,) in rows}
-    finally:
-        con.close()
 
 
 def reconcile(
@@ -81,6 +79,7 @@ def reconcile(
     resources: Sequence[str] | None = None,
     limit_cap: int | None = None,
     allow_mass_delete: bool = False,
+    destination: str = destinations.DUCKDB,
 ) -> list[Reconciled]:
     """Delete (and tombstone) the local rows of records Clio no longer lists. The caller
     holds the writer lock.
@@ -91,15 +90,22 @@ def reconcile(
         resources: catalog tables to check; all incremental ones when None.
         limit_cap: caps the page size (tests).
         allow_mass_delete: delete even when most of a table seems gone.
+        destination: where the raw tables are (`duckdb`, or a dlt server destination).
     """
     endpoints = [e for e in select_endpoints(resources) if e.incremental]
-    _finish_interrupted_load(db)
+    if destination == destinations.FILESYSTEM:
+        raise ConfigError(
+            "reconcile deletes rows in place, which a Parquet lake cannot do: reconcile the "
+            "warehouse (--destination duckdb) or a SQL destination (e.g. postgres), or rebuild "
+            "the lake with `clio-sync run --destination filesystem --full-refresh`.")
+    destinations.check_destination(destination)
+    _finish_interrupted_load(db, destination)
     stats = RunStats()
     results = []
     with ClioClient(settings, stats=stats) as client:
         for endpoint in endpoints:
             at_clio = remote_ids(client, endpoint, limit_cap)
-            here = local_ids(db, endpoint)
+            here = local_ids(db, endpoint, destination)
             gone = sorted(here - at_clio)
             held_back = 0
             if gone and not allow_mass_delete and _suspicious(len(gone), len(here)):
@@ -109,7 +115,8 @@ def reconcile(
                     "they really are gone, run `clio-sync reconcile --allow-mass-delete`.",
                     endpoint.table, len(gone), len(here))
                 gone, held_back = [], len(gone)
-            deleted = delete_rows(db, endpoint, gone, source="reconcile")
+            deleted = delete_rows(db, endpoint, gone, source="reconcile",
+                                  destination=destination)
             if deleted:
                 log.info("%s: deleted %d rows gone at Clio", endpoint.table, deleted)
             results.append(Reconciled(endpoint.table, len(at_clio), len(here), deleted,
@@ -121,9 +128,9 @@ def _suspicious(gone: int, here: int) -> bool:
     return here >= MASS_DELETE_FLOOR and gone > here * MASS_DELETE_SHARE
 
 
-def _finish_interrupted_load(db: Path) -> None:
+def _finish_interrupted_load(db: Path, destination: str) -> None:
     """Load what a killed writer left before comparing ids: its rows count as here."""
-    pipeline = make_pipeline(db)
+    pipeline = make_pipeline(db, destination)
     if pipeline.has_pending_data:
         finish_pending(pipeline)
         settle(pipeline, db)
