@@ -71,6 +71,21 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         "dlt SQL destination, e.g. postgres")
     export.set_defaults(handler=_export)
 
+    move = subparsers.add_parser(
+        "move",
+        help="copy the DuckDB warehouse into a server destination (no Clio requests)",
+        description="Copy the raw tables, the run history, the watermarks and the tombstones "
+        "of the DuckDB warehouse into a dlt destination (e.g. postgres, configured with "
+        "DESTINATION__POSTGRES__CREDENTIALS), without reading Clio again; then run with "
+        "--destination NAME, incrementally. The destination must not hold a warehouse yet; "
+        "the DuckDB file is left as it was.",
+    )
+    move.add_argument("--to", metavar="NAME", required=True,
+                      help="the destination's dlt name, e.g. postgres")
+    _db_option(move)
+    _lock_option(move)
+    move.set_defaults(handler=_move)
+
     demo = subparsers.add_parser(
         "demo",
         help="sync a sandbox firm end to end (no Clio account needed, < 1 minute)",
@@ -204,6 +219,19 @@ def _export(args: argparse.Namespace) -> int:
     out = export_folder(args.out) if args.out else db.parent / DEFAULT_EXPORT.name
     written = export_parquet(db, out)
     print(f"Wrote {len(written)} Parquet files to {out}")
+    return 0
+
+
+def _move(args: argparse.Namespace) -> int:
+    from pipelines.clio.move import move
+    from pipelines.warehouse import resolve_db, writer_lock
+
+    db = resolve_db(args.db)
+    with writer_lock(db, "clio-sync move", timeout=_lock_timeout(args), publish=False):
+        moved = move(db, args.to)
+    print(f"Moved {sum(moved.rows.values())} rows of {len(moved.rows)} tables, "
+          f"{moved.watermarks} watermarks and {moved.tombstones} tombstones into {args.to}. "
+          f"Next: clio-sync run --destination {args.to}")
     return 0
 
 
