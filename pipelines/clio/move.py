@@ -150,9 +150,10 @@ def _batches(con: duckdb.DuckDBPyConnection, table: str,
     quoted = ", ".join(f'"{name}"' for name in names)
     cursor = con.cursor()  # dlt takes turns between resources: one open result each
     try:
-        result = cursor.execute(f'select {quoted} from {DATASET}."{table}"')
-        assert result is not None  # execute returns the cursor
-        for batch in result.to_arrow_reader(BATCH_ROWS):
+        reader = cursor.execute(f'select {quoted} from {DATASET}."{table}"') \
+            .to_arrow_reader(BATCH_ROWS)
+        assert reader is not None  # a select always has a result (the stubs allow None)
+        for batch in reader:
             if batch.num_rows:
                 frame = pa.Table.from_batches([batch])
                 yield frame.cast(pa.schema([
