@@ -216,6 +216,10 @@ def _export(args: argparse.Namespace) -> int:
     from pipelines.warehouse import resolve_db
 
     db = resolve_db(args.db)
+    if args.destination != "duckdb":
+        from pipelines.clio.export import refuse_destination
+
+        refuse_destination(args.destination)
     out = export_folder(args.out) if args.out else db.parent / DEFAULT_EXPORT.name
     written = export_parquet(db, out)
     print(f"Wrote {len(written)} Parquet files to {out}")

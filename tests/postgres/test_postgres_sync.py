@@ -232,3 +232,13 @@ def test_missing_credentials_are_a_clear_error(firm, tmp_path, db, monkeypatch) 
     assert "DESTINATION__POSTGRES__CREDENTIALS" in proc.stderr
     assert "Traceback" not in proc.stderr
 
+
+
+def test_export_from_a_server_destination_names_the_alternative(tmp_path, db) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipelines", "export", "parquet", "--db", str(db),
+         "--destination", "postgres", "--out", str(tmp_path / "out")],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("ConfigError: ") and "--destination filesystem" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
