@@ -98,7 +98,9 @@ def reconcile(
             "reconcile deletes rows in place, which a Parquet lake cannot do: reconcile the "
             "warehouse (--destination duckdb) or a SQL destination (e.g. postgres), or rebuild "
             "the lake with `clio-sync run --destination filesystem --full-refresh`.")
-    destinations.check_destination(destination)
+    if destinations.is_server(destinations.check_destination(destination)):
+        with destinations.connect(db, destination):
+            pass  # no credentials, no server: said now, before Clio is read
     _finish_interrupted_load(db, destination)
     stats = RunStats()
     results = []
