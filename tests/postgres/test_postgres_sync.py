@@ -242,3 +242,19 @@ def test_export_from_a_server_destination_names_the_alternative(tmp_path, db) ->
     assert proc.returncode == 1
     assert proc.stderr.startswith("ConfigError: ") and "--destination filesystem" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
+
+
+def test_a_wrong_password_is_a_clear_error_that_names_no_secret(firm, pg, tmp_path, db,
+                                                                monkeypatch) -> None:
+    wrong = pg.replace("clio-test-pw", "not-the-password-42")
+    monkeypatch.setenv("DESTINATION__POSTGRES__CREDENTIALS", wrong)
+    env = {**os.environ, **sandbox_env(firm, tmp_path)}
+    firm.reset_stats()
+    for command in ("run", "reconcile"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipelines", command, "--db", str(db), "--destination",
+             "postgres"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr.startswith("DestinationUnreachable: ")
+        assert "not-the-password-42" not in proc.stderr and "Traceback" not in proc.stderr
+    assert api_requests(firm) == []  # said before Clio was read
