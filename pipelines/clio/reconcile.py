@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import dlt
 from rich.console import Console
 from rich.table import Table
 
@@ -63,13 +64,16 @@ def remote_ids(client: ClioClient, endpoint: Endpoint, limit_cap: int | None = N
     return ids
 
 
-def local_ids(db: Path, endpoint: Endpoint,
-              destination: str = destinations.DUCKDB) -> set[RecordId]:
-    """The ids stored in `clio.<table>` (empty when the table does not exist yet)."""
-    with destinations.connect(db, destination) as con:
-        if endpoint.table not in existing_tables(con):
+def local_ids(db: Path, endpoint: Endpoint, pipeline: dlt.Pipeline | None = None) -> set[RecordId]:
+    """The ids stored in `clio.<table>` (empty when the table does not exist yet), in the
+    warehouse `db`, or where `pipeline` loads (its destination and dataset)."""
+    dataset = pipeline.dataset_name if pipeline is not None else DATASET
+    opened = destinations.connect(db) if pipeline is None else destinations.connect_pipeline(
+        pipeline, db)
+    with opened as con:
+        if endpoint.table not in existing_tables(con, dataset):
             return set()
-        rows = con.execute(f'select id from {DATASET}."{endpoint.table}"').fetchall()
+        rows = con.execute(f'select id from {dataset}."{endpoint.table}"').fetchall()
         return {i for (i,) in rows}
 
 
@@ -98,16 +102,17 @@ def reconcile(
             "reconcile deletes rows in place, which a Parquet lake cannot do: reconcile the "
             "warehouse (--destination duckdb) or a SQL destination (e.g. postgres), or rebuild "
             "the lake with `clio-sync run --destination filesystem --full-refresh`.")
-    if destinations.is_server(destinations.check_destination(destination)):
-        with destinations.connect(db, destination):
+    pipeline = make_pipeline(db, destinations.check_destination(destination))
+    if destinations.is_server(destination):
+        with destinations.connect_pipeline(pipeline, db):
             pass  # no credentials, no server: said now, before Clio is read
-    _finish_interrupted_load(db, destination)
+    _finish_interrupted_load(pipeline, db)
     stats = RunStats()
     results = []
     with ClioClient(settings, stats=stats) as client:
         for endpoint in endpoints:
             at_clio = remote_ids(client, endpoint, limit_cap)
-            here = local_ids(db, endpoint, destination)
+            here = local_ids(db, endpoint, pipeline)
             gone = sorted(here - at_clio)
             held_back = 0
             if gone and not allow_mass_delete and _suspicious(len(gone), len(here)):
@@ -118,7 +123,7 @@ def reconcile(
                     endpoint.table, len(gone), len(here))
                 gone, held_back = [], len(gone)
             deleted = delete_rows(db, endpoint, gone, source="reconcile",
-                                  destination=destination)
+                                  dataset=pipeline.dataset_name, destination=destination)
             if deleted:
                 log.info("%s: deleted %d rows gone at Clio", endpoint.table, deleted)
             results.append(Reconciled(endpoint.table, len(at_clio), len(here), deleted,
@@ -130,9 +135,8 @@ def _suspicious(gone: int, here: int) -> bool:
     return here >= MASS_DELETE_FLOOR and gone > here * MASS_DELETE_SHARE
 
 
-def _finish_interrupted_load(db: Path, destination: str) -> None:
+def _finish_interrupted_load(pipeline: dlt.Pipeline, db: Path) -> None:
     """Load what a killed writer left before comparing ids: its rows count as here."""
-    pipeline = make_pipeline(db, destination)
     if pipeline.has_pending_data:
         finish_pending(pipeline)
         settle(pipeline, db)

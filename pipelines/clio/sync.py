@@ -108,7 +108,7 @@ def sync(
     lake = destination == destinations.FILESYSTEM
     reread = timedelta(hours=settings.reread_hours)
     marks = Watermarks(start={} if full_refresh
-                       else _stored_marks(db, endpoints, destination, reread))
+                       else _stored_marks(pipeline, db, endpoints, lake, reread))
     mode: LoadMode = "append" if lake else "replace" if full_refresh else "merge"
     try:
         with ClioClient(settings, stats=stats) as client, SyncProgress(stats, show_progress) as shown:
@@ -133,12 +133,14 @@ def sync(
     return summary
 
 
-def _stored_marks(db: Path, endpoints: Sequence[Endpoint], destination: str,
+def _stored_marks(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint], lake: bool,
                   reread: timedelta) -> dict[str, str]:
-    if destination == destinations.FILESYSTEM:
+    """The watermarks where `pipeline` loads: its dataset in the warehouse or the server."""
+    if lake:
         return _lake_marks(db).read(endpoints)
-    with destinations.connect(db, destination) as con:
-        return watermarks.read(con, endpoints, reread_every=reread, check_fields=True)
+    with destinations.connect_pipeline(pipeline, db) as con:
+        return watermarks.read(con, endpoints, pipeline.dataset_name, reread_every=reread,
+                               check_fields=True)
 
 
 def _save_marks(pipeline: dlt.Pipeline, db: Path, marks: Watermarks, run_id: str,
