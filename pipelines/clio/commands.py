@@ -27,9 +27,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.add_argument("--full-refresh", action="store_true",
                      help="read every endpoint in full and replace each table (one transaction per "
                      "table, so none is ever seen empty)")
-    run.add_argument("--destination", choices=("duckdb", "filesystem"), default="duckdb",
-                     help="duckdb (the warehouse) or filesystem (Parquet under data/lake/, or "
-                     "DESTINATION__FILESYSTEM__BUCKET_URL)")
+    _destination_option(run, "duckdb (the warehouse file, default), filesystem (Parquet under "
+                        "data/lake/, or DESTINATION__FILESYSTEM__BUCKET_URL), or any dlt "
+                        "destination configured the dlt way, e.g. postgres with "
+                        "DESTINATION__POSTGRES__CREDENTIALS")
     _lock_option(run)
     _log_options(run)
     run.set_defaults(handler=_run)
@@ -43,6 +44,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "sync brings them back. Grow's lists are covered when Grow is configured.",
     )
     _db_option(reconcile)
+    _destination_option(reconcile, "where the raw tables are: duckdb (default) or a dlt SQL "
+                        "destination, e.g. postgres")
     reconcile.add_argument("--resources", metavar="LIST", help=RESOURCES_HELP)
     reconcile.add_argument(
         "--allow-mass-delete", action="store_true",
@@ -64,7 +67,24 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="target folder: new, empty or an earlier export "
                         "(default: export/ beside the warehouse)")
     _db_option(export)
+    _destination_option(export, "read the raw tables (and reports) from: duckdb (default) or a "
+                        "dlt SQL destination, e.g. postgres")
     export.set_defaults(handler=_export)
+
+    move = subparsers.add_parser(
+        "move",
+        help="copy the DuckDB warehouse into a server destination (no Clio requests)",
+        description="Copy the raw tables, the run history, the watermarks and the tombstones "
+        "of the DuckDB warehouse into a dlt destination (e.g. postgres, configured with "
+        "DESTINATION__POSTGRES__CREDENTIALS), without reading Clio again; then run with "
+        "--destination NAME, incrementally. The destination must not hold a warehouse yet; "
+        "the DuckDB file is left as it was.",
+    )
+    move.add_argument("--to", metavar="NAME", required=True,
+                      help="the destination's dlt name, e.g. postgres")
+    _db_option(move)
+    _lock_option(move)
+    move.set_defaults(handler=_move)
 
     demo = subparsers.add_parser(
         "demo",
@@ -80,6 +100,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", metavar="PATH", help="DuckDB file (default: data/clio_sync.duckdb)")
+
+
+def _destination_option(parser: argparse.ArgumentParser, text: str) -> None:
+    parser.add_argument("--destination", metavar="NAME", default="duckdb", help=text)
+
+
+def _publishes(destination: str) -> bool:
+    """The read snapshot is a copy of the DuckDB file; a server's readers read the server."""
+    from pipelines.clio.destinations import is_server
+
+    return not is_server(destination)
 
 
 def _lock_option(parser: argparse.ArgumentParser) -> None:
@@ -129,7 +160,8 @@ def _run(args: argparse.Namespace) -> int:
                     args.destination)
         grow = None
     summaries = []
-    with writer_lock(db, "clio-sync run", timeout=_lock_timeout(args)):
+    with writer_lock(db, "clio-sync run", timeout=_lock_timeout(args),
+                     publish=_publishes(args.destination)):
         if settings is not None:
             renew_webhooks_if_subscribed(settings, db)
             summaries.append(sync(db, settings, resources=chosen.manage_names,
@@ -160,11 +192,17 @@ def _reconcile(args: argparse.Namespace) -> int:
     chosen = select(_resources(args))
     settings = load_settings() if chosen.manage else None
     grow = grow_settings_or_none(chosen)
+    if grow is not None and args.destination != "duckdb":
+        log.warning("Grow is synced into the DuckDB warehouse only: skipped for --destination %s",
+                    args.destination)
+        grow = None
     report = []
-    with writer_lock(db, "clio-sync reconcile", timeout=_lock_timeout(args)):
+    with writer_lock(db, "clio-sync reconcile", timeout=_lock_timeout(args),
+                     publish=_publishes(args.destination)):
         if settings is not None:
             report += reconcile(db, settings, resources=chosen.manage_names,
-                                allow_mass_delete=args.allow_mass_delete)
+                                allow_mass_delete=args.allow_mass_delete,
+                                destination=args.destination)
         if grow is not None:
             report += reconcile_grow(db, grow, resources=chosen.grow_names,
                                      allow_mass_delete=args.allow_mass_delete)
@@ -178,9 +216,26 @@ def _export(args: argparse.Namespace) -> int:
     from pipelines.warehouse import resolve_db
 
     db = resolve_db(args.db)
+    if args.destination != "duckdb":
+        from pipelines.clio.export import refuse_destination
+
+        refuse_destination(args.destination)
     out = export_folder(args.out) if args.out else db.parent / DEFAULT_EXPORT.name
     written = export_parquet(db, out)
     print(f"Wrote {len(written)} Parquet files to {out}")
+    return 0
+
+
+def _move(args: argparse.Namespace) -> int:
+    from pipelines.clio.move import move
+    from pipelines.warehouse import resolve_db, writer_lock
+
+    db = resolve_db(args.db)
+    with writer_lock(db, "clio-sync move", timeout=_lock_timeout(args), publish=False):
+        moved = move(db, args.to)
+    print(f"Moved {sum(moved.rows.values())} rows of {len(moved.rows)} tables, "
+          f"{moved.watermarks} watermarks and {moved.tombstones} tombstones into {args.to}. "
+          f"Next: clio-sync run --destination {args.to}")
     return 0
 
 

@@ -24,8 +24,8 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pipelines import warehouse
 from pipelines.clio.column_types import STORAGE
+from pipelines.clio.destinations import DUCKDB, SqlConnection, connect
 from pipelines.clio.endpoints import ENDPOINTS, ColumnType, Endpoint
 from pipelines.clio.rows import child_table
 
@@ -75,12 +75,29 @@ class Tombstone:
     etag: str | None = None
 
 
-def ensure_tombstones(con: duckdb.DuckDBPyConnection, dataset: str = DATASET) -> None:
-    """Create the ledgers (and add columns newer versions need) if missing."""
-    con.execute(tombstones_ddl(dataset))
+LEDGER_COLUMNS = {"table_name", "id", "etag", "deleted_at", "source"}
 
 
-def existing_tables(con: duckdb.DuckDBPyConnection, dataset: str = DATASET) -> set[str]:
+def ensure_tombstones(con: SqlConnection, dataset: str = DATASET) -> None:
+    """Create the ledgers (and add columns newer versions need) if missing. Only then: DDL
+    takes an exclusive lock, which a reader's open transaction on a server would hold up."""
+    present = table_columns(con, dataset)
+    if any(not present.get(name, set()) >= LEDGER_COLUMNS for name in _LEDGER_NAMES.values()):
+        con.execute(tombstones_ddl(dataset))
+
+
+def table_columns(con: SqlConnection, dataset: str = DATASET) -> dict[str, set[str]]:
+    """{table: its column names} of schema `dataset`."""
+    found: dict[str, set[str]] = {}
+    for table, column in con.execute(
+        "select table_name, column_name from information_schema.columns where table_schema = ?",
+        [dataset],
+    ).fetchall():
+        found.setdefault(table, set()).add(column)
+    return found
+
+
+def existing_tables(con: SqlConnection, dataset: str = DATASET) -> set[str]:
     """Tables of schema `dataset` (`clio` by default) in the open warehouse."""
     rows = con.execute(
         "select table_name from information_schema.tables where table_schema = ?", [dataset]
@@ -88,13 +105,17 @@ def existing_tables(con: duckdb.DuckDBPyConnection, dataset: str = DATASET) -> s
     return {name for (name,) in rows}
 
 
-def record_tombstones(con: duckdb.DuckDBPyConnection, table: str,
+def record_tombstones(con: SqlConnection, table: str,
                       tombstones: Iterable[Tombstone], dataset: str = DATASET,
                       id_kind: ColumnType = "bigint") -> None:
     """Add to the ledger of `id_kind` ids; a record already in it keeps its first
     tombstone (idempotent)."""
     stones = list(tombstones)
     if not stones:
+        return
+    ledger = tombstones_table(dataset, id_kind)
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        _insert_tombstones(con, ledger, table, stones)
         return
     frame = pa.table({
         "table_name": pa.array([table] * len(stones), pa.string()),
@@ -106,7 +127,7 @@ def record_tombstones(con: duckdb.DuckDBPyConnection, table: str,
     con.register("_new_tombstones", frame)
     try:
         con.execute(
-            f"insert or ignore into {tombstones_table(dataset, id_kind)} "
+            f"insert or ignore into {ledger} "
             "(table_name, id, etag, deleted_at, source) "
             "select table_name, id, etag, deleted_at, source from _new_tombstones"
         )
@@ -114,7 +135,20 @@ def record_tombstones(con: duckdb.DuckDBPyConnection, table: str,
         con.unregister("_new_tombstones")
 
 
-def tombstoned_ids(con: duckdb.DuckDBPyConnection, table: str, ids: Iterable[RecordId],
+def _insert_tombstones(con: SqlConnection, ledger: str, table: str,
+                       stones: Sequence[Tombstone], chunk: int = 500) -> None:
+    """A server's ledger: plain multi-row inserts (DuckDB's are scanned from Arrow)."""
+    for start in range(0, len(stones), chunk):
+        part = stones[start:start + chunk]
+        rows = ", ".join("(?, ?, ?, ?, ?)" for _ in part)
+        con.execute(
+            f"insert into {ledger} (table_name, id, etag, deleted_at, source) values {rows} "
+            "on conflict (table_name, id) do nothing",
+            [v for t in part for v in (table, t.id, t.etag, t.deleted_at, t.source)],
+        )
+
+
+def tombstoned_ids(con: SqlConnection, table: str, ids: Iterable[RecordId],
                    dataset: str = DATASET, id_kind: ColumnType = "bigint") -> set[RecordId]:
     """The ids among `ids` that the ledger of `id_kind` ids holds for `table`."""
     rows = con.execute(
@@ -126,8 +160,9 @@ def tombstoned_ids(con: duckdb.DuckDBPyConnection, table: str, ids: Iterable[Rec
 
 def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[RecordId], source: str,
                 etags: Mapping[RecordId, str | None] | None = None,
-                dataset: str = DATASET) -> int:
-    """Tombstone `ids` of `endpoint` and delete their rows and child rows, in one transaction.
+                dataset: str = DATASET, destination: str = DUCKDB) -> int:
+    """Tombstone `ids` of `endpoint` and delete their rows and child rows, in one transaction
+    (in the warehouse `db`, or in the server `destination`).
 
     Returns:
         The number of root rows deleted.
@@ -136,23 +171,21 @@ def delete_rows(db: Path, endpoint: Endpoint, ids: Sequence[RecordId], source: s
         return 0
     now = datetime.now(UTC)
     stones = [Tombstone(i, now, source, (etags or {}).get(i)) for i in ids]
-    con = warehouse.connect(db)
-    try:
+    with connect(db, destination) as con:
         con.execute("begin")
-        ensure_tombstones(con, dataset)
-        record_tombstones(con, endpoint.table, stones, dataset, endpoint.id_kind)
-        count = _delete_tombstoned(con, endpoint, existing_tables(con, dataset), only=ids,
-                                   dataset=dataset)
-        con.execute("commit")
-        return count
-    except BaseException:
-        con.execute("rollback")
-        raise
-    finally:
-        con.close()
+        try:
+            ensure_tombstones(con, dataset)
+            record_tombstones(con, endpoint.table, stones, dataset, endpoint.id_kind)
+            count = _delete_tombstoned(con, endpoint, existing_tables(con, dataset), only=ids,
+                                       dataset=dataset)
+            con.execute("commit")
+            return count
+        except BaseException:
+            con.execute("rollback")
+            raise
 
 
-def purge_tombstoned(con: duckdb.DuckDBPyConnection, endpoints: Sequence[Endpoint] = ENDPOINTS,
+def purge_tombstoned(con: SqlConnection, endpoints: Sequence[Endpoint] = ENDPOINTS,
                      dataset: str = DATASET) -> dict[str, int]:
     """Delete every row whose id the ledger holds; run after each load, in its transaction.
 
@@ -170,7 +203,7 @@ def purge_tombstoned(con: duckdb.DuckDBPyConnection, endpoints: Sequence[Endpoin
     return purged
 
 
-def _delete_tombstoned(con: duckdb.DuckDBPyConnection, endpoint: Endpoint, tables: set[str],
+def _delete_tombstoned(con: SqlConnection, endpoint: Endpoint, tables: set[str],
                        only: Sequence[RecordId] | None = None, dataset: str = DATASET) -> int:
     """Delete the tombstoned rows (among `only`, if given) of `endpoint` and its children."""
     if endpoint.table not in tables:

@@ -20,7 +20,7 @@ import duckdb
 from pipelines import snapshot
 from pipelines.clio import export_target
 from pipelines.clio.deletions import DATASET
-from pipelines.errors import ExportError
+from pipelines.errors import ConfigError, ExportError
 from pipelines.grow.catalog import DATASET as GROW_DATASET
 from pipelines.private_files import PRIVATE_DIR, make_private
 
@@ -51,6 +51,17 @@ def _apply_report_settings(con: duckdb.DuckDBPyConnection) -> None:
     except ImportError:
         return
     apply_settings(con, load_report_settings())
+
+
+def refuse_destination(destination: str) -> None:
+    """Export writes the DuckDB warehouse's snapshot; a server's tables are read in place."""
+    raise ConfigError(
+        f"export parquet reads the DuckDB warehouse, not the {destination} destination. The "
+        f"tables there are read where they are (any SQL client, dlt's `pipeline.dataset()`), "
+        "or, for Parquet files of the raw tables, sync a lake beside the server: "
+        "`clio-sync run --destination filesystem` (DESTINATION__FILESYSTEM__BUCKET_URL for "
+        "a bucket)."
+    )
 
 
 def export_folder(out: str | Path) -> Path:

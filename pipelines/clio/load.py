@@ -27,19 +27,28 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import dlt
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from dlt.common.pipeline import LoadInfo
+from dlt.destinations.exceptions import DestinationConnectionError
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
 from dlt.extract.resource import DltResource
 
 from pipelines import warehouse
 from pipelines.clio import values
 from pipelines.clio.deletions import DATASET, delete_rows, purge_tombstoned
+from pipelines.clio.destinations import (
+    FILESYSTEM,
+    DestinationUnreachable,
+    SqlConnection,
+    connect_pipeline,
+    is_server,
+    server_destination,
+)
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
 from pipelines.clio.hints import LoadMode, mark_child, mark_root, write_disposition
 from pipelines.clio.rows import arrow_batch, child_table
@@ -56,7 +65,7 @@ DUCKDB_MEMORY_LIMIT = os.environ.get("CLIO_SYNC_DUCKDB_MEMORY_LIMIT", "192MB")
 # at once held every table's files in memory together, 100 MB more at the peak of a
 # large firm's full sync (the whole firm's 35 tables), for no time saved on 2 cores.
 LOAD_WORKERS = 1
-Destination = Literal["duckdb", "filesystem"]
+Destination = str  # duckdb (default), filesystem, or any dlt destination's name
 STAGING = f"{DATASET}_staging"  # dlt's staging dataset (merges and replaces go through it)
 KEEP_PACKAGES_KEY = "warehouse.keep_load_packages"
 
@@ -68,14 +77,18 @@ def make_pipeline(db: Path, destination: Destination = "duckdb", *, dataset: str
     """The dlt pipeline of warehouse `db` (`dataset`, `name`: another source's, e.g. Grow's).
 
     `filesystem` writes Parquet to `DESTINATION__FILESYSTEM__BUCKET_URL` (any fsspec URL),
-    else to `data/lake/` beside the database; it keeps its own state (another pipeline
-    name), so switching destinations never skips data.
+    else to `data/lake/` beside the database; any other name than `duckdb` is a dlt
+    destination configured the dlt way (`postgres`...). Each keeps its own state (another
+    pipeline name, in the folder beside `db`), so switching destinations never skips data.
     """
-    if destination == "filesystem":
+    if is_server(destination):
+        dest: Any = server_destination(destination)
+        name = f"{name}_{destination}"
+    elif destination == FILESYSTEM:
         bucket = os.environ.get("DESTINATION__FILESYSTEM__BUCKET_URL") or str(
             (db.parent / DEFAULT_LAKE.name).resolve()
         )
-        dest: Any = dlt.destinations.filesystem(bucket_url=bucket)
+        dest = dlt.destinations.filesystem(bucket_url=bucket)
         name = f"{name}_lake"
     else:
         widen_columns(db)  # a warehouse of an older version: wider decimals before any load
@@ -204,37 +217,36 @@ def finish_pending(pipeline: dlt.Pipeline) -> None:
 
 
 def settle(pipeline: dlt.Pipeline, db: Path,
-           then: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+           then: Callable[[SqlConnection], None] | None = None,
            endpoints: Sequence[Endpoint] | None = None) -> dict[str, int]:
     """After a load into the warehouse: purge tombstoned rows, empty dlt's staging tables
     and run `then` (the caller's bookkeeping) in one transaction, then prune dlt's folder.
     The pipeline's dataset says which ledger and staging tables; `endpoints` are its
-    catalog (Manage's by default).
+    catalog (Manage's by default). On a server destination this is the server's own
+    transaction, after dlt's load committed.
 
     Returns:
         Rows deleted again per table because the ledger says they are gone.
     """
     dataset = pipeline.dataset_name
-    con = warehouse.connect(db)
-    try:
+    with connect_pipeline(pipeline, db) as con:
         con.execute("begin")
-        purged = purge_tombstoned(con, endpoints or ENDPOINTS, dataset)
-        _empty_staging(con, f"{dataset}_staging")
-        if then is not None:
-            then(con)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    finally:
-        con.close()
+        try:
+            purged = purge_tombstoned(con, endpoints or ENDPOINTS, dataset)
+            _empty_staging(con, f"{dataset}_staging")
+            if then is not None:
+                then(con)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
     for table, count in purged.items():
         log.info("%s: removed %d rows of records deleted at Clio", table, count)
     prune_loaded_packages(pipeline)
     return purged
 
 
-def _empty_staging(con: duckdb.DuckDBPyConnection, staging: str = STAGING) -> None:
+def _empty_staging(con: SqlConnection, staging: str = STAGING) -> None:
     tables = con.execute(
         "select table_name from information_schema.tables where table_schema = ? "
         "and table_type = 'BASE TABLE' and table_name not like '\\_dlt\\_%' escape '\\'",
@@ -300,6 +312,11 @@ def expected_cause(exc: BaseException) -> ClioSyncError | None:
                 "and run again (notebooks should read through `pipelines.readers.read_sql`, "
                 "which never holds the warehouse)."
             )
+        if isinstance(seen, DestinationConnectionError):
+            return DestinationUnreachable(
+                "The load could not connect to its destination. Check that the server runs "
+                "and that its DESTINATION__<NAME>__CREDENTIALS are right; nothing of this run "
+                "was committed, and the next run reads it again.")
         seen = seen.__cause__ or seen.__context__
     return None
 

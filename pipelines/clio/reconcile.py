@@ -20,19 +20,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import dlt
 from rich.console import Console
 from rich.table import Table
 
-from pipelines import warehouse
-from pipelines.clio import values
+from pipelines.clio import destinations, values
 from pipelines.clio.client import ClioClient
 from pipelines.clio.config import ClioSettings
 from pipelines.clio.deletions import DATASET, RecordId, delete_rows, existing_tables
 from pipelines.clio.endpoints import Endpoint
-from pipelines.clio.load import PIPELINE_NAME, finish_pending, make_pipeline, settle
+from pipelines.clio.load import finish_pending, make_pipeline, settle
 from pipelines.clio.source import page_limit, page_params
 from pipelines.clio.stats import RunStats
 from pipelines.clio.sync import select_endpoints
+from pipelines.errors import ConfigError
 from pipelines.firms.profiles import schemas
 
 log = logging.getLogger(__name__)
@@ -64,16 +65,17 @@ def remote_ids(client: ClioClient, endpoint: Endpoint, limit_cap: int | None = N
     return ids
 
 
-def local_ids(db: Path, endpoint: Endpoint, dataset: str = DATASET) -> set[RecordId]:
-    """The ids stored in `clio.<table>` (empty when the table does not exist yet)."""
-    con = warehouse.connect(db)
-    try:
+def local_ids(db: Path, endpoint: Endpoint, pipeline: dlt.Pipeline | None = None) -> set[RecordId]:
+    """The ids stored in `clio.<table>` (empty when the table does not exist yet), in the
+    warehouse `db`, or where `pipeline` loads (its destination and dataset)."""
+    dataset = pipeline.dataset_name if pipeline is not None else DATASET
+    opened = destinations.connect(db) if pipeline is None else destinations.connect_pipeline(
+        pipeline, db)
+    with opened as con:
         if endpoint.table not in existing_tables(con, dataset):
             return set()
         rows = con.execute(f'select id from {dataset}."{endpoint.table}"').fetchall()
         return {i for (i,) in rows}
-    finally:
-        con.close()
 
 
 def reconcile(
@@ -82,6 +84,7 @@ def reconcile(
     resources: Sequence[str] | None = None,
     limit_cap: int | None = None,
     allow_mass_delete: bool = False,
+    destination: str = destinations.DUCKDB,
 ) -> list[Reconciled]:
     """Delete (and tombstone) the local rows of records Clio no longer lists (in the firm's
     schema for a firm profile's settings). The caller holds the writer lock.
@@ -92,16 +95,27 @@ def reconcile(
         resources: catalog tables to check; all incremental ones when None.
         limit_cap: caps the page size (tests).
         allow_mass_delete: delete even when most of a table seems gone.
+        destination: where the raw tables are (`duckdb`, or a dlt server destination).
     """
     endpoints = [e for e in select_endpoints(resources) if e.incremental]
     names = schemas(settings.firm)
-    _finish_interrupted_load(db, names.raw, names.pipeline)
+    if destination == destinations.FILESYSTEM:
+        raise ConfigError(
+            "reconcile deletes rows in place, which a Parquet lake cannot do: reconcile the "
+            "warehouse (--destination duckdb) or a SQL destination (e.g. postgres), or rebuild "
+            "the lake with `clio-sync run --destination filesystem --full-refresh`.")
+    pipeline = make_pipeline(db, destinations.check_destination(destination),
+                             dataset=names.raw, name=names.pipeline)
+    if destinations.is_server(destination):
+        with destinations.connect_pipeline(pipeline, db):
+            pass  # no credentials, no server: said now, before Clio is read
+    _finish_interrupted_load(pipeline, db)
     stats = RunStats()
     results = []
     with ClioClient(settings, stats=stats) as client:
         for endpoint in endpoints:
             at_clio = remote_ids(client, endpoint, limit_cap)
-            here = local_ids(db, endpoint, names.raw)
+            here = local_ids(db, endpoint, pipeline)
             gone = sorted(here - at_clio)
             held_back = 0
             if gone and not allow_mass_delete and _suspicious(len(gone), len(here)):
@@ -111,7 +125,8 @@ def reconcile(
                     "they really are gone, run `clio-sync reconcile --allow-mass-delete`.",
                     endpoint.table, len(gone), len(here))
                 gone, held_back = [], len(gone)
-            deleted = delete_rows(db, endpoint, gone, source="reconcile", dataset=names.raw)
+            deleted = delete_rows(db, endpoint, gone, source="reconcile",
+                                  dataset=pipeline.dataset_name, destination=destination)
             if deleted:
                 log.info("%s: deleted %d rows gone at Clio", endpoint.table, deleted)
             results.append(Reconciled(endpoint.table, len(at_clio), len(here), deleted,
@@ -123,10 +138,8 @@ def _suspicious(gone: int, here: int) -> bool:
     return here >= MASS_DELETE_FLOOR and gone > here * MASS_DELETE_SHARE
 
 
-def _finish_interrupted_load(db: Path, dataset: str = DATASET,
-                             name: str = PIPELINE_NAME) -> None:
+def _finish_interrupted_load(pipeline: dlt.Pipeline, db: Path) -> None:
     """Load what a killed writer left before comparing ids: its rows count as here."""
-    pipeline = make_pipeline(db, dataset=dataset, name=name)
     if pipeline.has_pending_data:
         finish_pending(pipeline)
         settle(pipeline, db)

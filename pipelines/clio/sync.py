@@ -23,7 +23,7 @@ from pathlib import Path
 import dlt
 
 from pipelines import warehouse
-from pipelines.clio import watermarks
+from pipelines.clio import destinations, watermarks
 from pipelines.clio.client import ClioClient, Page
 from pipelines.clio.config import ClioSettings
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
@@ -84,7 +84,9 @@ def sync(
         resources: catalog table names to sync; all when None.
         full_refresh: read these resources in full and replace their tables (each in one
             transaction; the lake's tables are emptied first).
-        destination: `duckdb` (the warehouse) or `filesystem` (Parquet files).
+        destination: `duckdb` (the warehouse), `filesystem` (Parquet files) or any dlt
+            destination configured the dlt way (`postgres`...; the folder of `db` then
+            keeps dlt's state only).
         options: how resources walk their indexes.
         show_progress: draw the live per-resource display.
         released: entered while reading Clio (see `load.run_pipeline`): the caller's
@@ -97,8 +99,9 @@ def sync(
         ClioSyncError: the run failed; nothing of it was loaded.
     """
     endpoints = select_endpoints(resources)
+    destinations.check_destination(destination)
     warehouse.make_folders(db)  # owner-only: they hold the firm's data
-    if destination == "duckdb":
+    if destination == destinations.DUCKDB:
         warehouse.connect(db).close()  # a file held by a notebook fails here, clearly
     stats = RunStats()
     summary = RunSummary(
@@ -109,10 +112,13 @@ def sync(
     )
     names = schemas(settings.firm)
     pipeline = make_pipeline(db, destination, dataset=names.raw, name=names.pipeline)
-    lake = destination == "filesystem"
+    if destinations.is_server(destination):
+        with destinations.connect_pipeline(pipeline, db):
+            pass  # no credentials, no server: said now, before Clio is read
+    lake = destination == destinations.FILESYSTEM
     reread = timedelta(hours=settings.reread_hours)
-    marks = Watermarks(start={} if full_refresh else
-                       _stored_marks(db, endpoints, lake, reread, names.raw, names.pipeline))
+    marks = Watermarks(start={} if full_refresh
+                       else _stored_marks(pipeline, db, endpoints, lake, reread))
     mode: LoadMode = "append" if lake else "replace" if full_refresh else "merge"
     try:
         with ClioClient(settings, stats=stats) as client, SyncProgress(stats, show_progress) as shown:
@@ -138,15 +144,14 @@ def sync(
     return summary
 
 
-def _stored_marks(db: Path, endpoints: Sequence[Endpoint], lake: bool,
-                  reread: timedelta, dataset: str, pipeline_name: str) -> dict[str, str]:
+def _stored_marks(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint], lake: bool,
+                  reread: timedelta) -> dict[str, str]:
+    """The watermarks where `pipeline` loads: its dataset in the warehouse or the server."""
     if lake:
-        return _lake_marks(db, pipeline_name).read(endpoints)
-    con = warehouse.connect(db)
-    try:
-        return watermarks.read(con, endpoints, dataset, reread_every=reread, check_fields=True)
-    finally:
-        con.close()
+        return _lake_marks(db, pipeline.pipeline_name.removesuffix("_lake")).read(endpoints)
+    with destinations.connect_pipeline(pipeline, db) as con:
+        return watermarks.read(con, endpoints, pipeline.dataset_name, reread_every=reread,
+                               check_fields=True)
 
 
 def _save_marks(pipeline: dlt.Pipeline, db: Path, marks: Watermarks, run_id: str,

@@ -37,9 +37,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import duckdb
-
-from pipelines.clio.deletions import DATASET, existing_tables
+from pipelines.clio.deletions import DATASET, existing_tables, table_columns
+from pipelines.clio.destinations import SqlConnection
 from pipelines.clio.endpoints import Endpoint
 
 TABLE = "_sync_watermarks"
@@ -63,6 +62,8 @@ ALTER TABLE {dataset}.{TABLE} ADD COLUMN IF NOT EXISTS full_read_at TIMESTAMPTZ;
 
 
 DDL = ddl()
+COLUMNS = {"resource", "updated_since", "rows_after", "run_id", "saved_at", "fields",
+           "full_read_at"}
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +90,14 @@ class Watermarks:
             self.full.add(table)
 
 
-def read(con: duckdb.DuckDBPyConnection, endpoints: Iterable[Endpoint],
+def ensure_table(con: SqlConnection, dataset: str = DATASET) -> None:
+    """Create the table (or add the columns newer versions need) when missing, and only
+    then: DDL takes an exclusive lock, which a reader's open transaction would hold up."""
+    if not table_columns(con, dataset).get(TABLE, set()) >= COLUMNS:
+        con.execute(ddl(dataset))
+
+
+def read(con: SqlConnection, endpoints: Iterable[Endpoint],
          dataset: str = DATASET, reread_every: timedelta | None = None,
          check_fields: bool = False) -> dict[str, str]:
     """The trusted watermark of each incremental endpoint that has one.
@@ -103,7 +111,7 @@ def read(con: duckdb.DuckDBPyConnection, endpoints: Iterable[Endpoint],
     tables = existing_tables(con, dataset)
     if TABLE not in tables:
         return {}
-    con.execute(ddl(dataset))  # the columns newer versions added, on an older warehouse
+    ensure_table(con, dataset)  # the columns newer versions added, on an older warehouse
     stored = {
         resource: (since, rows_after, fields, full_read_at)
         for resource, since, rows_after, fields, full_read_at in con.execute(
@@ -132,7 +140,7 @@ def _due(full_read_at: datetime | None, since: datetime, every: timedelta | None
     return every is not None and (full_read_at is None or since - full_read_at >= every)
 
 
-def _still_holds(con: duckdb.DuckDBPyConnection, table: str, tables: set[str],
+def _still_holds(con: SqlConnection, table: str, tables: set[str],
                  rows_after: int | None, dataset: str = DATASET) -> bool:
     if table not in tables:
         log.warning("%s.%s is missing although a run loaded it: reading it in full",
@@ -147,7 +155,7 @@ def _still_holds(con: duckdb.DuckDBPyConnection, table: str, tables: set[str],
     return True
 
 
-def save(con: duckdb.DuckDBPyConnection, marks: Watermarks | dict[str, str], run_id: str,
+def save(con: SqlConnection, marks: Watermarks | dict[str, str], run_id: str,
          dataset: str = DATASET, endpoints: Iterable[Endpoint] = ()) -> None:
     """Store the advanced marks (in the caller's transaction), with each table's row count
     now, the `fields` of `endpoints` its rows were read with and, after a full read, its
@@ -156,7 +164,7 @@ def save(con: duckdb.DuckDBPyConnection, marks: Watermarks | dict[str, str], run
     full = marks.full if isinstance(marks, Watermarks) else set()
     if not advanced:
         return
-    con.execute(ddl(dataset))
+    ensure_table(con, dataset)
     tables = existing_tables(con, dataset)
     now = datetime.now(UTC)
     fields = {e.table: e.fields for e in endpoints}
