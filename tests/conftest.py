@@ -4,6 +4,7 @@ user's real config dir (the default token store lives there)."""
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -12,6 +13,9 @@ from typing import Any
 import pytest
 
 from pipelines.sandbox.harness import SandboxServer, serve_sandbox
+
+sys.path.insert(0, str(Path(__file__).parent))  # lets tests import `postgres_server`
+from postgres_server import postgres_dsn, postgres_server  # noqa: F401  (fixtures)
 
 # The test run is a program using the package as a library, so dlt's telemetry follows its
 # configuration: off, for this process and the commands it starts (only loopback traffic).
