@@ -21,6 +21,7 @@ rather than SQL that means something else; such a model is written portably inst
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -72,7 +73,7 @@ def translate(sql: str, dialect: str, placeholders: str = "?") -> str:
 @lru_cache(maxsize=512)
 def _translate(sql: str, dialect: str, placeholders: str) -> str:
     try:
-        statements = [s for s in sqlglot.parse(sql, read=SOURCE) if s is not None]
+        statements = [cast(exp.Expression, s) for s in sqlglot.parse(sql, read=SOURCE) if s]
     except SqlglotError as exc:
         raise _untranslatable(exc, dialect) from None
     return ";\n".join(_write(statement, dialect, placeholders) for statement in statements)
@@ -115,7 +116,8 @@ def function_body(sql: str, params: tuple[str, ...], dialect: str) -> tuple[str,
         UntranslatableSQL: a parameter is never cast, or sqlglot cannot write the body.
     """
     try:
-        (tree,) = [s for s in sqlglot.parse(sql, read=SOURCE) if s is not None]
+        (parsed,) = [s for s in sqlglot.parse(sql, read=SOURCE) if s is not None]
+        tree = cast(exp.Expression, parsed)
     except (SqlglotError, ValueError) as exc:
         raise _untranslatable(exc, dialect) if isinstance(exc, SqlglotError) else \
             UntranslatableSQL(f"A table macro must be one SELECT: {exc}") from None
@@ -154,8 +156,8 @@ def _guarded_cast(node: exp.Expression) -> exp.Expression:
     value = node.this.transform(_guarded_cast)  # the children of a replaced node are not visited
     type_name = exp.Literal.string(node.to.sql(dialect="postgres"))
     reads = exp.func(READS_AS, exp.cast(value.copy(), "text"), type_name)
-    cast = exp.Cast(this=value, to=node.to)
-    return exp.Case(ifs=[exp.If(this=reads, true=cast)])
+    typed = exp.Cast(this=value, to=node.to)
+    return cast(exp.Expression, exp.Case(ifs=[exp.If(this=reads, true=typed)]))
 
 
 def _setting(node: exp.Anonymous) -> exp.Expression:
@@ -165,7 +167,7 @@ def _setting(node: exp.Anonymous) -> exp.Expression:
             f"getvariable() needs a literal name to become a setting, not {name.sql(SOURCE)}."
         )
     read = exp.func("current_setting", exp.Literal.string(setting_name(name.this)), exp.true())
-    return exp.func("nullif", read, exp.Literal.string(""))
+    return cast(exp.Expression, exp.func("nullif", read, exp.Literal.string("")))
 
 
 def _group_by_positions(select: exp.Select) -> exp.Select:

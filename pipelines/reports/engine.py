@@ -16,7 +16,7 @@ touch the server's files (see `pipelines.readers`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import duckdb
 
@@ -103,7 +103,7 @@ class PostgresEngine(Engine):
     kind = POSTGRES
 
     def __init__(self, connection: Any, label: str) -> None:
-        import psycopg2
+        import psycopg2  # type: ignore[import-untyped]
 
         self.connection = connection
         self.label = label
@@ -206,7 +206,7 @@ def _credentials(name: str) -> ConnectionStringCredentials:
     try:
         # the raw tables' schema; the models' schemas are named in their SQL
         initial = destination.spec()
-        initial.dataset_name = "clio"
+        initial.dataset_name = "clio"  # type: ignore[attr-defined]
         config = destination.configuration(initial)
     except ConfigurationException as exc:
         raise ConfigError(
@@ -215,4 +215,4 @@ def _credentials(name: str) -> ConnectionStringCredentials:
             "postgresql://user:password@host:5432/database (or put it in .dlt/secrets.toml "
             f"under [destination.{name}])."
         ) from None
-    return config.credentials  # type: ignore[no-any-return]
+    return cast("ConnectionStringCredentials", config.credentials)

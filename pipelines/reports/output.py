@@ -18,6 +18,7 @@ from typing import IO, Any, Literal
 
 import duckdb
 
+from pipelines.reports.engine import Cursor
 from pipelines.reports.table import Layout, render
 
 Format = Literal["table", "csv", "json"]
@@ -33,12 +34,14 @@ class Result:
     rows: list[tuple[Any, ...]]
 
     @classmethod
-    def fetch(cls, cursor: duckdb.DuckDBPyConnection) -> Result:
-        """Everything an executed cursor returned."""
+    def fetch(cls, cursor: duckdb.DuckDBPyConnection | Cursor,
+              types: list[str] | None = None) -> Result:
+        """Everything an executed cursor returned; `types` by DuckDB's names (default: the
+        cursor's own, as DuckDB's cursors give them; `Engine.column_types` for others)."""
         description = cursor.description or []
         return cls(
             columns=[d[0] for d in description],
-            types=[str(d[1]) for d in description],
+            types=types if types is not None else [str(d[1]) for d in description],
             rows=cursor.fetchall(),
         )
 

@@ -209,12 +209,13 @@ def build_models(
 def _build(engine: Engine, model: Model, raw: dict[str, dict[str, str]]) -> None:
     sql = _RAW_REF.sub(lambda m: _raw_relation_for(m.group(1), m.group(2), raw, model),
                        model.body)
+    failures: tuple[type[BaseException], ...] = (*engine.errors, UntranslatableSQL)
     try:
         if engine.kind == DUCKDB:
             _build_duckdb(engine, model, sql)
         else:
             _build_postgres(engine, model, sql)
-    except (*engine.errors, UntranslatableSQL) as exc:
+    except failures as exc:
         fix = (
             "Fix that file and run `clio-sync models` again" if model.path else
             "That SQL is clio-sync's own, written from the custom field definitions in "
