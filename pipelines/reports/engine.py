@@ -123,7 +123,8 @@ class PostgresEngine(Engine):
         types = []
         for column in cursor.description or []:
             name = _PG_TYPES.get(column.type_code, "VARCHAR")
-            if name == "DECIMAL" and column.scale is not None and column.precision:
+            # numeric without a type modifier: psycopg2 gives 65535 for both
+            if name == "DECIMAL" and column.precision and column.precision <= 1000:
                 name = f"DECIMAL({column.precision},{column.scale})"
             types.append(name)
         return types

@@ -39,11 +39,10 @@ class Result:
         """Everything an executed cursor returned; `types` by DuckDB's names (default: the
         cursor's own, as DuckDB's cursors give them; `Engine.column_types` for others)."""
         description = cursor.description or []
-        return cls(
-            columns=[d[0] for d in description],
-            types=types if types is not None else [str(d[1]) for d in description],
-            rows=cursor.fetchall(),
-        )
+        kinds = types if types is not None else [str(d[1]) for d in description]
+        rows = cursor.fetchall()
+        return cls(columns=[d[0] for d in description], types=kinds,
+                   rows=_pad_decimals(rows, kinds))
 
     def is_money(self, index: int) -> bool:
         """Amounts are DECIMAL(p,2); rates and quantities (DECIMAL(28,10)) are not, and are
@@ -52,6 +51,30 @@ class Result:
 
     def is_decimal(self, index: int) -> bool:
         return self.types[index].upper().startswith("DECIMAL")
+
+
+def _pad_decimals(rows: list[Any], types: list[str]) -> list[Any]:
+    """Rows whose DECIMAL columns of unknown scale (PostgreSQL forgets a computed column's:
+    `coalesce(x, 0)` gives `0` beside `12.50`) show every value to the column's widest scale,
+    as DuckDB's typed columns do. Values never change; only trailing zeros are added."""
+    unscaled = [i for i, kind in enumerate(types) if kind.upper() == "DECIMAL"]
+    if not unscaled or not rows:
+        return rows
+    widest = {}
+    for i in unscaled:
+        exponents = [row[i].as_tuple().exponent for row in rows
+                     if isinstance(row[i], Decimal) and row[i].is_finite()]
+        widest[i] = Decimal(1).scaleb(min(exponents, default=0))
+    padded = []
+    for row in rows:
+        values = list(row)
+        for i, quantum in widest.items():
+            value = values[i]
+            if isinstance(value, Decimal) and value.is_finite() \
+                    and value.as_tuple().exponent > quantum.as_tuple().exponent:
+                values[i] = value.quantize(quantum)
+        padded.append(tuple(values))
+    return padded
 
 
 def format_money(value: Decimal | None, currency: str | None = None) -> str:

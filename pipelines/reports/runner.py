@@ -307,7 +307,8 @@ def _raw_columns(engine: Engine) -> dict[str, dict[str, str]]:
 
 
 def _drop_stale(engine: Engine, keys: set[str]) -> None:
-    """Drop the views and table macros (functions) of the layers that no model defines."""
+    """Drop the views and table macros (functions) of the layers that no model defines (on
+    PostgreSQL with what depends on them: a model reading a gone one fails to build next)."""
     layers = ", ".join(f"'{layer}'" for layer in LAYERS)
     if engine.kind == DUCKDB:
         views = engine.execute(
@@ -329,14 +330,16 @@ def _drop_stale(engine: Engine, keys: set[str]) -> None:
             "from pg_proc as p join pg_namespace as n on n.oid = p.pronamespace "
             f"where n.nspname in ({layers})"
         ).fetchall()
+    cascade = "" if engine.kind == DUCKDB else " cascade"
     for schema, name in views:
         if f"{schema}.{name}" not in keys:
-            engine.execute_native(f"drop view {_quote(schema)}.{_quote(name)}")
+            engine.execute_native(f"drop view if exists {_quote(schema)}.{_quote(name)}{cascade}")
     for schema, name, arguments in macros:
         if f"{schema}.{name}" not in keys:
             what = "macro table" if engine.kind == DUCKDB else "function"
             signature = "" if engine.kind == DUCKDB else f"({arguments})"
-            engine.execute_native(f"drop {what} {_quote(schema)}.{_quote(name)}{signature}")
+            engine.execute_native(
+                f"drop {what} if exists {_quote(schema)}.{_quote(name)}{signature}{cascade}")
 
 
 def _display(path: Traversable) -> str:
