@@ -130,8 +130,8 @@ class PostgresEngine(Engine):
         return types
 
     def begin(self) -> None:
-        # psycopg2 opens a transaction at the first statement (autocommit is off)
-        self.connection.rollback()
+        """Nothing to send: psycopg2 opens a transaction at the first statement (autocommit
+        is off), and one already open (settings applied) becomes the caller's."""
 
     def commit(self) -> None:
         self.connection.commit()

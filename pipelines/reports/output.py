@@ -60,21 +60,26 @@ def _pad_decimals(rows: list[Any], types: list[str]) -> list[Any]:
     unscaled = [i for i, kind in enumerate(types) if kind.upper() == "DECIMAL"]
     if not unscaled or not rows:
         return rows
-    widest = {}
+    widest: dict[int, int] = {}  # column -> its smallest exponent (most decimals)
     for i in unscaled:
-        exponents = [row[i].as_tuple().exponent for row in rows
-                     if isinstance(row[i], Decimal) and row[i].is_finite()]
-        widest[i] = Decimal(1).scaleb(min(exponents, default=0))
+        widest[i] = min((_exponent(row[i]) for row in rows if _finite(row[i])), default=0)
     padded = []
     for row in rows:
         values = list(row)
-        for i, quantum in widest.items():
+        for i, exponent in widest.items():
             value = values[i]
-            if isinstance(value, Decimal) and value.is_finite() \
-                    and value.as_tuple().exponent > quantum.as_tuple().exponent:
-                values[i] = value.quantize(quantum)
+            if _finite(value) and _exponent(value) > exponent:
+                values[i] = value.quantize(Decimal(1).scaleb(exponent))
         padded.append(tuple(values))
     return padded
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, Decimal) and value.is_finite()
+
+
+def _exponent(value: Decimal) -> int:
+    return int(value.as_tuple().exponent)
 
 
 def format_money(value: Decimal | None, currency: str | None = None) -> str:

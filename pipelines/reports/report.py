@@ -212,7 +212,14 @@ def run_report(con: duckdb.DuckDBPyConnection | Engine, query: ReportQuery) -> R
             "This warehouse has no reports yet (schema `reports` is empty). Build them with "
             "`clio-sync models` (a `clio-sync run` also builds them), then try again."
         )
-    cursor = engine.execute(query.sql, list(query.params))
+    try:
+        cursor = engine.execute(query.sql, list(query.params))
+    except engine.errors as exc:
+        raise ClioSyncError(
+            f"{engine.label} could not run the report: {' '.join(str(exc).split())} The "
+            "models may be older than this clio-sync: rebuild them with `clio-sync models` "
+            "and try again."
+        ) from None
     return Result.fetch(cursor, engine.column_types(cursor))
 
 
@@ -302,7 +309,7 @@ def _by_custom_field(name: str, field: FieldColumn) -> ReportQuery:
     from {source} as report
     left join reports.matter_custom_fields
         on matter_custom_fields.matter_id = report.matter_id
-)"""
+) as grouped"""
     kind: Kind = "date" if field.field_type == "date" else "text"
     key = (Column("custom_field_value", field.field_name, kind, missing="(no value)"),)
     if name == "ar-aging":
