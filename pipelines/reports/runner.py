@@ -197,6 +197,9 @@ def build_models(
         for model in models:
             _build(work, model, raw_columns)
         work.commit()
+    except work.errors as exc:  # not a model's fault: the lock, the connection, the catalog
+        work.rollback()
+        raise _build_failed(work, exc) from None
     except BaseException:
         work.rollback()
         raise
@@ -204,6 +207,22 @@ def build_models(
         if work is not engine:
             work.close()
     return [m.key for m in models]
+
+
+def _build_failed(engine: Engine, exc: BaseException) -> ModelBuildError:
+    text = _first_lines(str(exc))
+    if getattr(exc, "pgcode", None) == "55P03":  # lock_not_available: lock_timeout ran out
+        return ModelBuildError(
+            f"The models were not built on {engine.label}: another build of this database "
+            f"(or a reader of its views) held it for longer than the lock timeout ({text}). "
+            "Nothing was changed; run `clio-sync models` again when it is done, or give "
+            "--lock-timeout more seconds."
+        )
+    return ModelBuildError(
+        f"The models were not built on {engine.label}: {text} Nothing was changed; check "
+        "the connection and that the role may create schemas and views, then run "
+        "`clio-sync models` again."
+    )
 
 
 def _build(engine: Engine, model: Model, raw: dict[str, dict[str, str]]) -> None:

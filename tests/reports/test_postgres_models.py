@@ -212,6 +212,21 @@ def test_a_rebuild_replaces_the_models_and_a_broken_one_changes_nothing(
     assert _differences(duck, engine, "select * from reports.open_tasks") is None
 
 
+def test_a_second_build_waits_for_the_first_at_most_the_lock_timeout(pg_firm):
+    holder = psycopg2.connect(pg_firm.dsn)  # stands for a build in progress
+    try:
+        with holder.cursor() as cur:
+            cur.execute("select pg_advisory_xact_lock(hashtext('clio_sync.models'))")
+        done = clio_sync(pg_firm, "models", "--destination", "postgres", "--lock-timeout", "1")
+    finally:
+        holder.rollback()
+        holder.close()
+    assert done.returncode == 1
+    assert done.stderr.startswith("ModelBuildError: The models were not built"), done.stderr
+    assert "--lock-timeout" in done.stderr and "Traceback" not in done.stderr
+    assert clio_sync(pg_firm, "models", "--destination", "postgres").returncode == 0
+
+
 # DuckDB expressions the transpiler rewrites, evaluated on both engines.
 PORTABLE = {
     "try_cast numeric": "select try_cast(v as decimal(28, 10)) as x from (values ('12.5'), "
