@@ -12,6 +12,15 @@ Every connection is also locked down with DuckDB's own settings: no file, networ
 extension access (COPY ... TO, ATTACH, EXPORT DATABASE, read_csv/read_text of files,
 INSTALL/LOAD), and the configuration is locked so SQL cannot switch that back on. Only
 the warehouse's tables and views can be read; nothing on disk can be written.
+
+On a PostgreSQL destination (`connect_destination`, `clio-sync report/sql --destination`)
+the protections are PostgreSQL's own: the session's transactions are READ ONLY
+(`default_transaction_read_only`, and the one transaction a reader runs in is opened so),
+the SQL must be one statement (a second could end that transaction), and the role must
+not reach the server's files: a superuser, or a member of pg_read_server_files,
+pg_write_server_files or pg_execute_server_program, is refused (PostgreSQL lets those run
+COPY ... TO a file or a program, even in a read-only transaction). MVCC means a reader
+never blocks a sync; a reader waits for a models build at most `DEFAULT_WAIT` seconds.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from pipelines.errors import ClioSyncError
 if TYPE_CHECKING:
     import pandas
 
+    from pipelines.reports.engine import Engine
     from pipelines.reports.settings import ReportSettings
 
 DEFAULT_WAIT = 10.0  # seconds a first reader waits for a writer when there is no snapshot yet
@@ -43,6 +53,10 @@ SAFE_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "allow_persistent_secrets": False,
     "lock_configuration": True,
 }
+
+# Built-in roles whose members can read or write the server's files or run programs.
+FILE_ROLES = ("pg_read_server_files", "pg_write_server_files", "pg_execute_server_program")
+_PG_REFUSALS = ("25006", "42501")  # read_only_sql_transaction, insufficient_privilege
 
 _REFUSALS = ("file system operations are disabled", "disabled through configuration",
              "configuration has been locked", "external access")
@@ -96,6 +110,106 @@ def refusal(exc: duckdb.Error) -> QueryRefused | None:
         "read_text), installing or loading extensions and changing settings are turned off. "
         "Query the schemas clio, staging, intermediate and reports; to get files out, use "
         "`clio-sync export parquet`."
+    )
+
+
+class ReaderRoleTooPowerful(ClioSyncError):
+    """The PostgreSQL role of a reader could reach the server's files."""
+
+
+def connect_destination(name: str, settings: ReportSettings | None = None,
+                        wait: float = DEFAULT_WAIT) -> Engine:
+    """A read-only connection to the PostgreSQL destination `name` (configured the dlt way).
+
+    Args:
+        settings: the firm's time zone, today and aging basis (default: `REPORTS__*`).
+        wait: seconds a statement waits for a lock (a models build in progress).
+
+    Raises:
+        ReaderRoleTooPowerful: the role is a superuser or may use the server's files.
+    """
+    from pipelines.reports.engine import open_destination
+    from pipelines.reports.settings import apply_settings, load_report_settings
+
+    engine = open_destination(name, read_only=True, lock_timeout=wait)
+    try:
+        _check_role(engine, name)
+        apply_settings(engine, settings or load_report_settings())
+    except BaseException:
+        engine.close()
+        raise
+    return engine
+
+
+def run_on_destination(engine: Engine, query: str) -> Any:
+    """Run the reader's one statement of PostgreSQL SQL; returns the cursor.
+
+    Raises:
+        QueryRefused: more than one statement, or PostgreSQL refused a write or a file.
+        ClioSyncError: PostgreSQL rejected the query otherwise.
+    """
+    import psycopg2  # type: ignore[import-untyped]
+
+    _one_statement(query)
+    try:
+        return engine.execute_native(query)
+    except psycopg2.Error as exc:
+        text = " ".join(str(exc).split())
+        if exc.pgcode in _PG_REFUSALS:
+            raise QueryRefused(
+                f"The query tried to write or to reach outside the warehouse, which readers "
+                f"may not do (PostgreSQL: {text}). Readers run in a read-only transaction; "
+                "query the schemas clio, staging, intermediate and reports, and to get files "
+                "out use `clio-sync export parquet`."
+            ) from None
+        raise ClioSyncError(
+            f"PostgreSQL rejected the query: {text} The connection is read-only, so only "
+            "reads run; the models are in the schemas reports, intermediate and staging, the "
+            "synced tables in clio."
+        ) from None
+
+
+def _one_statement(query: str) -> None:
+    import sqlglot
+    from sqlglot.errors import SqlglotError
+    from sqlglot.tokens import TokenType
+
+    from pipelines.reports.engine import POSTGRES
+
+    try:
+        tokens = sqlglot.Dialect.get_or_raise(POSTGRES).tokenize(query)
+    except SqlglotError:
+        tokens = None
+    if tokens is not None:
+        kinds = [t.token_type for t in tokens]
+        end = kinds.index(TokenType.SEMICOLON) if TokenType.SEMICOLON in kinds else len(kinds)
+        if all(kind == TokenType.SEMICOLON for kind in kinds[end:]):
+            return
+    raise QueryRefused(
+        "Readers run one SQL statement at a time (a second one could end the read-only "
+        "transaction), and this text holds several or could not be read as SQL. Run each "
+        "statement with its own `clio-sync sql`."
+    )
+
+
+def _check_role(engine: Engine, name: str) -> None:
+    roles = ", ".join(f"'{role}'" for role in FILE_ROLES)
+    rows = engine.execute_native(
+        f"select rolname from pg_roles where rolname in ({roles}) "
+        "and pg_has_role(current_user, oid, 'MEMBER') order by rolname"
+    ).fetchall()
+    if not rows:
+        return
+    user = engine.execute_native("select current_user").fetchone()[0]
+    raise ReaderRoleTooPowerful(
+        f"The PostgreSQL role {user} of destination {name!r} is a superuser or may use the "
+        f"server's files ({', '.join(r[0] for r in rows)}), and PostgreSQL lets such a role "
+        "read and write files and run programs even in a read-only transaction, so readers "
+        "refuse it. Give readers a role of their own, e.g. `CREATE ROLE clio_reader LOGIN "
+        "PASSWORD '...'; GRANT pg_read_all_data TO clio_reader;`, and name it as a dlt "
+        "destination: DESTINATION__CLIO_READER__DESTINATION_TYPE=postgres, "
+        "DESTINATION__CLIO_READER__CREDENTIALS=postgresql://clio_reader:...@host/db, then "
+        "--destination clio_reader (docs/reports.md, \"On PostgreSQL\")."
     )
 
 

@@ -19,6 +19,8 @@ import duckdb
 
 from pipelines.clio.summary import RUNS_TABLE
 from pipelines.errors import ClioSyncError
+from pipelines.reports.dialect import UntranslatableSQL
+from pipelines.reports.engine import Engine, as_engine
 from pipelines.reports.runner import SQL_DIR, sql_files
 
 _REQUIRES = re.compile(r"^\s*--\s*requires:\s*clio\.(\w+)\s*$", re.MULTILINE)
@@ -63,11 +65,13 @@ class CheckResult:
 
 
 def run_checks(
-    con: duckdb.DuckDBPyConnection, sql_dir: Traversable | None = None,
+    con: duckdb.DuckDBPyConnection | Engine, sql_dir: Traversable | None = None,
 ) -> list[CheckResult]:
     """Run every check of `sql_dir/checks` (default: the checks shipped in the package), by
-    file name. Finding none raises `ChecksNotFound`: zero checks must never read as a pass.
+    file name, on DuckDB or another engine (the checks are transpiled like the models).
+    Finding none raises `ChecksNotFound`: zero checks must never read as a pass.
     """
+    engine = as_engine(con)
     folder = (sql_dir or SQL_DIR) / "checks"
     paths = sql_files(folder)
     if not paths:
@@ -76,7 +80,7 @@ def run_checks(
             "installation is incomplete: reinstall clio-sync (pip install --force-reinstall "
             "clio-sync), or in a checkout restore the sql/checks folder."
         )
-    return [_run_one(con, path, _synced(con)) for path in paths]
+    return [_run_one(engine, path, _synced(engine)) for path in paths]
 
 
 def raise_for_failures(results: list[CheckResult]) -> None:
@@ -92,7 +96,7 @@ def raise_for_failures(results: list[CheckResult]) -> None:
         )
 
 
-def _synced(con: duckdb.DuckDBPyConnection) -> set[str]:
+def _synced(con: Engine) -> set[str]:
     """The raw tables the warehouse has, and those a sync read successfully, rows or not."""
     tables = {
         name.lower()
@@ -109,7 +113,7 @@ def _synced(con: duckdb.DuckDBPyConnection) -> set[str]:
     return tables | {resource.lower() for (resource,) in read if resource}
 
 
-def _run_one(con: duckdb.DuckDBPyConnection, path: Traversable, present: set[str]) -> CheckResult:
+def _run_one(con: Engine, path: Traversable, present: set[str]) -> CheckResult:
     sql = path.read_text(encoding="utf-8")
     name = path.name.removesuffix(".sql")
     rule_match = _RULE.search(sql)
@@ -117,9 +121,10 @@ def _run_one(con: duckdb.DuckDBPyConnection, path: Traversable, present: set[str
     missing = [t for t in _REQUIRES.findall(sql) if t.lower() not in present]
     if missing:
         return CheckResult(name, rule, skipped=f"clio.{missing[0]} has not been synced")
+    expected: tuple[type[BaseException], ...] = (*con.errors, UntranslatableSQL)
     try:
         cursor = con.execute(sql)
-    except duckdb.Error as exc:
+    except expected as exc:
         raise ClioSyncError(
             f"The check {path.name} could not run: {' '.join(str(exc).split())} Build the "
             "models first (`clio-sync models`), or fix that file."

@@ -11,6 +11,10 @@ if TYPE_CHECKING:
 
     from duckdb import DuckDBPyConnection
 
+    from pipelines.reports.checks import CheckResult
+    from pipelines.reports.engine import Engine
+    from pipelines.reports.settings import ReportSettings
+
 log = logging.getLogger(__name__)
 
 
@@ -71,7 +75,20 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _db_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="PATH", help="DuckDB file (default: data/clio_sync.duckdb)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--db", metavar="PATH", help="DuckDB file (default: data/clio_sync.duckdb)")
+    where.add_argument(
+        "--destination", metavar="NAME",
+        help="a dlt destination holding the raw tables (schema clio) instead of the DuckDB "
+        "file: postgres (DESTINATION__POSTGRES__CREDENTIALS), or a named destination of type "
+        "postgres; duckdb means the file",
+    )
+
+
+def _server(args: argparse.Namespace) -> str | None:
+    """The destination to use instead of the DuckDB file, if any."""
+    name: str | None = args.destination
+    return None if name in (None, "duckdb") else name
 
 
 def _report_options(parser: argparse.ArgumentParser) -> None:
@@ -86,16 +103,19 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _models(args: argparse.Namespace) -> int:
-    from rich.console import Console
-
-    from pipelines.reports.checks import raise_for_failures, run_checks
+    from pipelines.reports.checks import run_checks
     from pipelines.reports.runner import build_models
     from pipelines.reports.settings import apply_settings, load_report_settings
     from pipelines.warehouse import DEFAULT_LOCK_TIMEOUT, connect, resolve_db, writer_lock
 
-    db = resolve_db(args.db)
     settings = load_report_settings(timezone=args.timezone, aging_basis=args.aging_basis)
     timeout = args.lock_timeout if args.lock_timeout is not None else DEFAULT_LOCK_TIMEOUT
+    if _server(args):
+        results = _models_on_destination(args, settings, timeout)
+        if results is None:
+            return 0
+        return _print_checks(results)
+    db = resolve_db(args.db)
     with writer_lock(db, "clio-sync models", timeout=timeout):
         con = connect(db)
         try:
@@ -107,6 +127,35 @@ def _models(args: argparse.Namespace) -> int:
             results = run_checks(con)
         finally:
             con.close()
+    return _print_checks(results)
+
+
+def _models_on_destination(
+    args: argparse.Namespace, settings: ReportSettings, timeout: float
+) -> list[CheckResult] | None:
+    """Build (and check) on a server; PostgreSQL serialises builds with a lock of its own."""
+    from pipelines.reports.checks import run_checks
+    from pipelines.reports.engine import open_destination
+    from pipelines.reports.runner import build_models
+    from pipelines.reports.settings import apply_settings
+
+    engine = open_destination(_server(args) or "", lock_timeout=timeout)
+    try:
+        built = build_models(engine)
+        log.info("built %d models on %s", len(built), engine.label)
+        if not args.check:
+            return None
+        apply_settings(engine, settings)
+        return run_checks(engine)
+    finally:
+        engine.close()
+
+
+def _print_checks(results: list[CheckResult]) -> int:
+    from rich.console import Console
+
+    from pipelines.reports.checks import raise_for_failures
+
     console = Console()
     for result in results:
         style = "yellow" if result.skipped else "green" if result.passed else "red"
@@ -161,11 +210,20 @@ def _grouping(words: list[str] | None) -> tuple[str | None, str | None]:
 def _sql(args: argparse.Namespace) -> int:
     import duckdb
 
+    from pipelines import readers
     from pipelines.errors import ClioSyncError
     from pipelines.readers import refusal
     from pipelines.reports.output import Result, write
 
     con = _open_read_only(args)
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        try:
+            cursor = readers.run_on_destination(con, args.query)
+            result = Result.fetch(cursor, con.column_types(cursor))
+        finally:
+            con.close()
+        write(result, args.format)
+        return 0
     try:
         try:
             result = Result.fetch(con.execute(args.query))
@@ -184,12 +242,18 @@ def _sql(args: argparse.Namespace) -> int:
     return 0
 
 
-def _open_read_only(args: argparse.Namespace, today: date | None = None) -> DuckDBPyConnection:
-    """A reader connection (`pipelines.readers`): the snapshot, locked down, never blocking."""
+def _open_read_only(
+    args: argparse.Namespace, today: date | None = None
+) -> DuckDBPyConnection | Engine:
+    """A reader connection (`pipelines.readers`): the snapshot, locked down, never blocking;
+    or a read-only connection to the `--destination` server."""
     from pipelines import readers
     from pipelines.reports.settings import load_report_settings
 
     settings = load_report_settings(
         today=today, timezone=args.timezone, aging_basis=args.aging_basis
     )
+    name = _server(args)
+    if name:
+        return readers.connect_destination(name, settings)
     return readers.connect(args.db, settings)

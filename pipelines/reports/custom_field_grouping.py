@@ -14,6 +14,7 @@ import duckdb
 
 from pipelines.errors import ClioSyncError, ConfigError
 from pipelines.reports.custom_field_tables import Definition, column_names
+from pipelines.reports.engine import Engine, as_engine
 
 
 class CustomFieldColumnMissing(ClioSyncError):
@@ -30,7 +31,7 @@ class FieldColumn:
     column: str
 
 
-def resolve_matter_field(con: duckdb.DuckDBPyConnection, name: str) -> FieldColumn:
+def resolve_matter_field(con: duckdb.DuckDBPyConnection | Engine, name: str) -> FieldColumn:
     """The live matter custom field called `name` (its name, any case, or its column).
 
     Raises:
@@ -38,7 +39,8 @@ def resolve_matter_field(con: duckdb.DuckDBPyConnection, name: str) -> FieldColu
             are named so the user can pick one).
         CustomFieldColumnMissing: the field is newer than the last `clio-sync models`.
     """
-    fields = _matter_fields(con)
+    engine = as_engine(con)
+    fields = _matter_fields(engine)
     wanted = name.strip().casefold()
     by_name = [f for f in fields if f.field_name.strip().casefold() == wanted]
     by_column = [f for f in fields if f.column == wanted]
@@ -56,7 +58,7 @@ def resolve_matter_field(con: duckdb.DuckDBPyConnection, name: str) -> FieldColu
                "This warehouse holds none: sync custom fields (clio-sync run) first.")
         )
     field = found[0]
-    if field.column not in _built_columns(con):
+    if field.column not in _built_columns(engine):
         raise CustomFieldColumnMissing(
             f"The matter custom field {field.field_name!r} is newer than the reports: "
             f"reports.matter_custom_fields has no column {field.column} yet. Rebuild the "
@@ -65,7 +67,7 @@ def resolve_matter_field(con: duckdb.DuckDBPyConnection, name: str) -> FieldColu
     return field
 
 
-def _matter_fields(con: duckdb.DuckDBPyConnection) -> list[FieldColumn]:
+def _matter_fields(con: Engine) -> list[FieldColumn]:
     rows = con.execute(
         "select custom_field_id, field_name, field_type from staging.custom_fields "
         "where parent_type = 'Matter' and is_deleted is not true and custom_field_id is not null"
@@ -75,8 +77,9 @@ def _matter_fields(con: duckdb.DuckDBPyConnection) -> list[FieldColumn]:
     return [FieldColumn(d.id, d.name, d.field_type, columns[d.id]) for d in definitions]
 
 
-def _built_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
+def _built_columns(con: Engine) -> set[str]:
     return {c for (c,) in con.execute(
-        "select column_name from duckdb_columns() where database_name = current_database() "
-        "and schema_name = 'reports' and table_name = 'matter_custom_fields'"
+        "select column_name from information_schema.columns "
+        "where table_catalog = current_database() and table_schema = 'reports' "
+        "and table_name = 'matter_custom_fields'"
     ).fetchall()}

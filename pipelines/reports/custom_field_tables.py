@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from pipelines.reports.engine import Engine, as_engine
+
 SOURCE_MODEL = "reports.custom_field_values"  # the wide tables pivot this model
 PARENTS = {"Matter": ("matter_custom_fields", "matter_id", "matters"),
            "Contact": ("contact_custom_fields", "contact_id", "contacts")}
@@ -73,11 +75,11 @@ def column_names(definitions: list[Definition], key: str) -> dict[int, str]:
 
 
 def live_definitions(
-    con: duckdb.DuckDBPyConnection, custom_fields: str, parent_type: str
+    con: duckdb.DuckDBPyConnection | Engine, custom_fields: str, parent_type: str
 ) -> list[Definition]:
     """The live definitions of `parent_type` (`Matter`/`Contact`), read from
     `custom_fields`: the typed projection of `clio.custom_fields` the runner gives."""
-    rows = con.execute(
+    rows = as_engine(con).execute(
         f"select id, name, field_type from {custom_fields} "
         "where parent_type = ? and deleted is not true and id is not null order by id",
         [parent_type],
@@ -126,7 +128,7 @@ final as (
 select * from final"""
 
 
-def generate(con: duckdb.DuckDBPyConnection, raw: Callable[[str], str]) -> dict[str, str]:
+def generate(con: duckdb.DuckDBPyConnection | Engine, raw: Callable[[str], str]) -> dict[str, str]:
     """`reports.<table>` -> its SELECT, for both wide tables, from the warehouse's
     definitions (`raw(table)`: the runner's typed projection of `clio.<table>`)."""
     custom_fields = raw("custom_fields")

@@ -18,6 +18,7 @@ from typing import IO, Any, Literal
 
 import duckdb
 
+from pipelines.reports.engine import Cursor
 from pipelines.reports.table import Layout, render
 
 Format = Literal["table", "csv", "json"]
@@ -33,14 +34,15 @@ class Result:
     rows: list[tuple[Any, ...]]
 
     @classmethod
-    def fetch(cls, cursor: duckdb.DuckDBPyConnection) -> Result:
-        """Everything an executed cursor returned."""
+    def fetch(cls, cursor: duckdb.DuckDBPyConnection | Cursor,
+              types: list[str] | None = None) -> Result:
+        """Everything an executed cursor returned; `types` by DuckDB's names (default: the
+        cursor's own, as DuckDB's cursors give them; `Engine.column_types` for others)."""
         description = cursor.description or []
-        return cls(
-            columns=[d[0] for d in description],
-            types=[str(d[1]) for d in description],
-            rows=cursor.fetchall(),
-        )
+        kinds = types if types is not None else [str(d[1]) for d in description]
+        rows = cursor.fetchall()
+        return cls(columns=[d[0] for d in description], types=kinds,
+                   rows=_pad_decimals(rows, kinds))
 
     def is_money(self, index: int) -> bool:
         """Amounts are DECIMAL(p,2); rates and quantities (DECIMAL(28,10)) are not, and are
@@ -49,6 +51,35 @@ class Result:
 
     def is_decimal(self, index: int) -> bool:
         return self.types[index].upper().startswith("DECIMAL")
+
+
+def _pad_decimals(rows: list[Any], types: list[str]) -> list[Any]:
+    """Rows whose DECIMAL columns of unknown scale (PostgreSQL forgets a computed column's:
+    `coalesce(x, 0)` gives `0` beside `12.50`) show every value to the column's widest scale,
+    as DuckDB's typed columns do. Values never change; only trailing zeros are added."""
+    unscaled = [i for i, kind in enumerate(types) if kind.upper() == "DECIMAL"]
+    if not unscaled or not rows:
+        return rows
+    widest: dict[int, int] = {}  # column -> its smallest exponent (most decimals)
+    for i in unscaled:
+        widest[i] = min((_exponent(row[i]) for row in rows if _finite(row[i])), default=0)
+    padded = []
+    for row in rows:
+        values = list(row)
+        for i, exponent in widest.items():
+            value = values[i]
+            if _finite(value) and _exponent(value) > exponent:
+                values[i] = value.quantize(Decimal(1).scaleb(exponent))
+        padded.append(tuple(values))
+    return padded
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, Decimal) and value.is_finite()
+
+
+def _exponent(value: Decimal) -> int:
+    return int(value.as_tuple().exponent)
 
 
 def format_money(value: Decimal | None, currency: str | None = None) -> str:

@@ -41,7 +41,8 @@ def _quote(name: str) -> str:
 
 
 def raw_relation(table: str, present: dict[str, str] | None, schema: str = "clio") -> str:
-    """A parenthesised SELECT standing in for `clio.<table>` (or `grow.<table>`) in a model.
+    """A parenthesised SELECT standing in for `clio.<table>` (or `grow.<table>`) in a model,
+    aliased as the table (PostgreSQL wants an alias on a subquery in FROM).
 
     Args:
         table: a raw table of the schema's catalog.
@@ -52,7 +53,7 @@ def raw_relation(table: str, present: dict[str, str] | None, schema: str = "clio
     wanted = CATALOGS[schema][table]
     if present is None:
         columns = ", ".join(f"cast(null as {kind}) as {_quote(name)}" for name, kind in wanted.items())
-        return f"(select {columns} limit 0)"
+        return f"(select {columns} limit 0) as {_quote(table)}"
     present_lower = {name.lower(): name for name in present}
     parts = []
     for name, kind in wanted.items():
@@ -63,14 +64,17 @@ def raw_relation(table: str, present: dict[str, str] | None, schema: str = "clio
             parts.append(_quote(actual))
         else:
             parts.append(f"cast({_quote(actual)} as {kind}) as {_quote(name)}")
-    return f"(select {', '.join(parts)} from {schema}.{_quote(table)})"
+    return f"(select {', '.join(parts)} from {schema}.{_quote(table)}) as {_quote(table)}"
 
 
 def _same_type(actual: str, wanted: str) -> bool:
-    """Whether DuckDB type names `actual` and `wanted` are one type (spelling aside)."""
+    """Whether type names `actual` (DuckDB's or PostgreSQL's, as information_schema gives
+    them) and `wanted` (DuckDB's) are one type, spelling aside. PostgreSQL's `numeric` has
+    no precision there, so it is cast to the catalog's (an exact, lossless cast)."""
     return _normal(actual) == _normal(wanted)
 
 
 def _normal(name: str) -> str:
     name = name.upper().replace(" ", "")
-    return {"TIMESTAMPWITHTIMEZONE": "TIMESTAMPTZ"}.get(name, name)
+    return {"TIMESTAMPWITHTIMEZONE": "TIMESTAMPTZ", "CHARACTERVARYING": "VARCHAR", "TEXT": "VARCHAR",
+            "DOUBLEPRECISION": "DOUBLE"}.get(name, name)

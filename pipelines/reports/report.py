@@ -17,6 +17,7 @@ import duckdb
 from pipelines.errors import ClioSyncError, ConfigError
 from pipelines.reports import whole_firm_reports as firm
 from pipelines.reports.custom_field_grouping import FieldColumn
+from pipelines.reports.engine import Engine, as_engine
 from pipelines.reports.output import Result
 from pipelines.reports.table import Column, Kind, Layout
 
@@ -199,18 +200,27 @@ def check_options(name: str, by: str | None, as_of: date | None) -> None:
         )
 
 
-def run_report(con: duckdb.DuckDBPyConnection, query: ReportQuery) -> Result:
-    """Execute a report query on a connection whose settings are applied."""
-    present = con.execute(
-        "select count(*) from duckdb_views() where schema_name = 'reports' "
-        "and database_name = current_database()"
+def run_report(con: duckdb.DuckDBPyConnection | Engine, query: ReportQuery) -> Result:
+    """Execute a report query on a connection (or engine) whose settings are applied."""
+    engine = as_engine(con)
+    present = engine.execute(
+        "select count(*) from information_schema.tables where table_schema = 'reports' "
+        "and table_type = 'VIEW' and table_catalog = current_database()"
     ).fetchone()
     if not present or not present[0]:
         raise ReportsMissing(
             "This warehouse has no reports yet (schema `reports` is empty). Build them with "
             "`clio-sync models` (a `clio-sync run` also builds them), then try again."
         )
-    return Result.fetch(con.execute(query.sql, list(query.params)))
+    try:
+        cursor = engine.execute(query.sql, list(query.params))
+    except engine.errors as exc:
+        raise ClioSyncError(
+            f"{engine.label} could not run the report: {' '.join(str(exc).split())} The "
+            "models may be older than this clio-sync: rebuild them with `clio-sync models` "
+            "and try again."
+        ) from None
+    return Result.fetch(cursor, engine.column_types(cursor))
 
 
 def _ar_aging(by: str, as_of: date | None) -> ReportQuery:
@@ -299,7 +309,7 @@ def _by_custom_field(name: str, field: FieldColumn) -> ReportQuery:
     from {source} as report
     left join reports.matter_custom_fields
         on matter_custom_fields.matter_id = report.matter_id
-)"""
+) as grouped"""
     kind: Kind = "date" if field.field_type == "date" else "text"
     key = (Column("custom_field_value", field.field_name, kind, missing="(no value)"),)
     if name == "ar-aging":

@@ -1,4 +1,4 @@
-"""Build the SQL models in `sql/` as views (and table macros) in DuckDB.
+"""Build the SQL models in `sql/` as views (and table macros) in DuckDB or PostgreSQL.
 
 Models are the files under `sql/staging`, `sql/intermediate` and `sql/reports`, one
 SELECT each, named after the view it defines (`sql/reports/paid_bills.sql` ->
@@ -15,6 +15,11 @@ Every build is one transaction of `create or replace`: a broken model raises
 `ModelBuildError` naming its file and DuckDB's message, and leaves the previous models
 as they were. Views whose file is gone are dropped; finding no model file at all is an
 error (an incomplete installation), never a reason to drop every view.
+
+On PostgreSQL (`engine.open_destination`) the same files are transpiled by sqlglot
+(`dialect.py`): views stay views, a table macro becomes a SQL function returning a table,
+and the build is one transaction too (PostgreSQL's DDL is transactional), serialised by
+an advisory lock so two builds never interleave.
 
 The files ship inside the package as `pipelines/sql` (in a checkout, a link to the
 top-level `sql/`), read through `importlib.resources`, so an installed wheel, an sdist
@@ -33,6 +38,14 @@ import duckdb
 
 from pipelines.errors import ClioSyncError
 from pipelines.reports import custom_field_tables
+from pipelines.reports.dialect import (
+    READS_AS,
+    READS_AS_DDL,
+    UntranslatableSQL,
+    function_body,
+    translate,
+)
+from pipelines.reports.engine import DUCKDB, DuckDBEngine, Engine, as_engine
 from pipelines.reports.raw_tables import CATALOGS, raw_relation
 
 SQL_DIR: Traversable = files("pipelines") / "sql"
@@ -108,7 +121,7 @@ def discover_models(sql_dir: Traversable = SQL_DIR) -> list[Model]:
 
 
 def generated_models(
-    con: duckdb.DuckDBPyConnection, raw_columns: dict[str, dict[str, str]], found: list[Model]
+    con: duckdb.DuckDBPyConnection | Engine, raw_columns: dict[str, dict[str, str]], found: list[Model]
 ) -> list[Model]:
     """The models generated from the warehouse's data (the wide custom-field tables), when
     the model files they build on are among `found`."""
@@ -142,8 +155,11 @@ def build_order(models: list[Model]) -> list[Model]:
     return [by_key[key] for key in ordered]
 
 
-def build_models(con: duckdb.DuckDBPyConnection, sql_dir: Traversable | None = None) -> list[str]:
-    """Create or replace every model of `sql_dir` (default: the models shipped in the package).
+def build_models(
+    con: duckdb.DuckDBPyConnection | Engine, sql_dir: Traversable | None = None
+) -> list[str]:
+    """Create or replace every model of `sql_dir` (default: the models shipped in the package)
+    on `con`: a DuckDB connection, or an engine (`engine.open_destination`).
 
     Returns:
         The models built, as `schema.name`, in build order.
@@ -152,6 +168,7 @@ def build_models(con: duckdb.DuckDBPyConnection, sql_dir: Traversable | None = N
         ModelBuildError: no model file was found, or a model failed (its file and DuckDB's
             message are named); either way nothing was changed.
     """
+    engine = as_engine(con)
     folder = sql_dir or SQL_DIR
     found = discover_models(folder)
     if not found:
@@ -161,45 +178,125 @@ def build_models(con: duckdb.DuckDBPyConnection, sql_dir: Traversable | None = N
             "as they were. The installation is incomplete: reinstall clio-sync (pip install "
             "--force-reinstall clio-sync), or in a checkout restore the sql/ folder."
         )
-    cur = con.cursor()  # its own transaction, whatever the caller's connection is doing
+    # its own transaction on DuckDB, whatever the caller's connection is doing
+    work = DuckDBEngine(engine.con.cursor()) if isinstance(engine, DuckDBEngine) else engine
     try:
-        cur.execute("begin transaction")
-        raw_columns = _raw_columns(cur)
-        models = build_order(found + generated_models(cur, raw_columns, found))
+        work.begin()
+        if work.kind != DUCKDB:
+            # one build at a time; the lock goes with the transaction (lock_timeout bounds it)
+            work.execute_native("select pg_advisory_xact_lock(hashtext('clio_sync.models'))")
+        raw_columns = _raw_columns(work)
+        models = build_order(found + generated_models(work, raw_columns, found))
         for schema in LAYERS:
-            cur.execute(f"create schema if not exists {schema}")
-        _drop_stale(cur, {m.key for m in models})
+            work.execute(f"create schema if not exists {schema}")
+        keep = {m.key for m in models}
+        if work.kind != DUCKDB:  # the helper that stands in for try_cast (dialect.py)
+            work.execute_native(READS_AS_DDL)
+            keep.add(READS_AS)
+        _drop_stale(work, keep)
         for model in models:
-            _build(cur, model, raw_columns)
-        cur.execute("commit")
+            _build(work, model, raw_columns)
+        work.commit()
+    except work.errors as exc:  # not a model's fault: the lock, the connection, the catalog
+        work.rollback()
+        raise _build_failed(work, exc) from None
     except BaseException:
-        cur.execute("rollback")
+        work.rollback()
         raise
     finally:
-        cur.close()
+        if work is not engine:
+            work.close()
     return [m.key for m in models]
 
 
-def _build(cur: duckdb.DuckDBPyConnection, model: Model, raw: dict[str, dict[str, str]]) -> None:
+def _build_failed(engine: Engine, exc: BaseException) -> ModelBuildError:
+    text = _first_lines(str(exc))
+    if getattr(exc, "pgcode", None) == "55P03":  # lock_not_available: lock_timeout ran out
+        return ModelBuildError(
+            f"The models were not built on {engine.label}: another build of this database "
+            f"(or a reader of its views) held it for longer than the lock timeout ({text}). "
+            "Nothing was changed; run `clio-sync models` again when it is done, or give "
+            "--lock-timeout more seconds."
+        )
+    return ModelBuildError(
+        f"The models were not built on {engine.label}: {text} Nothing was changed; check "
+        "the connection and that the role may create schemas and views, then run "
+        "`clio-sync models` again."
+    )
+
+
+def _build(engine: Engine, model: Model, raw: dict[str, dict[str, str]]) -> None:
     sql = _RAW_REF.sub(lambda m: _raw_relation_for(m.group(1), m.group(2), raw, model),
                        model.body)
-    if model.params:
-        ddl = f"create or replace macro {model.key}({', '.join(model.params)}) as table {sql}"
-    else:
-        ddl = f"create or replace view {model.key} as {sql}"
+    failures: tuple[type[BaseException], ...] = (*engine.errors, UntranslatableSQL)
     try:
-        cur.execute(ddl)
-    except duckdb.Error as exc:
+        if engine.kind == DUCKDB:
+            _build_duckdb(engine, model, sql)
+        else:
+            _build_postgres(engine, model, sql)
+    except failures as exc:
         fix = (
             "Fix that file and run `clio-sync models` again" if model.path else
             "That SQL is clio-sync's own, written from the custom field definitions in "
             "clio.custom_fields: please report it with those definitions"
         )
         raise ModelBuildError(
-            f"The SQL model {model.origin} ({model.key}) did not build: "
+            f"The SQL model {model.origin} ({model.key}) did not build on {engine.label}: "
             f"{_first_lines(str(exc))} {fix}; the models were left as they were before "
             "this build."
         ) from None
+
+
+def _build_duckdb(engine: Engine, model: Model, sql: str) -> None:
+    if model.params:
+        ddl = f"create or replace macro {model.key}({', '.join(model.params)}) as table {sql}"
+    else:
+        ddl = f"create or replace view {model.key} as {sql}"
+    engine.execute_native(ddl)
+
+
+def _build_postgres(engine: Engine, model: Model, sql: str) -> None:
+    """A view, or for a table macro a SQL function returning its rows. `create or replace`
+    cannot change a view's columns or a function's result, so a model whose shape changed
+    is dropped (with what depends on it: later models, rebuilt after it) and created."""
+    if model.params:
+        body, types = function_body(sql, model.params, engine.kind)
+        columns = _shape(engine, body, types)
+        signature = f"{model.key}({', '.join(types)})"
+        ddl = (f"create or replace function {signature} returns table ({columns}) "
+               f"language sql stable as $clio_sync$ {body} $clio_sync$")
+        drop = f"drop function if exists {signature} cascade"
+    else:
+        ddl = f"create or replace view {model.key} as {translate(sql, engine.kind)}"
+        drop = f"drop view if exists {model.key} cascade"
+    engine.execute_native("savepoint clio_sync_model")
+    try:
+        engine.execute_native(ddl)
+    except engine.errors:
+        engine.execute_native("rollback to savepoint clio_sync_model")
+        engine.execute_native(drop)
+        engine.execute_native(ddl)
+    engine.execute_native("release savepoint clio_sync_model")
+
+
+def _shape(engine: Engine, body: str, types: list[str]) -> str:
+    """`name type, ...` of a function body's result: read from a temporary view of it,
+    with each parameter a typed NULL."""
+    probe = body
+    for position in range(len(types), 0, -1):  # $10 before $1
+        probe = probe.replace(f"${position}", f"cast(null as {types[position - 1]})")
+    engine.execute_native(f"create temporary view clio_sync_shape as {probe}")
+    rows = engine.execute_native(
+        "select attname, format_type(atttypid, atttypmod) from pg_attribute "
+        "where attrelid = 'clio_sync_shape'::regclass and attnum > 0 and not attisdropped "
+        "order by attnum"
+    ).fetchall()
+    engine.execute_native("drop view clio_sync_shape")
+    return ", ".join(f"{_quote(name)} {kind}" for name, kind in rows)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def _raw_relation_for(schema: str, table: str, raw: dict[str, dict[str, str]],
@@ -216,9 +313,9 @@ def _raw_relation_for(schema: str, table: str, raw: dict[str, dict[str, str]],
     return raw_relation(table, raw.get(f"{schema}.{table}"), schema)
 
 
-def _raw_columns(cur: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
+def _raw_columns(engine: Engine) -> dict[str, dict[str, str]]:
     """Columns of every raw table, by `schema.table`."""
-    rows = cur.execute(
+    rows = engine.execute(
         "select table_schema, table_name, column_name, data_type from information_schema.columns "
         "where table_schema in ('clio', 'grow') and table_catalog = current_database()"
     ).fetchall()
@@ -228,24 +325,40 @@ def _raw_columns(cur: duckdb.DuckDBPyConnection) -> dict[str, dict[str, str]]:
     return tables
 
 
-def _drop_stale(cur: duckdb.DuckDBPyConnection, keys: set[str]) -> None:
-    views = cur.execute(
-        "select schema_name, view_name from duckdb_views() "
-        "where database_name = current_database() and schema_name in ?",
-        [list(LAYERS)],
-    ).fetchall()
+def _drop_stale(engine: Engine, keys: set[str]) -> None:
+    """Drop the views and table macros (functions) of the layers that no model defines (on
+    PostgreSQL with what depends on them: a model reading a gone one fails to build next)."""
+    layers = ", ".join(f"'{layer}'" for layer in LAYERS)
+    if engine.kind == DUCKDB:
+        views = engine.execute(
+            "select schema_name, view_name from duckdb_views() "
+            f"where database_name = current_database() and schema_name in ({layers})"
+        ).fetchall()
+        macros = engine.execute(
+            "select distinct schema_name, function_name, '' from duckdb_functions() "
+            f"where database_name = current_database() and schema_name in ({layers}) "
+            "and function_type = 'table_macro'"
+        ).fetchall()
+    else:
+        views = engine.execute(
+            "select table_schema, table_name from information_schema.views "
+            f"where table_schema in ({layers})"
+        ).fetchall()
+        macros = engine.execute_native(
+            "select n.nspname, p.proname, pg_get_function_identity_arguments(p.oid) "
+            "from pg_proc as p join pg_namespace as n on n.oid = p.pronamespace "
+            f"where n.nspname in ({layers})"
+        ).fetchall()
+    cascade = "" if engine.kind == DUCKDB else " cascade"
     for schema, name in views:
         if f"{schema}.{name}" not in keys:
-            cur.execute(f'drop view "{schema}"."{name}"')
-    macros = cur.execute(
-        "select distinct schema_name, function_name from duckdb_functions() "
-        "where database_name = current_database() and schema_name in ? "
-        "and function_type = 'table_macro'",
-        [list(LAYERS)],
-    ).fetchall()
-    for schema, name in macros:
+            engine.execute_native(f"drop view if exists {_quote(schema)}.{_quote(name)}{cascade}")
+    for schema, name, arguments in macros:
         if f"{schema}.{name}" not in keys:
-            cur.execute(f'drop macro table "{schema}"."{name}"')
+            what = "macro table" if engine.kind == DUCKDB else "function"
+            signature = "" if engine.kind == DUCKDB else f"({arguments})"
+            engine.execute_native(
+                f"drop {what} if exists {_quote(schema)}.{_quote(name)}{signature}{cascade}")
 
 
 def _display(path: Traversable) -> str:

@@ -6,7 +6,9 @@ Read through dlt's config providers, so `REPORTS__TIMEZONE`, `REPORTS__TODAY`,
 `.dlt/config.toml`) set them; command line options win. The SQL models read them from
 DuckDB session variables (`clio_sync_timezone`, `clio_sync_today`,
 `clio_sync_aging_basis`, `clio_sync_workday_hours`) that `apply_settings` sets on a
-connection, so the views stay plain SQL and any session can re-aim them.
+connection, so the views stay plain SQL and any session can re-aim them. On PostgreSQL
+they are the custom settings `clio_sync.timezone`, `clio_sync.today`, ... of the session
+(`set_config`; `dialect.py` reads `getvariable` so), which read-only transactions may set.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from pipelines.errors import ConfigError
+from pipelines.reports.dialect import setting_name
+from pipelines.reports.engine import DUCKDB, Engine, as_engine
 
 AgingBasis = Literal["due_date", "issue_date"]
 AGING_BASES: tuple[AgingBasis, ...] = ("due_date", "issue_date")
@@ -77,8 +81,13 @@ def parse_date(value: str | date, name: str) -> date:
         ) from None
 
 
-def apply_settings(con: duckdb.DuckDBPyConnection, settings: ReportSettings) -> None:
+def apply_settings(con: duckdb.DuckDBPyConnection | Engine, settings: ReportSettings) -> None:
     """Set the session variables the SQL models read (works on read-only connections)."""
+    engine = as_engine(con)
+    if engine.kind != DUCKDB:
+        _apply_settings_postgres(engine, settings)
+        return
+    con = engine.con  # type: ignore[attr-defined]
     con.execute("set variable clio_sync_timezone = ?", [settings.timezone])
     con.execute("set variable clio_sync_aging_basis = ?", [settings.aging_basis])
     con.execute("set variable clio_sync_workday_hours = ?", [settings.workday_hours])
@@ -86,6 +95,17 @@ def apply_settings(con: duckdb.DuckDBPyConnection, settings: ReportSettings) -> 
         con.execute("reset variable clio_sync_today")
     else:
         con.execute("set variable clio_sync_today = ?", [settings.today])
+
+
+def _apply_settings_postgres(engine: Engine, settings: ReportSettings) -> None:
+    values = {
+        "clio_sync_timezone": settings.timezone,
+        "clio_sync_aging_basis": settings.aging_basis,
+        "clio_sync_workday_hours": str(settings.workday_hours),
+        "clio_sync_today": settings.today.isoformat() if settings.today else "",  # '' is unset
+    }
+    for variable, value in values.items():
+        engine.execute_native("select set_config(%s, %s, false)", [setting_name(variable), value])
 
 
 def _check_timezone(name: str) -> str:

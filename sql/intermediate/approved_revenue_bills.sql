@@ -24,27 +24,24 @@ approved as (
         and kind is distinct from 'trust_kind'
 ),
 
-dated as (
+final as (
     select
         approved.*,
         approved.state = 'awaiting_payment' as is_receivable,
         -- Clio stamps the last payment in UTC; the firm reads it as a local date.
         cast(timezone(firm_today.firm_timezone, approved.paid_at) as date) as paid_on,
-        cast(timezone(firm_today.firm_timezone, approved.updated_at) as date) as updated_on,
-        bill_allocation_totals.last_allocation_date,
+        case when approved.state = 'paid'
+            then coalesce(
+                bill_allocation_totals.last_allocation_date,
+                cast(timezone(firm_today.firm_timezone, approved.paid_at) as date),
+                cast(timezone(firm_today.firm_timezone, approved.updated_at) as date),
+                approved.issued_at
+            )
+        end as settled_on,
     from approved
     cross join firm_today
     left join bill_allocation_totals
         on bill_allocation_totals.bill_id = approved.bill_id
-),
-
-final as (
-    select
-        * exclude (updated_on, last_allocation_date),
-        case when state = 'paid'
-            then coalesce(last_allocation_date, paid_on, updated_on, issued_at)
-        end as settled_on,
-    from dated
 )
 
 select * from final

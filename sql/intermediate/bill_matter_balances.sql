@@ -51,10 +51,13 @@ unsplit as (
     left join only_matter on only_matter.bill_id = unsplit_bills.bill_id
 ),
 
+-- named columns rather than DuckDB's `union all by name`, which PostgreSQL lacks
 final as (
-    select * from split
-    union all by name
-    select * from unsplit
+    select bill_id, matter_id, balance, interest_amount, amount_due,
+    from split
+    union all
+    select bill_id, matter_id, balance, interest_amount, amount_due,
+    from unsplit
 )
 
 select * from final

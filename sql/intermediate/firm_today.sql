@@ -10,7 +10,7 @@ options as (
         coalesce(getvariable('clio_sync_timezone'), 'UTC') as firm_timezone,
         coalesce(getvariable('clio_sync_aging_basis'), 'due_date') as aging_basis,
         cast(getvariable('clio_sync_today') as date) as pinned_today,
-        cast(coalesce(getvariable('clio_sync_workday_hours'), 8) as decimal(4, 2)) as workday_hours,
+        coalesce(cast(getvariable('clio_sync_workday_hours') as decimal(4, 2)), 8) as workday_hours,
 ),
 
 final as (

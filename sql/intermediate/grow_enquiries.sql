@@ -43,10 +43,13 @@ without_leads as (
         on leads.inbox_lead_id = matters.inbox_lead_id
 ),
 
+-- named columns rather than DuckDB's `union all by name`, which PostgreSQL lacks
 enquiries as (
-    select * from from_leads
-    union all by name
-    select * from without_leads
+    select inbox_lead_id, grow_matter_id, lead_source, enquired_at, lead_state,
+    from from_leads
+    union all
+    select inbox_lead_id, grow_matter_id, lead_source, enquired_at, lead_state,
+    from without_leads
 ),
 
 final as (

@@ -273,13 +273,14 @@ final as (
         billed,
         collected,
         written_off,
-        round(collected / nullif(billed, 0), 4) as collection_rate,
+        -- ratios are rounded as decimals, never as DOUBLEs, so every engine rounds alike
+        cast(round(cast(collected / nullif(billed, 0) as decimal(38, 10)), 4) as double) as collection_rate,
         ar_at_month_end,
         ar_over_90_at_month_end,
         billed_trailing_90_days,
-        round(ar_at_month_end / nullif(billed_trailing_90_days, 0) * 90, 1) as dso_days,
-        round(avg_days_to_pay, 1) as avg_days_to_pay,
-        round(weighted_days_to_pay, 1) as weighted_days_to_pay,
+        cast(round(cast(ar_at_month_end / nullif(billed_trailing_90_days, 0) * 90 as decimal(38, 10)), 1) as double) as dso_days,
+        cast(round(cast(avg_days_to_pay as decimal(38, 10)), 1) as double) as avg_days_to_pay,
+        cast(round(cast(weighted_days_to_pay as decimal(38, 10)), 1) as double) as weighted_days_to_pay,
         count_bills_issued,
         count_bills_paid,
     from joined

@@ -71,8 +71,8 @@ live as (
         and not coalesce(custom_fields.is_deleted, false)
 ),
 
--- DuckDB-specific: try_cast (null where the text does not read as the type). PostgreSQL
--- has none; a port needs a guarded cast here, and only here.
+-- try_cast: null where the text does not read as the type. PostgreSQL has none; there the
+-- transpiler guards a cast with a helper (pipelines/reports/dialect.py).
 typed as (
     select
         live.*,

@@ -34,7 +34,7 @@ days as (
         lead_source,
         avg(days_lead_to_hire) as avg_days_lead_to_hire,
     from (select distinct grow_matter_id, enquiry_month, lead_source, days_lead_to_hire
-          from hired_matters)
+          from hired_matters) as hired_once
     group by all
 ),
 
@@ -49,9 +49,11 @@ final as (
         counted.open_intakes,
         counted.hired,
         counted.declined,
-        round(counted.hired / nullif(counted.intakes, 0), 4) as hire_rate,
-        round(counted.hired / nullif(counted.hired + counted.declined, 0), 4) as decided_hire_rate,
-        round(days.avg_days_lead_to_hire, 1) as avg_days_lead_to_hire,
+        -- ratios are rounded as decimals, never as DOUBLEs, so every engine rounds alike
+        cast(round(cast(counted.hired / nullif(counted.intakes, 0) as decimal(38, 10)), 4) as double) as hire_rate,
+        cast(round(cast(counted.hired / nullif(counted.hired + counted.declined, 0) as decimal(38, 10)), 4) as double)
+            as decided_hire_rate,
+        cast(round(cast(days.avg_days_lead_to_hire as decimal(38, 10)), 1) as double) as avg_days_lead_to_hire,
     from counted
     left join days
         on days.month = counted.month

@@ -33,7 +33,7 @@ last_payments as (
 client_receivables as (
     select
         receivables.client_id,
-        any_value(receivables.client_name) as client_name,
+        min(receivables.client_name) as client_name,
         receivables.currency,
         sum(receivables.balance) as total_outstanding,
         coalesce(

@@ -37,7 +37,7 @@ worked as (
         classified_activities.user_id,
         cast(date_trunc('month', classified_activities.activity_date) as date) as month,
         classified_activities.currency,
-        any_value(classified_activities.user_name) as activity_user_name,
+        min(classified_activities.user_name) as activity_user_name,
         sum(classified_activities.seconds) as seconds_worked,
         sum(case when classified_activities.is_billable
             then classified_activities.seconds else 0 end) as seconds_billable,
@@ -91,7 +91,7 @@ capacity as (
     select
         month_days.month,
         count(*) filter (where extract(isodow from month_days.day) <= 5)
-            * any_value(firm_today.workday_hours) as capacity_hours,
+            * min(firm_today.workday_hours) as capacity_hours,
     from month_days
     cross join firm_today
     group by month_days.month
@@ -134,13 +134,17 @@ final as (
         cast(seconds_worked / 3600 as decimal(18, 4)) as hours_worked,
         cast(seconds_billable / 3600 as decimal(18, 4)) as billable_hours,
         cast(billed_hours as decimal(18, 4)) as billed_hours,
-        cast(round(billable_value, 2) as decimal(18, 2)) as billable_value,
+        -- ratios are rounded as decimals, never as DOUBLEs, so every engine rounds alike
+        cast(round(cast(billable_value as decimal(38, 10)), 2) as decimal(18, 2)) as billable_value,
         cast(billed_amount as decimal(18, 2)) as billed_amount,
-        cast(round(collected_share, 2) as decimal(18, 2)) as collected_amount,
+        cast(round(cast(collected_share as decimal(38, 10)), 2) as decimal(18, 2))
+            as collected_amount,
         cast(capacity_hours as decimal(18, 2)) as capacity_hours,
-        round(seconds_billable / 3600 / nullif(capacity_hours, 0), 4) as utilization,
-        round(billed_amount / nullif(billable_value, 0), 4) as realization,
-        round(collected_share / nullif(billed_amount, 0), 4) as collection_rate,
+        cast(round(cast(seconds_billable / 3600 / nullif(capacity_hours, 0) as decimal(38, 10)), 4) as double)
+            as utilization,
+        cast(round(cast(billed_amount / nullif(billable_value, 0) as decimal(38, 10)), 4) as double) as realization,
+        cast(round(cast(collected_share / nullif(billed_amount, 0) as decimal(38, 10)), 4) as double)
+            as collection_rate,
     from joined
 )
 

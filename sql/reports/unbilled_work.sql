@@ -34,7 +34,7 @@ per_matter_and_user as (
         matter_id,
         user_id,
         currency,
-        any_value(user_name) as activity_user_name,
+        min(user_name) as activity_user_name,
         count(*) as count_activities,
         sum(seconds) as seconds,
         sum(amount) as amount,
