@@ -7,12 +7,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import duckdb
+import pytest
 from sync_helpers import settings_for
 from test_end_to_end import all_tables, columns, rows
 from world import World
 
 from pipelines.clio.endpoints import BY_TABLE
 from pipelines.clio.sync import sync
+from pipelines.errors import ConfigError
+from pipelines.webhooks import direct
 
 
 def change_everything(world: World) -> None:
@@ -99,3 +102,12 @@ def test_a_column_the_warehouse_lacks_yet_is_added_by_a_dlt_load(world):
     assert world.apply().writes == {"direct": 1}  # the warehouse has every column again
     world.sync()
     world.assert_truth(["contacts"])
+
+
+def test_the_write_path_setting_is_checked(monkeypatch):
+    assert direct.write_path() == "direct"
+    monkeypatch.setenv("WEBHOOKS__WRITE_PATH", "dlt")
+    assert direct.write_path() == "dlt"
+    monkeypatch.setenv("WEBHOOKS__WRITE_PATH", "fast")
+    with pytest.raises(ConfigError, match="WEBHOOKS__WRITE_PATH is 'fast'; it must be `direct`"):
+        direct.write_path()
