@@ -65,7 +65,13 @@ def full_record(model: str, record_id: int, version: int) -> dict:
                   updated_at=_stamp(version))
     if model == "contact":
         record.update(name=f"Contact {record_id} v{version}", type="Company", is_client=True,
-                      company=None)
+                      company=None, account_balances=[],
+                      custom_field_values=[{
+                          "id": f"{record_id}-1", "field_name": "Referral Source",
+                          "field_type": "text_line", "value": f"Referral v{version}",
+                          "soft_deleted": False, "created_at": "2026-01-05T09:00:00-05:00",
+                          "updated_at": _stamp(version), "custom_field": {"id": 1},
+                          "picklist_option": None}])
     else:
         total = round(100 + (record_id * 37 + version) % 5000 + 0.29, 2)
         record.update(number=str(record_id), state="awaiting_payment", total=total,
@@ -75,6 +81,8 @@ def full_record(model: str, record_id: int, version: int) -> dict:
                       matters=[{"id": record_id, "display_number": f"{record_id:05d}-M"}],
                       balances=[{"id": record_id, "type": "Matter", "amount": total,
                                  "interest_amount": 0.0, "due": total}])
+    missing = {c.field for c in endpoint.children} - record.keys()
+    assert not missing, f"the catalog has more child lists than the bench sends: {missing}"
     return record
 
 

@@ -83,7 +83,7 @@ def apply_pending(db: Path, inbox_conn: sqlite3.Connection, fetch: Fetch,
         # A fresh dlt pipeline under each hold of the lock: a `run` in between may have
         # changed its schema and state on disk, which a kept pipeline would not see.
         loader = BatchLoader(db)
-        loader.finish_interrupted()
+        loader.prepare()
         while max_batches is None or report.batches < max_batches:
             events = inbox.claim(inbox_conn, batch_size)
             if not events:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 
 import duckdb
 import pytest
@@ -13,6 +14,7 @@ from test_end_to_end import all_tables, columns, rows
 from world import World
 
 from pipelines.clio.endpoints import BY_TABLE
+from pipelines.clio.load import make_pipeline, records_source
 from pipelines.clio.sync import sync
 from pipelines.errors import ConfigError
 from pipelines.webhooks import direct
@@ -111,3 +113,35 @@ def test_the_write_path_setting_is_checked(monkeypatch):
     monkeypatch.setenv("WEBHOOKS__WRITE_PATH", "fast")
     with pytest.raises(ConfigError, match="WEBHOOKS__WRITE_PATH is 'fast'; it must be `direct`"):
         direct.write_path()
+
+
+def test_a_load_a_killed_writer_left_is_finished_before_the_batch(world):
+    world.sync()
+    world.subscribe(("contact",))
+    pipeline = make_pipeline(world.db)  # what a writer killed mid-load leaves behind:
+    pipeline.extract(records_source(BY_TABLE["contacts"], [
+        {"id": 3, "etag": '"old"', "name": "From a killed run",
+         "updated_at": "2020-01-01T00:00:00+00:00"}]))
+    pipeline.normalize()  # a package normalized, not loaded
+    assert pipeline.has_pending_data
+    world.edit("contacts", 4, name="Edited contact")
+    world.flush()
+    report = world.apply()
+    assert report.writes == {"direct": 1}
+    assert not make_pipeline(world.db).has_pending_data  # loaded before the batch
+    assert world.query("SELECT name FROM clio.contacts WHERE id = 3") == [("From a killed run",)]
+
+
+def test_an_older_warehouse_s_narrow_column_is_widened_before_a_direct_write(world):
+    world.sync()
+    world.subscribe(("activity",))
+    con = duckdb.connect(str(world.db))  # prices were DECIMAL(18,2) in older versions
+    con.execute("ALTER TABLE clio.activities ALTER price TYPE DECIMAL(18,2)")
+    con.close()
+    world.edit("activities", 1, price=312.125)
+    world.flush()
+    assert world.apply().writes == {"direct": 1}
+    assert ("price", "DECIMAL(28,10)") in columns(world.db, "activities")
+    assert world.query("SELECT price FROM clio.activities WHERE id = 1") == [
+        (Decimal("312.1250000000"),)]
+    world.assert_truth(["activities"])
