@@ -188,6 +188,13 @@ def wait_applied(inbox_file: Path, timeout: float) -> None:
         conn.close()
 
 
+def warm_up(base: str, tokens: dict[str, str], inbox_file: Path) -> None:
+    """One event applied before the measurement: `serve` starts its applier as a child
+    process, which takes seconds to import on a busy machine, and is no steady state."""
+    asyncio.run(send_all(base, tokens, events(1, 99, 500), None))
+    wait_applied(inbox_file, 120)
+
+
 def applied_at(db: Path) -> dict[int, float]:
     """When each event's batch was committed (unix seconds), by inbox seq."""
     con = duckdb.connect(str(db), read_only=True)
@@ -209,8 +216,7 @@ def lags(batch: list[Event], sent: dict[int, float], inbox_file: Path, db: Path)
         seq = seqs[key]
         if seq not in seen:  # a repeated deletion of the same record is one event
             seen.add(seq)
-            out.append(applied[seq] - sent[i])
-    assert len(out) == len(applied), "every stored event must have been applied"
+            out.append(applied[seq] - sent[i])  # a KeyError: an event was not applied
     return out
 
 
@@ -250,6 +256,7 @@ def continuous(args: argparse.Namespace, seed: int, path: str) -> dict:
         loads = write_counts(db)
         try:
             _wait_up(base)
+            warm_up(base, tokens, inbox_file)
             started = time.perf_counter()
             sent = asyncio.run(send_all(base, tokens, batch, args.rate))
             wait_applied(inbox_file, 120)
