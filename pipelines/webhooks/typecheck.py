@@ -14,7 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from pipelines.clio.endpoints import Endpoint
-from pipelines.clio.rows import arrow_schema, child_columns, child_table, flatten
+from pipelines.clio.rows import arrow_batch
 from pipelines.webhooks.malformed import Malformed, show
 
 # What typing a bad value raises (a money value that does not fit raises a ValueError).
@@ -73,13 +73,9 @@ def _check_shape(endpoint: Endpoint, record: Mapping[str, Any]) -> None:
 
 
 def _type(endpoint: Endpoint, records: Sequence[Mapping[str, Any]]) -> None:
-    """Type `records` as a sync stores them: `flatten`, then the warehouse's Arrow types."""
-    typed = [flatten(endpoint, r) for r in records]
-    pa.Table.from_pylist([root for root, _ in typed], schema=arrow_schema(endpoint.columns))
-    for child in endpoint.children:
-        name = child_table(endpoint, child)
-        pa.Table.from_pylist([row for _, children in typed for row in children[name]],
-                             schema=arrow_schema(child_columns(child), child.parent_key))
+    """Type `records` as a sync (and the applier) stores them: the Arrow tables of
+    `rows.arrow_batch`, column by column (a few times faster than record by record)."""
+    arrow_batch(endpoint, records, tombstones=False)
 
 
 def _refusal(endpoint: Endpoint, record: Mapping[str, Any]) -> str:

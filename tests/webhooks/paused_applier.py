@@ -4,8 +4,9 @@ waits there to be killed: the kill lands exactly where the test wants it.
     python paused_applier.py POINT ARGS...
 
 POINT is `claimed` (events claimed, nothing written yet), `loaded` (rows merged into the
-warehouse, not yet in the apply ledger) or `logged` (in the ledger, not yet acknowledged
-in the inbox). At that point it prints `paused POINT` and waits at most WAIT seconds.
+warehouse, not yet in the apply ledger: on the direct path, inside the batch's open
+transaction; through dlt, loaded) or `logged` (in the ledger, not yet acknowledged in the
+inbox). At that point it prints `paused POINT` and waits at most WAIT seconds.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pipelines.cli import main
-from pipelines.webhooks import inbox
+from pipelines.webhooks import direct, inbox
 from pipelines.webhooks.loader import BatchLoader
 
 WAIT = 60.0  # a test that never kills must not leave this process behind
@@ -46,9 +47,11 @@ def after(point: str, call: Callable[..., Any]) -> Callable[..., Any]:
 
 if __name__ == "__main__":
     point, args = sys.argv[1], sys.argv[2:]
-    if point == "claimed":
+    if point == "claimed":  # whichever write path the batch takes
+        direct.prepare = before(point, direct.prepare)
         BatchLoader.write = before(point, BatchLoader.write)  # type: ignore[method-assign]
     elif point == "loaded":
+        direct.write = after(point, direct.write)
         BatchLoader.write = after(point, BatchLoader.write)  # type: ignore[method-assign]
     elif point == "logged":
         inbox.acknowledge = before(point, inbox.acknowledge)

@@ -101,7 +101,11 @@ def ledger_seqs(world: World) -> set[int]:
 
 
 @pytest.mark.slow
-def test_an_applier_killed_mid_batch_loses_nothing_and_duplicates_nothing(world):
+@pytest.mark.parametrize("write_path", ["direct", "dlt"])
+def test_an_applier_killed_mid_batch_loses_nothing_and_duplicates_nothing(
+    world, write_path, monkeypatch
+):
+    monkeypatch.setenv("WEBHOOKS__WRITE_PATH", write_path)  # the processes inherit it
     world.sync()
     world.subscribe()
     make_many_changes(world)
