@@ -8,8 +8,8 @@
 -- (bill_allocation_totals; null without any), joined here once for every report.
 with
 
-bills as (
-    select * from staging.bills
+approved as (
+    select * from intermediate.approved_bills
 ),
 
 firm_today as (
@@ -18,12 +18,6 @@ firm_today as (
 
 bill_allocation_totals as (
     select * from intermediate.bill_allocation_totals
-),
-
-approved as (
-    select * from bills
-    where state in ('awaiting_payment', 'paid')
-        and kind is distinct from 'trust_kind'
 ),
 
 final as (
