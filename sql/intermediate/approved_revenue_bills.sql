@@ -4,10 +4,12 @@
 -- `settled_on`: the day a paid bill left AR: its last valid allocation, else Clio's
 -- paid date, else the day of its last update (its allocations may all be voided or
 -- missing from the warehouse), else its issue date; null for a bill still owed.
+-- `collected`, `written_off`, `last_allocation_date`: its valid allocations'
+-- (bill_allocation_totals; null without any), joined here once for every report.
 with
 
-bills as (
-    select * from staging.bills
+approved as (
+    select * from intermediate.approved_bills
 ),
 
 firm_today as (
@@ -16,12 +18,6 @@ firm_today as (
 
 bill_allocation_totals as (
     select * from intermediate.bill_allocation_totals
-),
-
-approved as (
-    select * from bills
-    where state in ('awaiting_payment', 'paid')
-        and kind is distinct from 'trust_kind'
 ),
 
 final as (
@@ -38,6 +34,9 @@ final as (
                 approved.issued_at
             )
         end as settled_on,
+        bill_allocation_totals.collected,
+        bill_allocation_totals.written_off,
+        bill_allocation_totals.last_allocation_date,
     from approved
     cross join firm_today
     left join bill_allocation_totals

@@ -31,12 +31,14 @@ unsplit_bills as (
     anti join split on split.bill_id = bills.bill_id
 ),
 
+-- only the unsplit bills' matters are grouped: most bills have a split
 only_matter as (
     select
-        bill_id,
-        min(matter_id) as matter_id,
+        bill_matters.bill_id,
+        min(bill_matters.matter_id) as matter_id,
     from bill_matters
-    group by bill_id
+    semi join unsplit_bills on unsplit_bills.bill_id = bill_matters.bill_id
+    group by bill_matters.bill_id
     having count(*) = 1
 ),
 

@@ -10,12 +10,9 @@ line_items as (
     where kind = 'Service'
 ),
 
--- The approved revenue bills of intermediate.approved_revenue_bills, read from staging:
--- that model's dates in the firm's time zone cost more than this whole model needs.
+-- the bills alone: approved_revenue_bills' settled dates cost more than this model
 approved_revenue_bills as (
-    select * from staging.bills
-    where state in ('awaiting_payment', 'paid')
-        and kind is distinct from 'trust_kind'
+    select * from intermediate.approved_bills
 ),
 
 final as (

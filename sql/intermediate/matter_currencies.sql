@@ -27,6 +27,17 @@ currencies as (
     select * from intermediate.currencies
 ),
 
+-- the matters whose currency neither they nor Clio's billable matters give: only
+-- their bills are read (a firm's bills outnumber its matters by far)
+unknown as (
+    select matters.matter_id,
+    from matters
+    left join billable_matters
+        on billable_matters.matter_id = matters.matter_id
+    where matters.currency is null
+        and billable_matters.currency is null
+),
+
 billed as (
     select
         bill_matters.matter_id,
@@ -34,6 +45,7 @@ billed as (
     from bill_matters
     inner join bills
         on bills.bill_id = bill_matters.bill_id
+    where bill_matters.matter_id in (select matter_id from unknown)
     group by bill_matters.matter_id
 ),
 

@@ -2,9 +2,10 @@
 -- sum to its balance, and each row's bucket columns sum to the row's balance.
 with
 
+-- the bills alone: settled dates and allocation totals are a paid bill's
 receivables as (
-    select * from intermediate.approved_revenue_bills
-    where is_receivable
+    select * from intermediate.approved_bills
+    where state = 'awaiting_payment'
 ),
 
 bill_matter_balances as (

@@ -10,16 +10,8 @@ valid_allocations as (
     select * from intermediate.valid_allocations
 ),
 
-bill_allocation_totals as (
-    select * from intermediate.bill_allocation_totals
-),
-
 interest_charges as (
     select * from staging.interest_charges
-),
-
-paid_bills as (
-    select * from reports.paid_bills
 ),
 
 firm_today as (
@@ -43,16 +35,14 @@ issued_bills as (
             )
         end as settled_month,
         approved_revenue_bills.amount_due
-            - coalesce(bill_allocation_totals.collected, 0)
-            - coalesce(bill_allocation_totals.written_off, 0) as unallocated,
+            - coalesce(approved_revenue_bills.collected, 0)
+            - coalesce(approved_revenue_bills.written_off, 0) as unallocated,
         -- The first day a bill is more than 90 days past due, when that day has come.
         case when approved_revenue_bills.due_at + 91 <= firm_today.today
             then cast(date_trunc('month', approved_revenue_bills.due_at + 91) as date)
         end as over_90_month,
     from approved_revenue_bills
     cross join firm_today
-    left join bill_allocation_totals
-        on bill_allocation_totals.bill_id = approved_revenue_bills.bill_id
     where approved_revenue_bills.issued_at <= firm_today.today
 ),
 
@@ -209,6 +199,17 @@ billed_trailing_90_days as (
         on billed_by_day.currency is not distinct from month_ends.currency
         and billed_by_day.issued_at between month_ends.month_end_at - 89 and month_ends.month_end_at
     group by all
+),
+
+-- reports.paid_bills' paid date and days to pay, from the bills already read above
+paid_bills as (
+    select
+        currency,
+        amount_due,
+        coalesce(paid_on, last_allocation_date) as paid_at,
+        coalesce(paid_on, last_allocation_date) - issued_at as days_to_pay,
+    from approved_revenue_bills
+    where state = 'paid'
 ),
 
 days_to_pay_by_month as (

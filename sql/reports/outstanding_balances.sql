@@ -1,13 +1,14 @@
 -- What each client owes, per currency, from its receivable bills.
 with
 
-receivables as (
-    select * from intermediate.approved_revenue_bills
-    where is_receivable
+-- the bills alone: no settled dates or allocation totals are needed here
+approved_revenue_bills as (
+    select * from intermediate.approved_bills
 ),
 
-approved_revenue_bills as (
-    select * from intermediate.approved_revenue_bills
+receivables as (
+    select * from approved_revenue_bills
+    where state = 'awaiting_payment'
 ),
 
 valid_allocations as (

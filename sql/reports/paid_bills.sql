@@ -7,10 +7,6 @@ paid as (
     where state = 'paid'
 ),
 
-bill_allocation_totals as (
-    select * from intermediate.bill_allocation_totals
-),
-
 joined as (
     select
         paid.bill_id,
@@ -22,14 +18,12 @@ joined as (
         paid.due_at,
         -- Clio's `paid_at` is the last payment; a bill settled only by write-off has
         -- none, so its last allocation date stands in.
-        coalesce(paid.paid_on, bill_allocation_totals.last_allocation_date) as paid_at,
+        coalesce(paid.paid_on, paid.last_allocation_date) as paid_at,
         paid.total,
         paid.amount_due,
-        coalesce(bill_allocation_totals.collected, 0) as collected,
-        coalesce(bill_allocation_totals.written_off, 0) as written_off,
+        coalesce(paid.collected, 0) as collected,
+        coalesce(paid.written_off, 0) as written_off,
     from paid
-    left join bill_allocation_totals
-        on bill_allocation_totals.bill_id = paid.bill_id
 ),
 
 final as (
