@@ -182,6 +182,22 @@ def open_destination(name: str, read_only: bool = False, lock_timeout: float = 1
     return PostgresEngine(connection, label)
 
 
+def runs_models(name: str) -> bool:
+    """Whether the models are built on the dlt destination `name` (PostgreSQL ones)."""
+    from dlt.common.destination.reference import Destination
+
+    try:
+        destination = Destination.from_reference(name)
+    except Exception:  # an unknown name: open_destination says so, clearly
+        return True
+    return destination is not None and _runs_models(destination)
+
+
+def _runs_models(destination: Any) -> bool:
+    kind = destination.destination_type.rsplit(".", 1)[-1]
+    return bool(destination.capabilities().sqlglot_dialect == POSTGRES and kind == POSTGRES)
+
+
 def _credentials(name: str) -> ConnectionStringCredentials:
     from dlt.common.configuration.exceptions import ConfigurationException
     from dlt.common.destination.exceptions import UnknownDestinationModule
@@ -198,7 +214,7 @@ def _credentials(name: str) -> ConnectionStringCredentials:
         ) from None
     assert destination is not None
     kind = destination.destination_type.rsplit(".", 1)[-1]
-    if destination.capabilities().sqlglot_dialect != POSTGRES or kind != POSTGRES:
+    if not _runs_models(destination):
         raise DestinationUnavailable(
             f"The destination {name!r} is of type {kind}; the SQL models, reports and "
             "`clio-sync sql` run on the DuckDB file (--db) and on PostgreSQL destinations. "
