@@ -203,30 +203,28 @@ def renew_webhooks_if_subscribed(settings: ClioSettings, db: Path) -> None:
 
 
 def build_models_if_present(
-    db: Path, destination: str = destinations.DUCKDB, lock_timeout: float = 10.0
+    db: Path, destination: str = destinations.DUCKDB, lock_timeout: float = 10.0,
+    firm: str | None = None,
 ) -> list[str] | None:
-    """Rebuild the SQL models (schema `reports`) where the raw tables are, when the reports
-    area is installed: the DuckDB file, or a server destination the models run on
-    (PostgreSQL). None when nothing was built (no reports area, the lake, another server)."""
+    """Rebuild the SQL models where the raw tables are, when the reports area is installed:
+    the DuckDB file, or a server destination the models run on (PostgreSQL); a firm's
+    (`reports_<firm>`... from `clio_<firm>`) when `firm` is given, else schema `reports`...
+    None when nothing was built (no reports area, the lake, another server)."""
     try:
-        from pipelines.reports.engine import open_destination, runs_models
+        from pipelines.reports.engine import as_engine, open_destination, runs_models
         from pipelines.reports.runner import build_models
+        from pipelines.reports.schemas import ModelSchemas
     except ImportError:
         return None
-    if destination == destinations.DUCKDB:
-        con = warehouse.connect(db)
-        try:
-            return build_models(con)
-        finally:
-            con.close()
-    if not destinations.is_server(destination):
+    if destination != destinations.DUCKDB and not destinations.is_server(destination):
         return None
-    if not runs_models(destination):
+    if destination != destinations.DUCKDB and not runs_models(destination):
         log.warning("The SQL models run on DuckDB and PostgreSQL: none built on --destination %s",
                     destination)
         return None
-    engine = open_destination(destination, lock_timeout=lock_timeout)
+    engine = (as_engine(warehouse.connect(db)) if destination == destinations.DUCKDB
+              else open_destination(destination, lock_timeout=lock_timeout))
     try:
-        return build_models(engine)
+        return build_models(as_engine(engine, ModelSchemas.for_firm(firm)))
     finally:
         engine.close()
