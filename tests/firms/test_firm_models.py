@@ -95,3 +95,28 @@ def test_firm_models_command_builds_and_checks_only_that_firm(two_firms, tmp_pat
     assert query(db, "select client_id, currency, total_outstanding from "
                      "reports_beta.outstanding_balances order by all") == clio_balances(
                          two_firms["beta"])
+
+
+def test_a_firms_run_into_postgres_builds_its_models_there(two_firms, postgres_dsn,
+                                                           tmp_path) -> None:
+    import psycopg2
+
+    env = {**env_of(two_firms, tmp_path), "DESTINATION__POSTGRES__CREDENTIALS": postgres_dsn}
+    db = tmp_path / "data" / "warehouse.duckdb"
+    done = clio_sync("--firm", "acme", "run", "--destination", "postgres", "--db", str(db),
+                     env=env)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    con = psycopg2.connect(postgres_dsn)
+    try:
+        with con.cursor() as cur:
+            cur.execute("select client_id, currency, total_outstanding from "
+                        "reports_acme.outstanding_balances order by 1, 2")
+            stored = cur.fetchall()
+            cur.execute("select nspname from pg_namespace")
+            names = {name for (name,) in cur.fetchall()}
+    finally:
+        con.close()
+    assert stored and stored == clio_balances(two_firms["acme"])
+    assert {"staging_acme", "intermediate_acme", "reports_acme"} <= names
+    assert not {"staging", "intermediate", "reports", "reports_beta"} & names
