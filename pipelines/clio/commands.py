@@ -171,10 +171,9 @@ def _run(args: argparse.Namespace) -> int:
             summaries.append(grow_sync(db, grow, resources=chosen.grow_names,
                                        full_refresh=args.full_refresh,
                                        show_progress=not _plain(args)))
-        if args.destination == "duckdb":
-            built = build_models_if_present(db)
-            if built is not None:
-                log.info("rebuilt %d models", len(built))
+        built = build_models_if_present(db, args.destination, lock_timeout=_lock_timeout(args))
+        if built is not None:
+            log.info("rebuilt %d models", len(built))
     if not args.quiet:
         for summary in summaries:
             print_summary(summary, plain=_plain(args))

@@ -202,14 +202,29 @@ def renew_webhooks_if_subscribed(settings: ClioSettings, db: Path) -> None:
         log.warning("Could not renew the webhook subscriptions: %s", exc)
 
 
-def build_models_if_present(db: Path) -> list[str] | None:
-    """Rebuild the SQL models (schema `reports`) when the reports area is installed."""
+def build_models_if_present(
+    db: Path, destination: str = destinations.DUCKDB, lock_timeout: float = 10.0,
+    firm: str | None = None,
+) -> list[str] | None:
+    """Rebuild the SQL models where the raw tables are, when the reports area is installed:
+    the DuckDB file, or a server destination the models run on (PostgreSQL); a firm's
+    (`reports_<firm>`... from `clio_<firm>`) when `firm` is given, else schema `reports`...
+    None when nothing was built (no reports area, the lake, another server)."""
     try:
+        from pipelines.reports.engine import as_engine, open_destination, runs_models
         from pipelines.reports.runner import build_models
+        from pipelines.reports.schemas import ModelSchemas
     except ImportError:
         return None
-    con = warehouse.connect(db)
+    if destination != destinations.DUCKDB and not destinations.is_server(destination):
+        return None
+    if destination != destinations.DUCKDB and not runs_models(destination):
+        log.warning("The SQL models run on DuckDB and PostgreSQL: none built on --destination %s",
+                    destination)
+        return None
+    engine = (as_engine(warehouse.connect(db)) if destination == destinations.DUCKDB
+              else open_destination(destination, lock_timeout=lock_timeout))
     try:
-        return build_models(con)
+        return build_models(as_engine(engine, ModelSchemas.for_firm(firm)))
     finally:
-        con.close()
+        engine.close()

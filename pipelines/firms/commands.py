@@ -19,10 +19,10 @@ from pipelines.errors import ConfigError
 log = logging.getLogger(__name__)
 
 # Commands that read only the Clio connection (a firm's settings and token store) or that
-# know the firm's schemas. Others (export, models, report, sql, webhooks) still work on
-# the single-firm schemas only, so `--firm` is refused there rather than silently
-# applied to another firm's data.
-FIRM_COMMANDS = ("run", "reconcile", "auth", "doctor")
+# know the firm's schemas (models, report and sql: `clio_<name>`, `reports_<name>`...).
+# Others (export, webhooks) still work on the single-firm schemas only, so `--firm` is
+# refused there rather than silently applied to another firm's data.
+FIRM_COMMANDS = ("run", "reconcile", "auth", "doctor", "models", "report", "sql")
 MAX_PARALLEL = 16
 DEFAULT_FIRM_TIMEOUT = 6 * 3600.0  # seconds one firm's run may take in --all-firms
 
@@ -32,8 +32,8 @@ Handler = Callable[[argparse.Namespace], int]
 def add_firm_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--firm", metavar="NAME", default=None,
                         help="run COMMAND for the firm profile NAME (the config section "
-                        "firms.NAME; its data in schema clio_NAME); for run, reconcile, auth, "
-                        "doctor")
+                        "firms.NAME; its data in schema clio_NAME, its models in reports_NAME...); "
+                        "for run, reconcile, auth, doctor, models, report, sql")
 
 
 def extend(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -90,7 +90,7 @@ def run_firm(args: argparse.Namespace) -> int:
     """`clio-sync --firm NAME run`: sync one firm into its own schema."""
     from pipelines.clio.commands import _lock_timeout, _plain, _resources
     from pipelines.clio.summary import print_summary
-    from pipelines.clio.sync import sync
+    from pipelines.clio.sync import build_models_if_present, sync
     from pipelines.firms.profiles import firm_settings
     from pipelines.firms.turns import WriterTurns
     from pipelines.warehouse import resolve_db, writer_lock
@@ -111,6 +111,11 @@ def run_firm(args: argparse.Namespace) -> int:
             summary = sync(db, settings, resources=resources, full_refresh=args.full_refresh,
                            destination=args.destination, show_progress=not _plain(args),
                            released=turns.released if turns is not None else None)
+            # the firm's models, in its turn at the writer lock, as a single-firm run does
+            built = build_models_if_present(db, args.destination, _lock_timeout(args),
+                                            firm=args.firm)
+            if built is not None:
+                log.info("rebuilt %d models of firm %s", len(built), args.firm)
         outcome.update(status=summary.status, run_id=summary.run_id, records=summary.records,
                        requests=summary.requests, seconds=round(summary.elapsed, 3),
                        retries=sum(s.retries for s in summary.resources.values()),

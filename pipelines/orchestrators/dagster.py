@@ -8,12 +8,10 @@ One asset group per firm profile (`firms.<name>`, see `pipelines.firms.profiles`
 group `clio` for `sources.clio` when no profile is configured. Each group has
 `<raw>/<table>`, one asset per Clio endpoint, all loaded by one dagster-dlt run
 (`@dlt_assets`, `DagsterDltResource`) of `clio_source(firm=...)` into the firm's raw
-schema (`clio_acme`, or `clio`). The single firm's group also has `reports/<model>`, one
-asset per report model (`sql/reports/`), built together by
-`pipelines.reports.runner.build_models` (as `clio-sync models` does) downstream of the
-raw tables each reads; `build_models` knows the single-firm schemas only so far
-(`clio-sync --firm NAME models` is refused too), so a profile's group has its raw tables
-until it takes a firm's.
+schema (`clio_acme`, or `clio`). Each group also has `<reports>/<model>` (`reports_acme`,
+or `reports`), one asset per report model (`sql/reports/`), built together in the firm's
+schemas by `pipelines.reports.runner.build_models` (as `clio-sync --firm NAME models`
+does) downstream of the raw tables each reads.
 
 Jobs and schedules: `clio_sync` materializes every asset (hourly by default);
 `clio_reconcile`, one op per firm, removes the records deleted at Clio (an incremental
@@ -215,14 +213,16 @@ def model_assets(firm: Firm) -> AssetsDefinition:
 
 
 def build_firm_models(context: AssetExecutionContext | OpExecutionContext, firm: Firm) -> list[str]:
+    from pipelines.reports.engine import as_engine
     from pipelines.reports.runner import build_models
+    from pipelines.reports.schemas import ModelSchemas
 
     with warehouse.writer_lock(firm.db, f"dagster {context.run_id[:8]} models {firm.group}"):
-        con = warehouse.connect(firm.db)
+        engine = as_engine(warehouse.connect(firm.db), ModelSchemas.for_firm(firm.name))
         try:
-            return build_models(con)
+            return build_models(engine)
         finally:
-            con.close()
+            engine.close()
 
 
 def _raw_tables(key: str, by_key: dict[str, Any], seen: frozenset[str] = frozenset()) -> set[str]:
@@ -271,9 +271,7 @@ def build_definitions(db: Path | None = None, sync_cron: str = SYNC_CRON,
     """The definitions of every firm in the warehouse `db` (default: as the CLI's)."""
     chosen = firms(db)
     assets = [sync_assets(firm) for firm in chosen]
-    # `build_models` knows the single-firm schemas only (`clio-sync --firm NAME models` is
-    # refused too): a firm profile's group has its raw tables until it takes a firm's
-    assets += [model_assets(firm) for firm in chosen if firm.name is None]
+    assets += [model_assets(firm) for firm in chosen]
     reconciles = [reconcile_op(firm) for firm in chosen]
     sync_job = define_asset_job(SYNC_JOB, selection=AssetSelection.all(),
                                 description="Sync every firm from Clio, then build its models.")

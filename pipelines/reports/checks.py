@@ -102,7 +102,7 @@ def _synced(con: Engine) -> set[str]:
         name.lower()
         for (name,) in con.execute(
             "select table_name from information_schema.tables "
-            "where table_schema = 'clio' and table_catalog = current_database()"
+            "where table_schema = ? and table_catalog = current_database()", [con.schemas.raw]
         ).fetchall()
     }
     if RUNS_TABLE not in tables:

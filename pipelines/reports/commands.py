@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
     from pipelines.reports.checks import CheckResult
     from pipelines.reports.engine import Engine
+    from pipelines.reports.schemas import ModelSchemas
     from pipelines.reports.settings import ReportSettings
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,13 @@ def _server(args: argparse.Namespace) -> str | None:
     return None if name in (None, "duckdb") else name
 
 
+def _schemas(args: argparse.Namespace) -> ModelSchemas:
+    """The schemas of `--firm NAME` (`clio_<name>`, `reports_<name>`...), else today's."""
+    from pipelines.reports.schemas import ModelSchemas
+
+    return ModelSchemas.for_firm(getattr(args, "firm", None))
+
+
 def _report_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timezone", metavar="ZONE",
@@ -104,6 +112,7 @@ def _report_options(parser: argparse.ArgumentParser) -> None:
 
 def _models(args: argparse.Namespace) -> int:
     from pipelines.reports.checks import run_checks
+    from pipelines.reports.engine import as_engine
     from pipelines.reports.runner import build_models
     from pipelines.reports.settings import apply_settings, load_report_settings
     from pipelines.warehouse import DEFAULT_LOCK_TIMEOUT, connect, resolve_db, writer_lock
@@ -117,16 +126,16 @@ def _models(args: argparse.Namespace) -> int:
         return _print_checks(results)
     db = resolve_db(args.db)
     with writer_lock(db, "clio-sync models", timeout=timeout):
-        con = connect(db)
+        engine = as_engine(connect(db), _schemas(args))
         try:
-            built = build_models(con)
+            built = build_models(engine)
             log.info("built %d models in %s", len(built), db)
             if not args.check:
                 return 0
-            apply_settings(con, settings)
-            results = run_checks(con)
+            apply_settings(engine, settings)
+            results = run_checks(engine)
         finally:
-            con.close()
+            engine.close()
     return _print_checks(results)
 
 
@@ -135,11 +144,12 @@ def _models_on_destination(
 ) -> list[CheckResult] | None:
     """Build (and check) on a server; PostgreSQL serialises builds with a lock of its own."""
     from pipelines.reports.checks import run_checks
-    from pipelines.reports.engine import open_destination
+    from pipelines.reports.engine import as_engine, open_destination
     from pipelines.reports.runner import build_models
     from pipelines.reports.settings import apply_settings
 
-    engine = open_destination(_server(args) or "", lock_timeout=timeout)
+    engine = as_engine(open_destination(_server(args) or "", lock_timeout=timeout),
+                       _schemas(args))
     try:
         built = build_models(engine)
         log.info("built %d models on %s", len(built), engine.label)
@@ -166,6 +176,7 @@ def _print_checks(results: list[CheckResult]) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from pipelines.reports.custom_field_grouping import resolve_matter_field
+    from pipelines.reports.engine import as_engine
     from pipelines.reports.output import write
     from pipelines.reports.report import check_options, report_query, run_report
     from pipelines.reports.settings import parse_date
@@ -173,7 +184,7 @@ def _report(args: argparse.Namespace) -> int:
     as_of = parse_date(args.as_of, "--as-of") if args.as_of else None
     by, field_name = _grouping(args.by)
     check_options(args.name, by, as_of)  # before the warehouse is opened
-    con = _open_read_only(args, today=as_of)
+    con = as_engine(_open_read_only(args, today=as_of), _schemas(args))
     try:
         field = resolve_matter_field(con, field_name) if field_name else None
         query = report_query(args.name, by=by, as_of=as_of, field=field)
@@ -215,10 +226,11 @@ def _sql(args: argparse.Namespace) -> int:
     from pipelines.readers import refusal
     from pipelines.reports.output import Result, write
 
+    query = _schemas(args).rename(args.query)  # with --firm, `reports.x` is the firm's
     con = _open_read_only(args)
     if not isinstance(con, duckdb.DuckDBPyConnection):
         try:
-            cursor = readers.run_on_destination(con, args.query)
+            cursor = readers.run_on_destination(con, query)
             result = Result.fetch(cursor, con.column_types(cursor))
         finally:
             con.close()
@@ -226,7 +238,7 @@ def _sql(args: argparse.Namespace) -> int:
         return 0
     try:
         try:
-            result = Result.fetch(con.execute(args.query))
+            result = Result.fetch(con.execute(query))
         except duckdb.Error as exc:
             refused = refusal(exc)
             if refused is not None:

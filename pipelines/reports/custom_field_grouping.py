@@ -80,6 +80,6 @@ def _matter_fields(con: Engine) -> list[FieldColumn]:
 def _built_columns(con: Engine) -> set[str]:
     return {c for (c,) in con.execute(
         "select column_name from information_schema.columns "
-        "where table_catalog = current_database() and table_schema = 'reports' "
-        "and table_name = 'matter_custom_fields'"
+        "where table_catalog = current_database() and table_schema = ? "
+        "and table_name = 'matter_custom_fields'", [con.schemas.reports]
     ).fetchall()}

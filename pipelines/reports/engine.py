@@ -22,6 +22,7 @@ import duckdb
 
 from pipelines.errors import ClioSyncError, ConfigError
 from pipelines.reports.dialect import translate
+from pipelines.reports.schemas import DEFAULT, ModelSchemas
 
 if TYPE_CHECKING:
     from dlt.common.configuration.specs import ConnectionStringCredentials
@@ -55,9 +56,11 @@ class Engine:
     kind: str = DUCKDB  # the sqlglot dialect, and what the runner branches on
     label: str = "DuckDB"  # what messages call the warehouse
     errors: tuple[type[BaseException], ...] = (duckdb.Error,)
+    schemas: ModelSchemas = DEFAULT  # whose schemas `clio.`, `reports.`... name (a firm's)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        """Run DuckDB SQL (`?` parameters), translated for this engine."""
+        """Run DuckDB SQL (`?` parameters), translated for this engine, its references to
+        `clio`, `staging`, `intermediate` and `reports` aimed at `schemas`."""
         raise NotImplementedError
 
     def execute_native(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
@@ -84,11 +87,12 @@ class Engine:
 class DuckDBEngine(Engine):
     """A DuckDB connection: the SQL runs as written."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, schemas: ModelSchemas = DEFAULT) -> None:
         self.con = con
+        self.schemas = schemas
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        return self.con.execute(sql, list(params))
+        return self.con.execute(self.schemas.rename(sql), list(params))
 
     def execute_native(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         return self.con.execute(sql, list(params))
@@ -111,7 +115,8 @@ class PostgresEngine(Engine):
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         style = "pyformat" if params else "?"
-        return self.execute_native(translate(sql, POSTGRES, style), params)
+        # renamed after the translation: the try_cast helper it names is per firm too
+        return self.execute_native(self.schemas.rename(translate(sql, POSTGRES, style)), params)
 
     def execute_native(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
         cursor = self.connection.cursor()
@@ -143,9 +148,15 @@ class PostgresEngine(Engine):
         self.connection.close()
 
 
-def as_engine(con: duckdb.DuckDBPyConnection | Engine) -> Engine:
-    """An engine for `con`: itself, or a DuckDB connection wrapped."""
-    return con if isinstance(con, Engine) else DuckDBEngine(con)
+def as_engine(
+    con: duckdb.DuckDBPyConnection | Engine, schemas: ModelSchemas | None = None
+) -> Engine:
+    """An engine for `con`: itself, or a DuckDB connection wrapped; aimed at `schemas` (a
+    firm's) when given."""
+    engine = con if isinstance(con, Engine) else DuckDBEngine(con)
+    if schemas is not None:
+        engine.schemas = schemas
+    return engine
 
 
 def open_destination(name: str, read_only: bool = False, lock_timeout: float = 10.0) -> Engine:
@@ -182,6 +193,22 @@ def open_destination(name: str, read_only: bool = False, lock_timeout: float = 1
     return PostgresEngine(connection, label)
 
 
+def runs_models(name: str) -> bool:
+    """Whether the models are built on the dlt destination `name` (PostgreSQL ones)."""
+    from dlt.common.destination.reference import Destination
+
+    try:
+        destination = Destination.from_reference(name)
+    except Exception:  # an unknown name: open_destination says so, clearly
+        return True
+    return destination is not None and _runs_models(destination)
+
+
+def _runs_models(destination: Any) -> bool:
+    kind = destination.destination_type.rsplit(".", 1)[-1]
+    return bool(destination.capabilities().sqlglot_dialect == POSTGRES and kind == POSTGRES)
+
+
 def _credentials(name: str) -> ConnectionStringCredentials:
     from dlt.common.configuration.exceptions import ConfigurationException
     from dlt.common.destination.exceptions import UnknownDestinationModule
@@ -198,7 +225,7 @@ def _credentials(name: str) -> ConnectionStringCredentials:
         ) from None
     assert destination is not None
     kind = destination.destination_type.rsplit(".", 1)[-1]
-    if destination.capabilities().sqlglot_dialect != POSTGRES or kind != POSTGRES:
+    if not _runs_models(destination):
         raise DestinationUnavailable(
             f"The destination {name!r} is of type {kind}; the SQL models, reports and "
             "`clio-sync sql` run on the DuckDB file (--db) and on PostgreSQL destinations. "

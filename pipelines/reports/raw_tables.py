@@ -40,7 +40,8 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def raw_relation(table: str, present: dict[str, str] | None, schema: str = "clio") -> str:
+def raw_relation(table: str, present: dict[str, str] | None, schema: str = "clio",
+                 where: str | None = None) -> str:
     """A parenthesised SELECT standing in for `clio.<table>` (or `grow.<table>`) in a model,
     aliased as the table (PostgreSQL wants an alias on a subquery in FROM).
 
@@ -49,6 +50,7 @@ def raw_relation(table: str, present: dict[str, str] | None, schema: str = "clio
         present: the table's columns in the warehouse (name -> DuckDB type), or None when
             the table does not exist (Grow never synced: its tables read as empty).
         schema: `clio` or `grow`.
+        where: the schema that holds it (a firm's `clio_<name>`), if not `schema`.
     """
     wanted = CATALOGS[schema][table]
     if present is None:
@@ -64,7 +66,7 @@ def raw_relation(table: str, present: dict[str, str] | None, schema: str = "clio
             parts.append(_quote(actual))
         else:
             parts.append(f"cast({_quote(actual)} as {kind}) as {_quote(name)}")
-    return f"(select {', '.join(parts)} from {schema}.{_quote(table)}) as {_quote(table)}"
+    return f"(select {', '.join(parts)} from {where or schema}.{_quote(table)}) as {_quote(table)}"
 
 
 def _same_type(actual: str, wanted: str) -> bool:

@@ -203,13 +203,14 @@ def check_options(name: str, by: str | None, as_of: date | None) -> None:
 def run_report(con: duckdb.DuckDBPyConnection | Engine, query: ReportQuery) -> Result:
     """Execute a report query on a connection (or engine) whose settings are applied."""
     engine = as_engine(con)
+    reports = engine.schemas.reports
     present = engine.execute(
-        "select count(*) from information_schema.tables where table_schema = 'reports' "
-        "and table_type = 'VIEW' and table_catalog = current_database()"
+        "select count(*) from information_schema.tables where table_schema = ? "
+        "and table_type = 'VIEW' and table_catalog = current_database()", [reports]
     ).fetchone()
     if not present or not present[0]:
         raise ReportsMissing(
-            "This warehouse has no reports yet (schema `reports` is empty). Build them with "
+            f"This warehouse has no reports yet (schema `{reports}` is empty). Build them with "
             "`clio-sync models` (a `clio-sync run` also builds them), then try again."
         )
     try:

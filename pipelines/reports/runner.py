@@ -129,9 +129,10 @@ def generated_models(
         return []
     generator = "pipelines/reports/custom_field_tables.py"
     models = []
+    schema = as_engine(con).schemas.raw
 
     def raw(table: str) -> str:  # the typed projection of `clio.<table>`, as file models get
-        return raw_relation(table, raw_columns.get(f"clio.{table}"))
+        return raw_relation(table, raw_columns.get(f"clio.{table}"), where=schema)
 
     for key, sql in custom_field_tables.generate(con, raw).items():
         schema, name = key.split(".")
@@ -159,10 +160,12 @@ def build_models(
     con: duckdb.DuckDBPyConnection | Engine, sql_dir: Traversable | None = None
 ) -> list[str]:
     """Create or replace every model of `sql_dir` (default: the models shipped in the package)
-    on `con`: a DuckDB connection, or an engine (`engine.open_destination`).
+    on `con`: a DuckDB connection, or an engine (`engine.open_destination`). An engine aimed
+    at a firm's schemas (`as_engine(con, ModelSchemas.for_firm(name))`) builds that firm's
+    models from its raw tables, in `staging_<name>`...; the others are left alone.
 
     Returns:
-        The models built, as `schema.name`, in build order.
+        The models built, as `schema.name` (the firm's schemas for a firm), in build order.
 
     Raises:
         ModelBuildError: no model file was found, or a model failed (its file and DuckDB's
@@ -179,7 +182,9 @@ def build_models(
             "--force-reinstall clio-sync), or in a checkout restore the sql/ folder."
         )
     # its own transaction on DuckDB, whatever the caller's connection is doing
-    work = DuckDBEngine(engine.con.cursor()) if isinstance(engine, DuckDBEngine) else engine
+    schemas = engine.schemas
+    work = (DuckDBEngine(engine.con.cursor(), schemas) if isinstance(engine, DuckDBEngine)
+            else engine)
     try:
         work.begin()
         if work.kind != DUCKDB:
@@ -187,12 +192,12 @@ def build_models(
             work.execute_native("select pg_advisory_xact_lock(hashtext('clio_sync.models'))")
         raw_columns = _raw_columns(work)
         models = build_order(found + generated_models(work, raw_columns, found))
-        for schema in LAYERS:
-            work.execute(f"create schema if not exists {schema}")
-        keep = {m.key for m in models}
+        for schema in schemas.layers:
+            work.execute_native(f"create schema if not exists {schema}")
+        keep = {schemas.rename(m.key) for m in models}
         if work.kind != DUCKDB:  # the helper that stands in for try_cast (dialect.py)
-            work.execute_native(READS_AS_DDL)
-            keep.add(READS_AS)
+            work.execute_native(schemas.rename(READS_AS_DDL))
+            keep.add(schemas.rename(READS_AS))
         _drop_stale(work, keep)
         for model in models:
             _build(work, model, raw_columns)
@@ -206,7 +211,7 @@ def build_models(
     finally:
         if work is not engine:
             work.close()
-    return [m.key for m in models]
+    return [schemas.rename(m.key) for m in models]
 
 
 def _build_failed(engine: Engine, exc: BaseException) -> ModelBuildError:
@@ -226,8 +231,9 @@ def _build_failed(engine: Engine, exc: BaseException) -> ModelBuildError:
 
 
 def _build(engine: Engine, model: Model, raw: dict[str, dict[str, str]]) -> None:
-    sql = _RAW_REF.sub(lambda m: _raw_relation_for(m.group(1), m.group(2), raw, model),
-                       model.body)
+    sql = _RAW_REF.sub(
+        lambda m: _raw_relation_for(m.group(1), m.group(2), raw, model, engine.schemas.raw),
+        model.body)
     failures: tuple[type[BaseException], ...] = (*engine.errors, UntranslatableSQL)
     try:
         if engine.kind == DUCKDB:
@@ -252,23 +258,26 @@ def _build_duckdb(engine: Engine, model: Model, sql: str) -> None:
         ddl = f"create or replace macro {model.key}({', '.join(model.params)}) as table {sql}"
     else:
         ddl = f"create or replace view {model.key} as {sql}"
-    engine.execute_native(ddl)
+    engine.execute_native(engine.schemas.rename(ddl))
 
 
 def _build_postgres(engine: Engine, model: Model, sql: str) -> None:
     """A view, or for a table macro a SQL function returning its rows. `create or replace`
     cannot change a view's columns or a function's result, so a model whose shape changed
     is dropped (with what depends on it: later models, rebuilt after it) and created."""
+    rename = engine.schemas.rename  # after the translation, which names the try_cast helper
+    key = rename(model.key)
     if model.params:
         body, types = function_body(sql, model.params, engine.kind)
+        body = rename(body)
         columns = _shape(engine, body, types)
-        signature = f"{model.key}({', '.join(types)})"
+        signature = f"{key}({', '.join(types)})"
         ddl = (f"create or replace function {signature} returns table ({columns}) "
                f"language sql stable as $clio_sync$ {body} $clio_sync$")
         drop = f"drop function if exists {signature} cascade"
     else:
-        ddl = f"create or replace view {model.key} as {translate(sql, engine.kind)}"
-        drop = f"drop view if exists {model.key} cascade"
+        ddl = f"create or replace view {key} as {rename(translate(sql, engine.kind))}"
+        drop = f"drop view if exists {key} cascade"
     engine.execute_native("savepoint clio_sync_model")
     try:
         engine.execute_native(ddl)
@@ -300,7 +309,8 @@ def _quote(name: str) -> str:
 
 
 def _raw_relation_for(schema: str, table: str, raw: dict[str, dict[str, str]],
-                      model: Model) -> str:
+                      model: Model, clio_schema: str) -> str:
+    """The typed projection of raw table `schema.table` (`clio` read from `clio_schema`)."""
     schema, table = schema.lower(), table.lower()
     catalog = CATALOGS[schema]
     if table not in catalog:
@@ -310,25 +320,28 @@ def _raw_relation_for(schema: str, table: str, raw: dict[str, dict[str, str]],
             f"of the endpoint catalog ({where}). Read one of its tables instead: "
             f"{', '.join(sorted(catalog))}."
         )
-    return raw_relation(table, raw.get(f"{schema}.{table}"), schema)
+    return raw_relation(table, raw.get(f"{schema}.{table}"), schema,
+                        where=clio_schema if schema == "clio" else schema)
 
 
 def _raw_columns(engine: Engine) -> dict[str, dict[str, str]]:
-    """Columns of every raw table, by `schema.table`."""
+    """Columns of every raw table, by `schema.table` (`clio.bills` for a firm's too)."""
+    clio = engine.schemas.raw
     rows = engine.execute(
         "select table_schema, table_name, column_name, data_type from information_schema.columns "
-        "where table_schema in ('clio', 'grow') and table_catalog = current_database()"
+        "where table_schema in (?, 'grow') and table_catalog = current_database()", [clio]
     ).fetchall()
     tables: dict[str, dict[str, str]] = {}
     for schema, table, column, kind in rows:
-        tables.setdefault(f"{schema}.{table.lower()}", {})[column] = kind
+        name = "clio" if schema == clio else schema
+        tables.setdefault(f"{name}.{table.lower()}", {})[column] = kind
     return tables
 
 
 def _drop_stale(engine: Engine, keys: set[str]) -> None:
     """Drop the views and table macros (functions) of the layers that no model defines (on
     PostgreSQL with what depends on them: a model reading a gone one fails to build next)."""
-    layers = ", ".join(f"'{layer}'" for layer in LAYERS)
+    layers = ", ".join(f"'{layer}'" for layer in engine.schemas.layers)
     if engine.kind == DUCKDB:
         views = engine.execute(
             "select schema_name, view_name from duckdb_views() "

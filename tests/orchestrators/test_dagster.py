@@ -121,7 +121,8 @@ class TestDefinitions:
             assert raw == {k for k in graph.get_all_asset_keys() if k.path[0] == f"clio_{name}"}
             assert {graph.get(k).group_name for k in raw} == {name}
         sync_ops = {a.op.name: a.op.pool for a in defs.assets or []}
-        assert sync_ops == {"sync_acme": "clio_sync_acme", "sync_beta": "clio_sync_beta"}
+        assert sync_ops == {"sync_acme": "clio_sync_acme", "sync_beta": "clio_sync_beta",
+                            "models_acme": "clio_sync_acme", "models_beta": "clio_sync_beta"}
         assert {s.name: s.cron_schedule for s in defs.schedules or []} == {
             "clio_sync_schedule": orchestration.SYNC_CRON,
             "clio_reconcile_schedule": orchestration.RECONCILE_CRON,
@@ -198,6 +199,20 @@ class TestTwoFirms:
             assert last_run(db, f"clio_{name}") == ("ok", len(requests))
             incremental = [r for r in requests if BY_PATH[r["path"]].incremental]
             assert all("updated_since=" in r["query"] for r in incremental), name
+
+    def test_each_firms_reports_are_built_in_its_schemas_and_equal_its_clio_ar(
+            self, two_firms, db) -> None:
+        defs = orchestration.build_definitions(db)
+        graph = defs.resolve_asset_graph()
+        for name in two_firms:
+            report = graph.get(AssetKey([f"reports_{name}", "outstanding_balances"]))
+            assert report.group_name == name
+            assert AssetKey([f"clio_{name}", "bills"]) in report.parent_keys
+        assert materialize_all(defs).success
+        for name, sb in two_firms.items():
+            assert_ar_matches_clio(sb, db, f"reports_{name}")
+        assert {"staging", "reports"}.isdisjoint(
+            {s for (s,) in query(db, "select schema_name from information_schema.schemata")})
 
     def test_the_nightly_reconcile_deletes_in_each_firms_schema_only(self, two_firms,
                                                                       db) -> None:
