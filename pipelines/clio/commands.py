@@ -67,8 +67,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="target folder: new, empty or an earlier export "
                         "(default: export/ beside the warehouse)")
     _db_option(export)
-    _destination_option(export, "read the raw tables (and reports) from: duckdb (default) or a "
-                        "dlt SQL destination, e.g. postgres")
+    _destination_option(export, "read the raw tables and reports from: duckdb (default) or a "
+                        "PostgreSQL dlt destination, e.g. postgres")
     export.set_defaults(handler=_export)
 
     move = subparsers.add_parser(

@@ -157,6 +157,12 @@ def write_files(connection: Any, staging: Path, schemas: tuple[str, ...], report
             "that the destination's role may read the schemas clio and reports (e.g. GRANT "
             "pg_read_all_data), and export again; nothing was replaced."
         ) from None
+    except pa.ArrowException as exc:  # a value its column's type cannot hold (numeric NaN)
+        raise ExportError(
+            f"A value of {relation} does not fit its exact Parquet type: "
+            f"{' '.join(str(exc).split())[:300]}. Correct the value (or cast the column in "
+            "the model), and export again; nothing was replaced."
+        ) from None
     except OSError as exc:
         raise ExportError(
             f"Could not write {relation} of the export beside {staging.parent}: "

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pg_helpers import pg_query
 from sync_helpers import sandbox_env
 
 from pipelines.clio import export_server
@@ -111,3 +112,24 @@ def test_a_destination_that_is_not_postgresql_is_refused(tmp_path, db) -> None:
     assert proc.returncode == 1
     assert proc.stderr.startswith("ConfigError: ") and "PostgreSQL" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
+
+
+def test_a_value_or_type_without_an_exact_parquet_type_is_a_clear_error(pg, tmp_path,
+                                                                         db) -> None:
+    pg_query(pg, "create schema clio; create table clio.amounts (id bigint, amount "
+                 "numeric(18,2)); insert into clio.amounts values (1, 'NaN')")
+    for relation, words in (("clio.amounts", ("clio.amounts", "does not fit")),
+                            ("clio.spans", ("clio.spans", "interval"))):
+        if relation == "clio.spans":
+            pg_query(pg, "delete from clio.amounts; create table clio.spans (id bigint, "
+                         "span interval)")
+        proc = subprocess.run(
+            [sys.executable, "-m", "pipelines", "export", "parquet", "--db", str(db),
+             "--destination", "postgres", "--out", str(tmp_path / "out")],
+            cwd=REPO, capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr.startswith("ExportError: ") and "Traceback" not in proc.stderr
+        assert all(word in proc.stderr for word in words), proc.stderr
+        assert "clio-test-pw" not in proc.stderr
+        assert not (tmp_path / "out").exists()
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.")]
