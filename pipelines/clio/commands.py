@@ -67,8 +67,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="target folder: new, empty or an earlier export "
                         "(default: export/ beside the warehouse)")
     _db_option(export)
-    _destination_option(export, "read the raw tables (and reports) from: duckdb (default) or a "
-                        "dlt SQL destination, e.g. postgres")
+    _destination_option(export, "read the raw tables and reports from: duckdb (default) or a "
+                        "PostgreSQL dlt destination, e.g. postgres")
     export.set_defaults(handler=_export)
 
     move = subparsers.add_parser(
@@ -211,16 +211,20 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from pipelines.clio.export import DEFAULT_EXPORT, export_folder, export_parquet
+    from pipelines.clio.export import (
+        DEFAULT_EXPORT,
+        export_folder,
+        export_from_destination,
+        export_parquet,
+    )
     from pipelines.warehouse import resolve_db
 
     db = resolve_db(args.db)
-    if args.destination != "duckdb":
-        from pipelines.clio.export import refuse_destination
-
-        refuse_destination(args.destination)
     out = export_folder(args.out) if args.out else db.parent / DEFAULT_EXPORT.name
-    written = export_parquet(db, out)
+    if args.destination != "duckdb":
+        written = export_from_destination(db, out, args.destination)
+    else:
+        written = export_parquet(db, out)
     print(f"Wrote {len(written)} Parquet files to {out}")
     return 0
 

@@ -8,12 +8,16 @@ export; `export_target` decides what `out` may be and retires the earlier export
 
 Export is a reader: it reads the published snapshot (`snapshot`), never the warehouse
 itself, so a sync or the webhook applier is not held up while it writes, and its DuckDB
-connection may write nowhere but the new export's folder.
+connection may write nowhere but the new export's folder. With `--destination NAME` (a
+PostgreSQL destination) it reads the server instead, in one read-only transaction
+(`export_server`), into the same layout with the same guarantees.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -23,6 +27,9 @@ from pipelines.clio.deletions import DATASET
 from pipelines.errors import ConfigError, ExportError
 from pipelines.grow.catalog import DATASET as GROW_DATASET
 from pipelines.private_files import PRIVATE_DIR, make_private
+
+if TYPE_CHECKING:
+    from pipelines.reports.engine import Engine
 
 DEFAULT_EXPORT = Path("data/export")
 REPORTS_SCHEMA = "reports"
@@ -44,7 +51,7 @@ def exportable(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return [(schema, name) for schema, name in rows]
 
 
-def _apply_report_settings(con: duckdb.DuckDBPyConnection) -> None:
+def _apply_report_settings(con: duckdb.DuckDBPyConnection | Engine) -> None:
     """Report views read the firm's today and time zone from the session, when they exist."""
     try:
         from pipelines.reports.settings import apply_settings, load_report_settings
@@ -54,13 +61,13 @@ def _apply_report_settings(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def refuse_destination(destination: str) -> None:
-    """Export writes the DuckDB warehouse's snapshot; a server's tables are read in place."""
+    """Export reads the DuckDB warehouse or a PostgreSQL destination, nothing else."""
     raise ConfigError(
-        f"export parquet reads the DuckDB warehouse, not the {destination} destination. The "
-        f"tables there are read where they are (any SQL client, dlt's `pipeline.dataset()`), "
-        "or, for Parquet files of the raw tables, sync a lake beside the server: "
-        "`clio-sync run --destination filesystem` (DESTINATION__FILESYSTEM__BUCKET_URL for "
-        "a bucket)."
+        f"export parquet reads the DuckDB warehouse or a PostgreSQL destination, and "
+        f"{destination} is neither. Read its tables where they are (any SQL client, dlt's "
+        "`pipeline.dataset()`), or, for Parquet files of the raw tables, sync a lake beside "
+        "it: `clio-sync run --destination filesystem` (DESTINATION__FILESYSTEM__BUCKET_URL "
+        "for a bucket)."
     )
 
 
@@ -80,19 +87,61 @@ def export_parquet(db: Path, out: Path) -> list[Path]:
             be written.
         WarehouseError: `db` cannot be read.
     """
+    def write(staging: Path) -> list[str]:
+        con = _open_snapshot(db, staging)
+        try:
+            return _write_files(con, staging)
+        finally:
+            con.close()
+
+    return _export(db, out, str(db), write)
+
+
+def export_from_destination(db: Path, out: Path, destination: str) -> list[Path]:
+    """Write every raw table and report view of the PostgreSQL destination `destination`
+    under `out` as Parquet, as `export_parquet` does for the DuckDB warehouse.
+
+    `db` is the local warehouse path a server run keeps its lock and dlt's folder beside;
+    the export is never put over them.
+
+    Raises:
+        ConfigError: `destination` is not a configured PostgreSQL destination.
+        DestinationUnavailable: the server refused the connection.
+        ExportError: as `export_parquet`, or the server refused a read.
+    """
+    from pipelines.clio import export_server
+    from pipelines.reports.engine import open_destination, runs_models
+
+    if not runs_models(destination):
+        refuse_destination(destination)
+
+    def write(staging: Path) -> list[str]:
+        # read-only by PostgreSQL's own means; no reader-role check (`readers`), as export
+        # runs only its own SELECTs, never a user's SQL
+        engine = open_destination(destination, read_only=True)
+        try:
+            return export_server.write_files(
+                engine.connection,  # type: ignore[attr-defined]
+                staging, (DATASET, GROW_DATASET), REPORTS_SCHEMA,
+                prepare=lambda: _apply_report_settings(engine))
+        finally:
+            engine.close()
+
+    return _export(db, out, f"PostgreSQL destination {destination}", write)
+
+
+def _export(db: Path, out: Path, source: str, write: Callable[[Path], list[str]]) -> list[Path]:
+    """Write an export with `write` in a staging folder, mark it as read from `source`, and
+    swap it in at `out`."""
     target = export_target.check_target(export_folder(out), db)
     staging = export_target.make_staging(target)
     try:
-        con = _open_snapshot(db, staging)
-        try:
-            files = _write_files(con, staging)
-        finally:
-            con.close()
+        files = write(staging)
     except BaseException:
         export_target.discard(staging)
         raise
     try:
-        export_target.write_marker(staging, db, files)
+        export_target.write_marker(staging, source, files)
         target = export_target.check_target(target.path, db)  # again: it may have changed
     except BaseException:
         export_target.discard(staging)

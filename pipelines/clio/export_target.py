@@ -158,12 +158,13 @@ def make_staging(target: Target) -> Path:
         ) from None
 
 
-def write_marker(staging: Path, db: Path, files: list[str]) -> None:
-    """Mark `staging` as a clio-sync export of `db` holding `files`."""
+def write_marker(staging: Path, source: str | Path, files: list[str]) -> None:
+    """Mark `staging` as a clio-sync export of `source` (the warehouse file, or a
+    destination's name: never its credentials) holding `files`."""
     marker = {
         "version": MARKER_VERSION,
         "clio_sync": __version__,
-        "warehouse": str(db),
+        "warehouse": str(source),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "files": sorted(files),
     }

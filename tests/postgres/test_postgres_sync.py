@@ -233,17 +233,6 @@ def test_missing_credentials_are_a_clear_error(firm, tmp_path, db, monkeypatch) 
     assert "Traceback" not in proc.stderr
 
 
-
-def test_export_from_a_server_destination_names_the_alternative(tmp_path, db) -> None:
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipelines", "export", "parquet", "--db", str(db),
-         "--destination", "postgres", "--out", str(tmp_path / "out")],
-        cwd=REPO, capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 1
-    assert proc.stderr.startswith("ConfigError: ") and "--destination filesystem" in proc.stderr
-    assert "Traceback" not in proc.stderr and not (tmp_path / "out").exists()
-
-
 def test_a_wrong_password_is_a_clear_error_that_names_no_secret(firm, pg, tmp_path, db,
                                                                 monkeypatch) -> None:
     wrong = pg.replace("clio-test-pw", "not-the-password-42")
