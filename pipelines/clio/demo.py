@@ -47,6 +47,7 @@ def demo_settings(base_url: str, answer: dict[str, Any], token_store: Path) -> C
 
 def run_demo(db: Path, scale: Scale = "small", console: Console | None = None) -> dict[str, int]:
     """Run the demo into `db`; returns the row count of every raw table."""
+    from pipelines.clio.reconcile import reconcile
     from pipelines.grow.demo import DEMO_LIMIT, demo_grow_settings, funnel_line
     from pipelines.grow.sync import grow_sync
     from pipelines.sandbox.grow.options import GrowOptions
@@ -73,6 +74,11 @@ def run_demo(db: Path, scale: Scale = "small", console: Console | None = None) -
             _said("Incremental sync", incremental, console)
             console.print(f"The incremental run needed {incremental.requests} requests instead "
                           f"of {full.requests}.")
+            # the day deleted records outright, which no `updated_since` lists: a nightly
+            # reconcile (an ids-only scan) removes them, so the checks agree with Clio
+            gone = reconcile(db, settings)
+            console.print(f"Reconcile removed {sum(r.deleted for r in gone)} records deleted at "
+                          f"Clio, in {sum(r.requests for r in gone)} requests.")
             _said("Clio Grow incremental sync", grow_sync(db, grow, show_progress=progress),
                   console)
             built = build_models_if_present(db)
