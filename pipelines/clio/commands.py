@@ -5,6 +5,12 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported lazily at run time: `--help` stays fast
+    from pipelines.clio.config import ClioSettings
+    from pipelines.grow.commands import Selection
+    from pipelines.grow.config import GrowSettings
 
 log = logging.getLogger(__name__)
 
@@ -143,22 +149,32 @@ def _resources(args: argparse.Namespace) -> list[str] | None:
     return args.resources.split(",") if args.resources else None
 
 
-def _run(args: argparse.Namespace) -> int:
+def _chosen(
+    args: argparse.Namespace,
+) -> tuple[Selection, ClioSettings | None, GrowSettings | None]:
+    """The chosen tables (Manage's, and Grow's when it is configured) and the settings of
+    each side that has any; Grow is left out of a destination other than the DuckDB file."""
     from pipelines.clio.config import load_settings
-    from pipelines.clio.summary import print_summary
-    from pipelines.clio.sync import build_models_if_present, renew_webhooks_if_subscribed, sync
     from pipelines.grow.commands import grow_settings_or_none, select
-    from pipelines.grow.sync import grow_sync
-    from pipelines.warehouse import resolve_db, writer_lock
 
-    db = resolve_db(args.db)
-    chosen = select(_resources(args))  # Manage's tables, and Grow's when it is configured
+    chosen = select(_resources(args))
     settings = load_settings() if chosen.manage else None
     grow = grow_settings_or_none(chosen)
     if grow is not None and args.destination != "duckdb":
         log.warning("Grow is synced into the DuckDB warehouse only: skipped for --destination %s",
                     args.destination)
         grow = None
+    return chosen, settings, grow
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pipelines.clio.summary import print_summary
+    from pipelines.clio.sync import build_models_if_present, renew_webhooks_if_subscribed, sync
+    from pipelines.grow.sync import grow_sync
+    from pipelines.warehouse import resolve_db, writer_lock
+
+    db = resolve_db(args.db)
+    chosen, settings, grow = _chosen(args)
     summaries = []
     with writer_lock(db, "clio-sync run", timeout=_lock_timeout(args),
                      publish=_publishes(args.destination)):
@@ -181,20 +197,12 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _reconcile(args: argparse.Namespace) -> int:
-    from pipelines.clio.config import load_settings
     from pipelines.clio.reconcile import print_report, reconcile
-    from pipelines.grow.commands import grow_settings_or_none, select
     from pipelines.grow.reconcile import reconcile_grow
     from pipelines.warehouse import resolve_db, writer_lock
 
     db = resolve_db(args.db)
-    chosen = select(_resources(args))
-    settings = load_settings() if chosen.manage else None
-    grow = grow_settings_or_none(chosen)
-    if grow is not None and args.destination != "duckdb":
-        log.warning("Grow is synced into the DuckDB warehouse only: skipped for --destination %s",
-                    args.destination)
-        grow = None
+    chosen, settings, grow = _chosen(args)
     report = []
     with writer_lock(db, "clio-sync reconcile", timeout=_lock_timeout(args),
                      publish=_publishes(args.destination)):
