@@ -21,7 +21,6 @@ refresh_token = "..."      # optional seed; `clio-sync auth login` writes the to
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -34,9 +33,9 @@ from dlt.common.configuration.exceptions import (
     ConfigurationException,
     ConfigValueCannotBeCoercedException,
 )
-from dlt.common.configuration.specs import BaseConfiguration, CredentialsConfiguration
-from dlt.common.typing import TSecretStrValue
+from dlt.common.configuration.specs import BaseConfiguration
 
+from pipelines.clio.config_checks import OAuthAppCredentials, check_numbers
 from pipelines.clio.config_keys import check_setting_names
 from pipelines.clio.endpoints import API_VERSION
 from pipelines.clio.regions import APIS, REGIONS, Api, Region, hosts_for
@@ -71,14 +70,7 @@ def use_firm(firm: str | None) -> Iterator[None]:
         _CURRENT_FIRM.reset(token)
 
 
-@configspec
-class ClioCredentials(CredentialsConfiguration):
-    """The OAuth app (client id and secret) and optional token seeds."""
-
-    client_id: str | None = None
-    client_secret: TSecretStrValue | None = None
-    refresh_token: TSecretStrValue | None = None
-    access_token: TSecretStrValue | None = None
+ClioCredentials = OAuthAppCredentials  # `sources.clio.credentials`
 
 
 @configspec
@@ -235,7 +227,8 @@ def load_settings(
              firm)
     _require(values, "client_secret",
              "the app's Client Secret (developer portal, app Settings page)", firm)
-    _check_numbers(values, prefix)
+    check_numbers(values, prefix, ints=_INTS, floats=_FLOATS, waits=("backoff_cap",),
+                  rates=("platform_requests_per_second",))
     return ClioSettings(**values)
 
 
@@ -304,35 +297,3 @@ def _default_store(api: Api, region: Region, api_base: str, client_id: str,
 
 def _kind(hint: Any) -> str:
     return {int: "whole number", float: "number"}.get(hint, getattr(hint, "__name__", str(hint)))
-
-
-def _check_numbers(values: dict[str, Any], prefix: str = "SOURCES__CLIO__") -> None:
-    """Whole numbers in range, finite numbers of the right sign, and no single sleep of
-    our own choosing (a backoff, Platform's spacing) longer than `max_wait`."""
-    for name, (low, high) in _INTS.items():
-        value = values[name]
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            _bad(prefix + name.upper(), value, f"a whole number from {low} to {high}")
-    for name, zero_ok in _FLOATS.items():
-        value = values[name]
-        if (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
-                or value < 0 or (value == 0 and not zero_ok)):
-            _bad(prefix + name.upper(), value,
-                 "a finite number " + ("of 0 or more" if zero_ok else "greater than 0"))
-    cap = values["max_wait"]
-    waits = {"backoff_cap": values["backoff_cap"],
-             "platform_requests_per_second": 1 / values["platform_requests_per_second"]}
-    for name, seconds in waits.items():
-        if seconds > cap:
-            raise ConfigError(
-                f"{prefix}{name.upper()} ({values[name]!r}) makes a single wait of "
-                f"{seconds:g} s, longer than {prefix}MAX_WAIT ({cap:g} s), the longest "
-                "clio-sync waits for anything. Lower the one or raise the other."
-            )
-
-
-def _bad(key: str, value: Any, expected: str) -> None:
-    raise ConfigError(
-        f"{key} must be {expected} (it is {value!r}); fix it in the "
-        "environment or in .dlt/config.toml, or remove it to use the default."
-    )

@@ -21,7 +21,6 @@ set; `clio-sync run`, `reconcile` and `doctor` then cover it too.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -32,10 +31,10 @@ from dlt.common.configuration.exceptions import (
     ConfigurationException,
     ConfigValueCannotBeCoercedException,
 )
-from dlt.common.configuration.specs import BaseConfiguration, CredentialsConfiguration
-from dlt.common.typing import TSecretStrValue
+from dlt.common.configuration.specs import BaseConfiguration
 
 from pipelines.clio.config import ClioSettings
+from pipelines.clio.config_checks import OAuthAppCredentials, check_numbers
 from pipelines.clio.config_keys import check_setting_names
 from pipelines.clio.regions import REGIONS, Region
 from pipelines.clio.token_location import APP_DIR, config_home
@@ -50,14 +49,7 @@ _FLOATS = {"timeout": False, "backoff_base": True, "backoff_cap": False,
            "requests_per_second": False, "refresh_skew": True, "max_wait": False}
 
 
-@configspec
-class GrowCredentials(CredentialsConfiguration):
-    """The Platform app (App Key and secret) and optional token seeds."""
-
-    client_id: str | None = None
-    client_secret: TSecretStrValue | None = None
-    refresh_token: TSecretStrValue | None = None
-    access_token: TSecretStrValue | None = None
+GrowCredentials = OAuthAppCredentials  # `sources.grow.credentials`: the Platform app
 
 
 @configspec
@@ -220,36 +212,9 @@ def load_grow_settings(base_url: str | None = None, region: str | None = None,
                 f"[sources.grow.credentials] in .dlt/secrets.toml, or export "
                 f"{ENV}CREDENTIALS__{name.upper()}. See docs/connecting-grow.md."
             )
-    _check_numbers(values)
+    check_numbers(values, ENV, ints=_INTS, floats=_FLOATS, waits=("backoff_cap",),
+                  rates=("requests_per_second",))
     return GrowSettings(**values)
-
-
-def _check_numbers(values: dict[str, Any]) -> None:
-    for name, (low, high) in _INTS.items():
-        value = values[name]
-        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            _bad(name, value, f"a whole number from {low} to {high}")
-    for name, zero_ok in _FLOATS.items():
-        value = values[name]
-        if (isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
-                or value < 0 or (value == 0 and not zero_ok)):
-            _bad(name, value, "a finite number " + ("of 0 or more" if zero_ok else "greater than 0"))
-    spacing = 1 / values["requests_per_second"]
-    for name, seconds in (("backoff_cap", values["backoff_cap"]),
-                          ("requests_per_second", spacing)):
-        if seconds > values["max_wait"]:
-            raise ConfigError(
-                f"{ENV}{name.upper()} ({values[name]!r}) makes a single wait of {seconds:g} s, "
-                f"longer than {ENV}MAX_WAIT ({values['max_wait']:g} s). Lower the one or raise "
-                "the other."
-            )
-
-
-def _bad(name: str, value: Any, expected: str) -> None:
-    raise ConfigError(
-        f"{ENV}{name.upper()} must be {expected} (it is {value!r}); fix it in the environment "
-        "or in .dlt/config.toml, or remove it to use the default."
-    )
 
 
 __all__ = ["GrowSettings", "Region", "grow_configured", "grow_hosts", "load_grow_settings"]

@@ -11,19 +11,16 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import secrets
 import time
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlencode
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from pipelines.sandbox.errors import OAuthError
+from pipelines.sandbox.oauth_requests import client_credentials, read_form, redeem, redirect
 from pipelines.sandbox.render import json_response
 from pipelines.sandbox.scopes import ALL_SCOPES
 
@@ -37,11 +34,6 @@ def _state(request: Request) -> SandboxState:
     return request.app.state.sandbox
 
 
-def _redirect(uri: str, **params: str) -> RedirectResponse:
-    joiner = "&" if "?" in uri else "?"
-    return RedirectResponse(f"{uri}{joiner}{urlencode(params)}", status_code=302)
-
-
 async def authorize(request: Request) -> Response:
     state = _state(request)
     q = request.query_params
@@ -53,12 +45,12 @@ async def authorize(request: Request) -> Response:
     extra = {"state": q["state"]} if "state" in q else {}
     if q.get("decline") in ("1", "true"):
         if q.get("redirect_on_decline") == "true":
-            return _redirect(redirect_uri, error="access_denied", **extra)
+            return redirect(redirect_uri, error="access_denied", **extra)
         return PlainTextResponse("The user declined to authorize the application.", 403)
     scopes = None
     if state.config.api == "platform":
         if not q.get("scope"):
-            return _redirect(redirect_uri, error="invalid_scope", **extra)
+            return redirect(redirect_uri, error="invalid_scope", **extra)
         scopes = frozenset(q["scope"].split()) & ALL_SCOPES
     code = secrets.token_urlsafe(16)
     state.codes[code] = {
@@ -68,57 +60,30 @@ async def authorize(request: Request) -> Response:
         "challenge": q.get("code_challenge"),
         "method": q.get("code_challenge_method", "plain"),
     }
-    return _redirect(redirect_uri, code=code, **extra)
+    return redirect(redirect_uri, code=code, **extra)
 
 
-def _client(request: Request, form: dict) -> str:
-    client_id, secret = form.get("client_id"), form.get("client_secret")
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("basic "):
-        try:
-            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            client_id = secret = None
+def _client(request: Request, form: dict[str, str]) -> str:
+    client_id, secret = client_credentials(request, form)
     config = _state(request).config
     if client_id != config.client_id or secret != config.client_secret:
         raise OAuthError(401, "invalid_client", "Client authentication failed.")
-    return client_id
+    return str(client_id)
 
 
 async def token(request: Request) -> Response:
     if request.method != "POST":
         return json_response({"error": "invalid_request", "error_description": "Use POST."}, 405)
-    if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
-        raise OAuthError(400, "invalid_request", "The token request must be form-encoded.")
-    # Parsed by hand: Starlette's form parser needs python-multipart for one flat form.
-    form = {k: v[-1] for k, v in parse_qs((await request.body()).decode("latin-1")).items()}
+    form = await read_form(request)
     client_id = _client(request, form)
     grant_type = form.get("grant_type")
     tokens = _state(request).tokens
     if grant_type == "refresh_token":
         return json_response(tokens.use_refresh(str(form.get("refresh_token", "")), client_id))
     if grant_type == "authorization_code":
-        scopes = _redeem(_state(request), form)
+        scopes = redeem(_state(request).codes, form)["scopes"]
         return json_response(tokens.authorize(client_id, _state(request).config.api, scopes))
     raise OAuthError(400, "unsupported_grant_type", f"Unsupported grant_type {grant_type!r}.")
-
-
-def _redeem(state: SandboxState, form: dict) -> frozenset[str] | None:
-    code = state.codes.pop(str(form.get("code", "")), None)
-    if code is None or code["expires"] < time.time():
-        raise OAuthError(400, "invalid_grant", "The authorization code is invalid or expired.")
-    if form.get("redirect_uri") != code["redirect_uri"]:
-        raise OAuthError(400, "invalid_grant", "redirect_uri does not match the authorization.")
-    if code["challenge"] and not _pkce_ok(code, str(form.get("code_verifier", ""))):
-        raise OAuthError(400, "invalid_grant", "The PKCE code_verifier does not match.")
-    return code["scopes"]
-
-
-def _pkce_ok(code: dict, verifier: str) -> bool:
-    if code["method"] == "S256":
-        digest = hashlib.sha256(verifier.encode()).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=") == code["challenge"]
-    return verifier == code["challenge"]
 
 
 async def deauthorize(request: Request) -> Response:

@@ -100,6 +100,7 @@ class TestMistakes:
         ("REFRESH_SKEW", "inf"), ("BACKOFF_BASE", "nan"), ("MAX_WAIT", "0"), ("MAX_WAIT", "inf"),
         ("MAX_WAIT", "-5"), ("RATE_LIMIT_BUFFER", "1000"), ("RATE_LIMIT_BUFFER", "50"),
         ("RATE_LIMIT_BUFFER", "-1"), ("PLATFORM_REQUESTS_PER_SECOND", "inf"),
+        ("PLATFORM_REQUESTS_PER_SECOND", "0"),
         ("MAX_ATTEMPTS", "1000"), ("BAD_PAGE_ATTEMPTS", "0"),
     ])
     def test_bad_numbers_are_config_errors(self, app_env, name, value) -> None:

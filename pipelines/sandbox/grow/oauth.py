@@ -16,20 +16,17 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
 import secrets
 import time
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, urlencode
 
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from pipelines.sandbox.errors import OAuthError
 from pipelines.sandbox.grow.scopes import ALL_SCOPES
+from pipelines.sandbox.oauth_requests import client_credentials, read_form, redeem, redirect
 from pipelines.sandbox.render import json_response
 
 if TYPE_CHECKING:
@@ -43,11 +40,6 @@ def _grow(request: Request) -> GrowService:
     return request.app.state.sandbox.grow
 
 
-def _redirect(uri: str, **params: str) -> RedirectResponse:
-    joiner = "&" if "?" in uri else "?"
-    return RedirectResponse(f"{uri}{joiner}{urlencode(params)}", status_code=302)
-
-
 async def authorize(request: Request) -> Response:
     grow, q = _grow(request), request.query_params
     if grow.options.secret_of(q.get("client_id")) is None:
@@ -57,50 +49,38 @@ async def authorize(request: Request) -> Response:
         return PlainTextResponse("redirect_uri and response_type=code are required.", 400)
     extra = {"state": q["state"]} if "state" in q else {}
     if q.get("decline") in ("1", "true"):
-        return _redirect(redirect_uri, error="access_denied", **extra)
+        return redirect(redirect_uri, error="access_denied", **extra)
     asked = frozenset((q.get("scope") or "").split())
     if not asked or not asked <= ALL_SCOPES or not asked <= grow.options.app_scopes:
-        return _redirect(redirect_uri, error="invalid_scope", **extra)
+        return redirect(redirect_uri, error="invalid_scope", **extra)
     challenge, method = q.get("code_challenge"), q.get("code_challenge_method", "S256")
     if (challenge is None and grow.options.pkce_required) or (challenge and method != "S256"):
-        return _redirect(redirect_uri, error="invalid_request", **extra)
+        return redirect(redirect_uri, error="invalid_request", **extra)
     code = secrets.token_urlsafe(16)
     grow.codes[code] = {
         "client_id": q["client_id"], "redirect_uri": redirect_uri, "scopes": asked,
         "expires": time.time() + CODE_LIFETIME, "challenge": challenge,
     }  # fmt: skip
-    return _redirect(redirect_uri, code=code, **extra)
+    return redirect(redirect_uri, code=code, **extra)
 
 
-def _client(request: Request, form: dict) -> str:
-    client_id, secret = form.get("client_id"), form.get("client_secret")
-    header = request.headers.get("authorization", "")
-    if header.lower().startswith("basic "):
-        try:
-            client_id, _, secret = base64.b64decode(header[6:]).decode().partition(":")
-        except (binascii.Error, UnicodeDecodeError):
-            client_id = secret = None
+def _client(request: Request, form: dict[str, str]) -> str:
+    client_id, secret = client_credentials(request, form)
     expected = _grow(request).options.secret_of(client_id)
     if expected is None or secret != expected:
         raise OAuthError(401, "invalid_client", "Client authentication failed.")
     return str(client_id)
 
 
-async def _form(request: Request) -> dict[str, str]:
-    if "application/x-www-form-urlencoded" not in request.headers.get("content-type", ""):
-        raise OAuthError(400, "invalid_request", "The request must be form-encoded.")
-    return {k: v[-1] for k, v in parse_qs((await request.body()).decode("latin-1")).items()}
-
-
 async def token(request: Request) -> Response:
     grow = _grow(request)
-    form = await _form(request)
+    form = await read_form(request)
     client_id = _client(request, form)
     grant_type = form.get("grant_type")
     if grant_type == "refresh_token":
         answer = grow.tokens.use_refresh(form.get("refresh_token", ""), client_id)
     elif grant_type == "authorization_code":
-        scopes = _redeem(grow, form, client_id)
+        scopes = redeem(grow.codes, form, client_id)["scopes"]
         answer = grow.tokens.authorize(client_id, "platform", scopes)
     else:
         raise OAuthError(400, "unsupported_grant_type", f"Unsupported grant_type {grant_type!r}.")
@@ -109,22 +89,9 @@ async def token(request: Request) -> Response:
     return json_response(answer)
 
 
-def _redeem(grow: GrowService, form: dict, client_id: str) -> frozenset[str]:
-    code = grow.codes.pop(form.get("code", ""), None)
-    if code is None or code["expires"] < time.time() or code["client_id"] != client_id:
-        raise OAuthError(400, "invalid_grant", "The authorization code is invalid or expired.")
-    if form.get("redirect_uri") != code["redirect_uri"]:
-        raise OAuthError(400, "invalid_grant", "redirect_uri does not match the authorization.")
-    if code["challenge"]:
-        digest = hashlib.sha256(form.get("code_verifier", "").encode()).digest()
-        if base64.urlsafe_b64encode(digest).decode().rstrip("=") != code["challenge"]:
-            raise OAuthError(400, "invalid_grant", "The PKCE code_verifier does not match.")
-    return code["scopes"]
-
-
 async def revoke(request: Request) -> Response:
     grow = _grow(request)
-    form = await _form(request)
+    form = await read_form(request)
     _client(request, form)
     value = form.get("token", "")
     registry = grow.tokens
