@@ -52,7 +52,6 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.buffer = b""
         self.done: Done | None = None
-        self.lost = asyncio.get_running_loop().create_future()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -79,8 +78,7 @@ class _Connection(asyncio.Protocol):
         self.pool.idle(self)
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if not self.lost.done():
-            self.lost.set_result(exc)
+        self.pool.lost(self)
         if self.done is not None:
             self.done(0, time.perf_counter())  # status 0: the connection went away
 
@@ -94,19 +92,30 @@ def _content_length(head: bytes) -> int:
 
 
 class Pool:
-    """Keep-alive connections to one receiver; requests wait in order for a free one."""
+    """Keep-alive connections to one receiver; requests wait in order for a free one.
 
-    def __init__(self) -> None:
+    The receiver closes a connection left idle (uvicorn after 5 s), as it may: `fill`
+    opens what is missing before each measurement, as a proxy in front keeps its pool.
+    """
+
+    def __init__(self, host: str, port: int, size: int) -> None:
+        self.host, self.port, self.size = host, port, size
         self.free: collections.deque[_Connection] = collections.deque()
         self.waiting: collections.deque[tuple[bytes, Done]] = collections.deque()
-        self.connections: list[_Connection] = []
+        self.connections: set[_Connection] = set()
 
-    async def open(self, host: str, port: int, count: int) -> None:
+    async def fill(self) -> None:
         loop = asyncio.get_running_loop()
-        for _ in range(count):
-            _, conn = await loop.create_connection(lambda: _Connection(self), host, port)
-            self.connections.append(conn)
+        while len(self.connections) < self.size:
+            _, conn = await loop.create_connection(lambda: _Connection(self), self.host,
+                                                   self.port)
+            self.connections.add(conn)
             self.free.append(conn)
+
+    def lost(self, conn: _Connection) -> None:
+        self.connections.discard(conn)
+        if conn in self.free:
+            self.free.remove(conn)
 
     def submit(self, request: bytes, done: Done) -> None:
         if self.free:
@@ -121,7 +130,7 @@ class Pool:
             self.free.append(conn)
 
     def close(self) -> None:
-        for conn in self.connections:
+        for conn in list(self.connections):
             if conn.transport is not None:
                 conn.transport.close()
 
@@ -150,7 +159,8 @@ async def closed_loop(pool: Pool, payloads: list[bytes], concurrency: int) -> li
         def done(status: int, at: float) -> None:
             outstanding[0] -= 1
             if status != 200:
-                finished.set_exception(AssertionError(f"status {status}"))
+                if not finished.done():
+                    finished.set_exception(AssertionError(f"status {status}"))
                 return
             latencies.append(at - started)
             next_one()

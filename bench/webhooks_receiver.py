@@ -115,19 +115,21 @@ async def measured(pid: int, name: str, run: Awaitable[list[float]], count: int)
 async def one_round(url: str, pid: int, events: int, rate: float, seconds: float,
                     offset: int) -> list[dict]:
     """Warm up (opens the keep-alive connections a proxy in front would hold), then each mode."""
-    pool = sender.Pool()
-    await pool.open(*sender.host_port(url), POOL)
+    plans = [(f"closed loop, {concurrency} senders", concurrency,
+              bodies(events, offset + 10_000 * (i + 1))) for i, concurrency in enumerate((1, 16, 64))]
+    plans.append((f"open loop, offered {rate:.0f}/s", 0, bodies(int(rate * seconds),
+                                                               offset + 100_000)))
+    prepared = [(name, c, sender.requests(url, payloads, SECRET)) for name, c, payloads in plans]
+    pool = sender.Pool(*sender.host_port(url), POOL)
     try:
-        warm = sender.requests(url, bodies(500, offset), SECRET)
-        await sender.closed_loop(pool, warm, 32)
+        await pool.fill()
+        await sender.closed_loop(pool, sender.requests(url, bodies(500, offset), SECRET), 32)
         rows = []
-        for i, concurrency in enumerate((1, 16, 64)):
-            payloads = sender.requests(url, bodies(events, offset + 10_000 * (i + 1)), SECRET)
-            rows.append(await measured(pid, f"closed loop, {concurrency} senders",
-                                       sender.closed_loop(pool, payloads, concurrency), events))
-        payloads = sender.requests(url, bodies(int(rate * seconds), offset + 100_000), SECRET)
-        rows.append(await measured(pid, f"open loop, offered {rate:.0f}/s",
-                                   sender.open_loop(pool, payloads, rate), len(payloads)))
+        for name, concurrency, requests in prepared:
+            await pool.fill()  # the receiver may have closed idle ones (keep-alive timeout)
+            run = (sender.closed_loop(pool, requests, concurrency) if concurrency
+                   else sender.open_loop(pool, requests, rate))
+            rows.append(await measured(pid, name, run, len(requests)))
     finally:
         pool.close()
     return rows
