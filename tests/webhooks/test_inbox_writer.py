@@ -39,7 +39,7 @@ async def append_one_group(writer: InboxWriter, inbox_file: Path) -> tuple[list[
         tasks = [asyncio.ensure_future(writer.append(delivery(i))) for i in range(GROUP)]
         await asyncio.sleep(0)  # every append is queued behind the barrier
         release.set()
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         conn = store.connect(inbox_file)
         on_disk = conn.execute("SELECT count(*) FROM events").fetchone()[0]
         conn.close()
