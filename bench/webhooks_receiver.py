@@ -43,7 +43,7 @@ from pathlib import Path
 import httpx
 import webhook_sender as sender
 
-from pipelines.webhooks import registry, store
+from pipelines.webhooks import inbox, registry, store
 
 REPO = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret"
@@ -135,6 +135,25 @@ async def one_round(url: str, pid: int, events: int, rate: float, seconds: float
     return rows
 
 
+def commit_latency(commits: int = 200) -> tuple[float, float]:
+    """p50 and p99 ms of one fsynced inbox commit of one delivery, on the bench's disk now.
+
+    Every 200 waits for such a commit, so its tail is a floor under the ack's.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = store.connect(Path(tmp) / "probe.sqlite")
+        took = []
+        for n, body in enumerate(bodies(commits, 0)):
+            started = time.perf_counter()
+            inbox.append(conn, [inbox.Delivery(received_at=time.time(), webhook_id=1,
+                                               model="bill", record_id=n, event="updated",
+                                               etag=None, body=body)])
+            took.append((time.perf_counter() - started) * 1000)
+        conn.close()
+    pct = statistics.quantiles(took, n=100)
+    return pct[49], pct[98]
+
+
 def summarize(name: str, latencies: list[float], elapsed: float) -> dict:
     ms = sorted(x * 1000 for x in latencies)
     pct = statistics.quantiles(ms, n=100)
@@ -190,7 +209,9 @@ def main() -> None:
         chosen = variants(args, stack)
         rounds: dict[str, list] = {v.name: [] for v in chosen}
         stored = sent = 0
+        disk: list[tuple[float, float]] = []
         for r in range(args.repeats):
+            disk.append(commit_latency())
             for variant in chosen:  # interleaved, so machine noise hits every variant
                 rows, kept, total = run_variant(variant, args, r * 1_000_000)
                 rows[-1]["load"] = os.getloadavg()[0]  # right after the open-loop run
@@ -200,7 +221,7 @@ def main() -> None:
                       f"{os.getloadavg()[0]:.2f}): " + "; ".join(
                           f"{row['mode']}: p99 {row['p99_ms']:.1f} ms, {row['cpu_us']:.0f} µs"
                           for row in rows), flush=True)
-    write_results(rounds, stored, sent, None if args.no_results else RESULTS)
+    write_results(rounds, stored, sent, disk, None if args.no_results else RESULTS)
 
 
 def _medians(rounds: list[list[dict]]) -> list[dict]:
@@ -209,7 +230,7 @@ def _medians(rounds: list[list[dict]]) -> list[dict]:
 
 
 def write_results(rounds: dict[str, list[list[dict]]], stored: int, expected: int,
-                  results: Path | None) -> None:
+                  disk: list[tuple[float, float]], results: Path | None) -> None:
     first = next(iter(rounds))
     lines = [
         "## Receiver: throughput and ack latency (loopback, 2-core machine)",
@@ -240,6 +261,9 @@ def write_results(rounds: dict[str, list[list[dict]]], stored: int, expected: in
         each = ", ".join(f"{row[-1]['p99_ms']:.1f} ({row[-1]['load']:.2f})" for row in variant)
         lines.append(f"Open-loop p99 of each round, {name} (ms, with the 1-minute load "
                      f"average after it): {each}.")
+    lines.append("One fsynced inbox commit of one delivery, measured on the same disk before "
+                 "each round (p50 / p99 ms of 200): "
+                 + ", ".join(f"{p50:.2f} / {p99:.1f}" for p50, p99 in disk) + ".")
     lines += ["", f"Inbox after the runs: {stored} events stored of {expected} sent "
               "(each fsynced before its 200).", ""]
     text = "\n".join(lines)
