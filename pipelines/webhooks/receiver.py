@@ -150,13 +150,13 @@ async def receive_post(state: State, token: str, scope: Scope, receive: Receive,
                        send: Send) -> None:
     """Answer a handshake or accept a signed delivery."""
     secret = signature = declared = None
-    for name, value in scope["headers"]:
+    for name, value in scope["headers"]:  # the first of a repeated header counts
         if name == b"x-hook-signature":
-            signature = value
+            signature = value if signature is None else signature
         elif name == b"x-hook-secret":
-            secret = value
+            secret = value if secret is None else secret
         elif name == b"content-length":
-            declared = value
+            declared = value if declared is None else declared
     if secret is not None:  # its body says nothing we need: it is never read
         return await _handshake(state, send, token, secret.decode("latin-1"))
     sub = state["webhooks"].get(token)
