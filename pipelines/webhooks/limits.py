@@ -22,6 +22,7 @@ which reads no body byte before the URL token names a live webhook.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -45,11 +46,30 @@ class Limits:
 
 
 def run_server(app: Any, host: str, port: int, limits: Limits) -> None:
-    """Serve `app` with uvicorn until SIGTERM or Ctrl-C, within `limits`."""
+    """Serve `app` with uvicorn until SIGTERM or Ctrl-C, within `limits`.
+
+    No proxy-header rewriting: nothing here reads the client's address from a request
+    (the connection limits use the socket's), and it costs every request a lookup.
+    """
     import uvicorn
 
+    protocol = protocol_class(limits)
+    freeze_heap()
     uvicorn.run(app, host=host, port=port, access_log=False, log_config=None,
-                http=protocol_class(limits), h11_max_incomplete_event_size=limits.max_header_bytes)
+                proxy_headers=False, http=protocol,
+                h11_max_incomplete_event_size=limits.max_header_bytes)
+
+
+def freeze_heap() -> None:
+    """Keep the objects made at startup out of every later garbage collection.
+
+    The process imports ~1,200 modules (~100,000 objects that live as long as it does).
+    A full collection walks them all, and at 2,000 deliveries/s one came every few
+    seconds, holding every request in flight for tens of milliseconds. Frozen, they are
+    never walked again; what requests allocate is collected as before.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def protocol_class(limits: Limits) -> type[asyncio.Protocol]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 
 SIGNATURE_HEADER = "X-Hook-Signature"
@@ -11,11 +10,13 @@ SECRET_HEADER = "X-Hook-Secret"
 
 def sign(body: bytes, secret: str) -> str:
     """The `X-Hook-Signature` value Clio sends for `body`."""
-    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return hmac.digest(secret.encode(), body, "sha256").hex()  # OpenSSL's one-shot HMAC
 
 
-def is_valid(body: bytes, secret: str, signature: str | None) -> bool:
-    """Whether `signature` matches `body` under `secret`, compared in constant time."""
+def is_valid(body: bytes, secret: str, signature: str | bytes | None) -> bool:
+    """Whether `signature` (the header's value, text or raw bytes) matches `body` under
+    `secret`, compared in constant time."""
     if not signature:
         return False
-    return hmac.compare_digest(sign(body, secret), signature.strip().lower())
+    given = signature.encode("utf-8", "replace") if isinstance(signature, str) else signature
+    return hmac.compare_digest(sign(body, secret).encode(), given.strip().lower())

@@ -109,6 +109,29 @@ class TestDelivery:
         assert resp.status_code == 413
         assert kit.rows() == []
 
+    def test_a_signature_in_capitals_verifies(self, receiver, kit):
+        token = kit.register(7, "bill", SECRET)
+        body = kit.body(7, "updated", BILL)
+        resp = httpx.post(receiver.url(token), content=body,
+                          headers={SIGNATURE_HEADER: sign(body, SECRET).upper()})
+        assert resp.status_code == 200
+        assert len(kit.rows()) == 1
+
+    def test_a_signature_that_is_not_ascii_is_a_401_not_a_500(self, receiver, kit):
+        token = kit.register(7, "bill", SECRET)
+        resp = httpx.post(receiver.url(token), content=kit.body(7, "updated", BILL),
+                          headers={SIGNATURE_HEADER: b"\xe9" * 64})
+        assert resp.status_code == 401
+        assert kit.rows() == []
+
+    def test_a_webhook_url_answers_post_only(self, receiver, kit):
+        token = kit.register(7, "bill", SECRET)
+        resp = httpx.get(receiver.url(token))
+        assert (resp.status_code, resp.headers["allow"]) == (405, "POST")
+        body = kit.body(7, "updated", BILL)
+        assert kit.post_signed(receiver.url(token) + "/more", body, SECRET).status_code == 404
+        assert kit.rows() == []
+
     def test_a_repeated_delivery_is_kept_but_queued_once(self, receiver, kit):
         token = kit.register(7, "bill", SECRET)
         body = kit.body(7, "updated", BILL)
