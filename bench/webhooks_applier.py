@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import random
@@ -36,22 +37,22 @@ import tempfile
 import time
 from pathlib import Path
 
-import aiohttp
 import duckdb
 
 from pipelines.clio.endpoints import BY_TABLE
 from pipelines.clio.load import load_records
 from pipelines.webhooks import registry, store
-from pipelines.webhooks.signature import SIGNATURE_HEADER, sign
 
 sys.path.insert(0, str(Path(__file__).parent))
-from webhooks_receiver import RESULTS, _replace_section, start_receiver
+import webhook_sender
+from webhooks_receiver import RESULTS, Variant, _replace_section, start_receiver
 
 from pipelines.sandbox.harness import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 SECRETS = {"contact": "contact-secret", "bill": "bill-secret"}
 WEBHOOK_IDS = {"contact": 1, "bill": 2}
+RECEIVER = Variant("this checkout", REPO, None)  # the receiver the applier is fed by
 SIZES = {"contact": 10_000, "bill": 5_000}
 TABLE = {"contact": "contacts", "bill": "bills"}
 
@@ -141,37 +142,44 @@ def events(count: int, seed: int, first_version: int) -> list[Event]:
 
 async def send_all(base: str, tokens: dict[str, str], batch: list[Event],
                    rate: float | None) -> dict[int, float]:
-    """POST every event (at `rate`/s, or 32 at a time as fast as possible); the wall-clock
-    send time of each, by its position."""
+    """POST every event (at `rate`/s, or 32 at a time as fast as possible) through the
+    receiver bench's raw sender (the sandbox deliverer's bytes, signed before the clock
+    starts); the wall-clock send time of each, by its position."""
+    payloads: list[bytes] = [b""] * len(batch)
+    positions: dict[str, list[int]] = collections.defaultdict(list)
+    for i, (key, _body) in enumerate(batch):
+        positions[key[0]].append(i)
+    for model, where in positions.items():
+        signed = webhook_sender.requests(f"{base}/webhooks/clio/{tokens[model]}",
+                                         [batch[i][1] for i in where], SECRETS[model])
+        for i, request in zip(where, signed, strict=True):
+            payloads[i] = request
+    pool = webhook_sender.Pool(*webhook_sender.host_port(base), 128 if rate else 32)
+    await pool.fill()
     sent: dict[int, float] = {}
+    finished = asyncio.get_running_loop().create_future()
+    left = [len(payloads)]
 
-    async def one(session: aiohttp.ClientSession, i: int, model: str, body: bytes) -> None:
-        headers = {SIGNATURE_HEADER: sign(body, SECRETS[model]),
-                   "Content-Type": "application/json"}
-        sent[i] = time.time()
-        async with session.post(f"{base}/webhooks/clio/{tokens[model]}", data=body,
-                                headers=headers) as resp:
-            await resp.read()
-            assert resp.status == 200, resp.status
+    def done(status: int, _at: float) -> None:
+        if status != 200 and not finished.done():
+            finished.set_exception(AssertionError(f"status {status}"))
+        left[0] -= 1
+        if left[0] == 0 and not finished.done():
+            finished.set_result(None)
 
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=128)) as session:
-        if rate is None:
-            queue = list(enumerate(batch))[::-1]
-
-            async def worker() -> None:
-                while queue:
-                    i, (key, body) = queue.pop()
-                    await one(session, i, key[0], body)
-
-            await asyncio.gather(*(worker() for _ in range(32)))
-            return sent
-        started, tasks = time.perf_counter(), []
-        for i, (key, body) in enumerate(batch):
-            delay = started + i / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(session, i, key[0], body)))
-        await asyncio.gather(*tasks)
+    started = time.perf_counter()
+    try:
+        for i, request in enumerate(payloads):
+            if rate is not None:
+                delay = started + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+            sent[i] = time.time()
+            pool.submit(request, done)  # queued in order while all connections are busy
+        if payloads:
+            await finished
+    finally:
+        pool.close()
     return sent
 
 
@@ -285,7 +293,7 @@ def one_pass(args: argparse.Namespace, seed: int, path: str) -> dict:
         inbox_file = store.inbox_path(db)
         tokens = register(inbox_file)
         batch = events(args.backlog, seed, 1_000)
-        receiver, base = start_receiver(inbox_file)
+        receiver, base = start_receiver(inbox_file, RECEIVER)
         try:
             asyncio.run(send_all(base, tokens, batch, None))
         finally:
