@@ -13,7 +13,9 @@ Then, side by side in one run, times:
 - each report fully fetched to Arrow (`reports.*`, the as-of macro at today - 30, and
   `clio-sync report ar-aging|unbilled --by custom-field "Referral Source"`);
 
-and reports medians over a few runs and the ratio of build + every report to the scan.
+and reports medians over a few runs and the ratio of build + every report to the scan,
+then the CPU seconds of each step (every thread of the process), which a shared
+machine's load moves less than the wall clock.
 With `--before REF`, the models of `sql/` at git revision REF are built and
 timed too, in the same runs (alternating with this checkout's), in a column of their own.
 
@@ -240,9 +242,15 @@ def generate_whole_firm(con: duckdb.DuckDBPyConnection, n_bills: int) -> None:
     }, 'range(200000) t(i)')}""")
 
 
-def timed(fn) -> float:
-    started = time.perf_counter()
+CPU_TIMES: dict[str, float] = {}  # the CPU seconds (every thread) of the last run's steps
+
+
+def timed(fn, key: str | None = None) -> float:
+    """Wall seconds of `fn()`; with `key`, its CPU seconds go to CPU_TIMES[key] (summed)."""
+    started, cpu = time.perf_counter(), time.process_time()
     fn()
+    if key is not None:
+        CPU_TIMES[key] = CPU_TIMES.get(key, 0.0) + time.process_time() - cpu
     return time.perf_counter() - started
 
 
@@ -256,25 +264,30 @@ def checkout_sql(ref: str, into: Path) -> Path:
     return into / "sql"
 
 
-def one_run(db: Path, sql_dir: Path | None = None) -> dict[str, float]:
+def one_run(db: Path, sql_dir: Path | None = None) -> tuple[dict[str, float], dict[str, float]]:
+    """Wall and CPU seconds of every step."""
     times: dict[str, float] = {}
+    CPU_TIMES.clear()
     with duckdb.connect(str(db)) as con:
         times["baseline: full scan of the raw tables"] = sum(
-            timed(lambda t=t: con.sql(f"select * from clio.{t}").to_arrow_table())
+            timed(lambda t=t: con.sql(f"select * from clio.{t}").to_arrow_table(),
+                  "baseline: full scan of the raw tables")
             for t in SCANNED
         )
-        times["build_models"] = timed(lambda: build_models(con, sql_dir))
+        times["build_models"] = timed(lambda: build_models(con, sql_dir), "build_models")
         apply_settings(con, ReportSettings(timezone="America/New_York",
                                            today=date.fromisoformat(TODAY)))
         for report in REPORTS:
-            times[report] = timed(lambda r=report: con.sql(f"select * from {r}").to_arrow_table())
+            times[report] = timed(lambda r=report: con.sql(f"select * from {r}").to_arrow_table(),
+                                  report)
         for name in BY_CUSTOM_FIELD:
             def by_field(name: str = name) -> None:
                 query = report_query(name, "custom-field", None,
                                      resolve_matter_field(con, "Referral Source"))
                 con.sql(query.sql).to_arrow_table()  # no parameters without --as-of
-            times[f'report {name} --by custom-field "Referral Source"'] = timed(by_field)
-    return times
+            key = f'report {name} --by custom-field "Referral Source"'
+            times[key] = timed(by_field, key)
+    return times, dict(CPU_TIMES)
 
 
 def summarize(runs: list[dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
@@ -282,6 +295,25 @@ def summarize(runs: list[dict[str, float]]) -> tuple[dict[str, float], dict[str,
     medians = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
     best = {k: min(r[k] for r in runs) for k in runs[0]}  # the least disturbed by neighbours
     return medians, best
+
+
+def cpu_table(cpu: dict[str, float], before: dict[str, float], steps: list[str],
+              ref: str | None) -> list[str]:
+    """The CPU seconds (every thread of the process) of each step: on a shared machine
+    they move less with the neighbours' load than the wall clock does."""
+    head = ("| step | before CPU s | CPU s | ratio to before |\n|---|---:|---:|---:|" if before
+            else "| step | CPU s |\n|---|---:|")
+    lines = ["", "CPU seconds of the process (all its threads), medians of the same runs"
+             + (f" (before: the models of `{ref}`)" if before else "") + ":", "", head]
+    for key in [*steps, "build + every report"]:
+        keys = steps if key == "build + every report" else [key]
+        mine = sum(cpu[k] for k in keys)
+        if before:
+            old = sum(before[k] for k in keys)
+            lines.append(f"| {key} | {old:.3f} | {mine:.3f} | {mine / old if old else 0:.2f} |")
+        else:
+            lines.append(f"| {key} | {mine:.3f} |")
+    return lines
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -300,11 +332,15 @@ def main(argv: list[str] | None = None) -> int:
         with duckdb.connect(str(db)) as con:
             counts = generate(con, args.bills)
         generated = time.perf_counter() - started
-        runs, runs_before = [], []
+        runs, runs_before, cpu, cpu_before = [], [], [], []
         for _ in range(args.runs):  # alternate, so both see the same neighbours
             if before_sql:
-                runs_before.append(one_run(db, before_sql))
-            runs.append(one_run(db))
+                wall, used = one_run(db, before_sql)
+                runs_before.append(wall)
+                cpu_before.append(used)
+            wall, used = one_run(db)
+            runs.append(wall)
+            cpu.append(used)
     load_after = os.getloadavg()
     medians, best = summarize(runs)
     old = summarize(runs_before)[0] if runs_before else {}
@@ -365,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
         f"(median {median_total:.1f} s, best {best_total:.1f} s"
         + (f"; before: median {total(old, steps):.1f} s" if old else "") + ").",
     ]
+    lines += cpu_table(summarize(cpu)[0], summarize(cpu_before)[0] if cpu_before else {},
+                       steps, args.before)
     text = "\n".join(lines) + "\n"
     print(text)
     if not args.no_write:

@@ -15,20 +15,28 @@ bill_matters as (
     select * from staging.bill_matters
 ),
 
-split as (
+-- one pass over bills and their splits: a split row where there is one (a split of a
+-- bill missing from the warehouse too), else the bill alone; cheaper than an anti join
+-- of the bills against the splits and a union
+paired as (
     select
-        bill_id,
-        case when balance_owner_type = 'Matter' then balance_owner_id end as matter_id,
-        balance,
-        interest_amount,
-        amount_due,
-    from bill_balances
-),
-
-unsplit_bills as (
-    select bills.bill_id, bills.balance, bills.amount_due,
+        coalesce(bill_balances.bill_id, bills.bill_id) as bill_id,
+        bill_balances.bill_id is null as is_unsplit,
+        case when bill_balances.balance_owner_type = 'Matter'
+            then bill_balances.balance_owner_id
+        end as split_matter_id,
+        case when bill_balances.bill_id is null
+            then bills.balance else bill_balances.balance
+        end as balance,
+        case when bill_balances.bill_id is null
+            then cast(0 as decimal(18, 2)) else bill_balances.interest_amount
+        end as interest_amount,
+        case when bill_balances.bill_id is null
+            then bills.amount_due else bill_balances.amount_due
+        end as amount_due,
     from bills
-    anti join split on split.bill_id = bills.bill_id
+    full outer join bill_balances
+        on bill_balances.bill_id = bills.bill_id
 ),
 
 -- only the unsplit bills' matters are grouped: most bills have a split
@@ -37,29 +45,26 @@ only_matter as (
         bill_matters.bill_id,
         min(bill_matters.matter_id) as matter_id,
     from bill_matters
-    semi join unsplit_bills on unsplit_bills.bill_id = bill_matters.bill_id
+    semi join paired
+        on paired.bill_id = bill_matters.bill_id
+        and paired.is_unsplit
     group by bill_matters.bill_id
     having count(*) = 1
 ),
 
-unsplit as (
-    select
-        unsplit_bills.bill_id,
-        only_matter.matter_id,
-        unsplit_bills.balance,
-        cast(0 as decimal(18, 2)) as interest_amount,
-        unsplit_bills.amount_due,
-    from unsplit_bills
-    left join only_matter on only_matter.bill_id = unsplit_bills.bill_id
-),
-
--- named columns rather than DuckDB's `union all by name`, which PostgreSQL lacks
 final as (
-    select bill_id, matter_id, balance, interest_amount, amount_due,
-    from split
-    union all
-    select bill_id, matter_id, balance, interest_amount, amount_due,
-    from unsplit
+    select
+        paired.bill_id,
+        case when paired.is_unsplit
+            then only_matter.matter_id else paired.split_matter_id
+        end as matter_id,
+        paired.balance,
+        paired.interest_amount,
+        paired.amount_due,
+    from paired
+    left join only_matter
+        on only_matter.bill_id = paired.bill_id
+        and paired.is_unsplit
 )
 
 select * from final

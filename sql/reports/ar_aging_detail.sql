@@ -16,8 +16,17 @@ matters as (
     select * from staging.matters
 ),
 
+-- a bill's own copy of a matter's display number stands in only where the matter has
+-- none (not synced, or blank); only those links are joined, not every bill's
+named_matters as (
+    select matter_id from matters
+    where matter_display_number is not null
+),
+
 bill_matters as (
     select * from staging.bill_matters
+    anti join named_matters
+        on named_matters.matter_id = bill_matters.matter_id
 ),
 
 firm_today as (
