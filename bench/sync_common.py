@@ -86,7 +86,11 @@ def sandbox_server(scale: str, seed: int = 7, rate_limit: int = 0,
         yield Sandbox(f"http://127.0.0.1:{port}", built, proc)
     finally:
         proc.terminate()
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a huge firm takes minutes to free, object by object
+            proc.kill()
+            proc.wait(timeout=20)
 
 
 @contextmanager
