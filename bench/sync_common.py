@@ -20,6 +20,7 @@ import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-SCALES = ("large", "small")
+SCALES = ("large", "small", "xlarge")
 
 
 def add_firm_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,13 +45,27 @@ def add_firm_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=7)
 
 
-@contextmanager
-def sandbox_process(scale: str, seed: int = 7, rate_limit: int = 0,
-                    window: float = 60.0) -> Iterator[tuple[str, str]]:
-    """`clio-sync sandbox serve` of the generated firm on a free port.
+@dataclass
+class Sandbox:
+    """A running `clio-sync sandbox serve`: its base URL, the server's own line saying
+    what it built and how fast, and its process (to read the server's own memory)."""
 
-    Yields its base URL and the server's own line saying what it built and how fast.
-    """
+    base: str
+    built: str
+    proc: subprocess.Popen
+
+    def peak_rss_mb(self) -> float:
+        """The server process's peak RSS so far (VmHWM), in MB."""
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+
+@contextmanager
+def sandbox_server(scale: str, seed: int = 7, rate_limit: int = 0,
+                   window: float = 60.0) -> Iterator[Sandbox]:
+    """`clio-sync sandbox serve` of the generated firm on a free port."""
     port = free_port()
     cmd = [sys.executable, "-m", "pipelines", "-q", "sandbox", "serve", "--port", str(port),
            "--scale", scale, "--seed", str(seed), "--rate-limit", str(rate_limit),
@@ -68,10 +83,43 @@ def sandbox_process(scale: str, seed: int = 7, rate_limit: int = 0,
         else:
             raise RuntimeError("the sandbox did not start")
         _drain(proc)
-        yield f"http://127.0.0.1:{port}", built
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_listening(base, proc)
+        yield Sandbox(base, built, proc)
     finally:
         proc.terminate()
-        proc.wait(timeout=20)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # a huge firm takes minutes to free, object by object
+            proc.kill()
+            proc.wait(timeout=20)
+
+
+@contextmanager
+def sandbox_process(scale: str, seed: int = 7, rate_limit: int = 0,
+                    window: float = 60.0) -> Iterator[tuple[str, str]]:
+    """`clio-sync sandbox serve` of the generated firm on a free port.
+
+    Yields its base URL and the server's own line saying what it built and how fast.
+    """
+    with sandbox_server(scale, seed, rate_limit, window) as server:
+        yield server.base, server.built
+
+
+def _wait_until_listening(base: str, proc: subprocess.Popen, timeout: float = 600.0) -> None:
+    """The server prints "Serving at" before uvicorn binds its port; with a huge firm in
+    memory that takes a while (a connection was refused): wait for the control API."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(f"{base}/_sandbox/stats", timeout=30).raise_for_status()
+            return
+        except httpx.TransportError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the sandbox at {base} never answered") from None
+            time.sleep(0.5)
 
 
 def _drain(proc: subprocess.Popen) -> None:

@@ -54,7 +54,10 @@ from pipelines.clio.state_marks import StateWatermarks
 from pipelines.clio.watermarks import Watermarks
 
 DEFAULT_LAG = timedelta(seconds=60)
-BATCH_ROWS = 20_000  # records typed into one Arrow table: big enough to amortise, small in RAM
+# Records typed into one Arrow table. A batch of decoded bills takes about 6 KB a record
+# (20,000 held 113 MB, a third of a large sync's peak); 5,000 still amortise the
+# per-batch cost (tests/sync/test_batch_memory.py, bench/sync_scaling.py).
+BATCH_ROWS = 5_000
 READ_AHEAD = 4  # pages fetched ahead while earlier ones are typed and written
 
 PageHook = Callable[[str, Page], None]

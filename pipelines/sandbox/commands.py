@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     serve.add_argument("--port", type=int, default=8750)
     serve.add_argument("--host", default="127.0.0.1", help="interface (default: loopback)")
     serve.add_argument("--seed", type=int, default=7)
-    serve.add_argument("--scale", choices=("tiny", "small", "large"), default="small")
+    serve.add_argument("--scale", choices=("tiny", "small", "large", "xlarge"), default="small")
     serve.add_argument("--region", choices=("us", "eu", "ca", "au"), default="us")
     serve.add_argument("--api", choices=("manage", "platform"), default="manage")
     serve.add_argument(

@@ -9,7 +9,7 @@ from pipelines.sandbox.grow.options import GrowOptions
 
 Region = Literal["us", "eu", "ca", "au"]
 Api = Literal["manage", "platform"]
-Scale = Literal["tiny", "small", "large"]
+Scale = Literal["tiny", "small", "large", "xlarge"]
 CustomFieldEdits = Literal["touch", "silent"]
 
 REGIONS: tuple[str, ...] = ("us", "eu", "ca", "au")

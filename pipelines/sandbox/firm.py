@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from pipelines.sandbox.life import FirmLife
 
 Listener = Callable[[str, str, dict], None]
-Scale = Literal["tiny", "small", "large"]
+Scale = Literal["tiny", "small", "large", "xlarge"]
 CustomFieldEdits = Literal["touch", "silent"]
 
 # Tables whose records hang off a bill and are looked up by it.

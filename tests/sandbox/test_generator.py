@@ -143,3 +143,17 @@ def test_small_firm_is_demo_sized(small: Firm) -> None:
 def test_unknown_scale_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown scale"):
         Firm.generate(1, "huge")  # type: ignore[arg-type]
+
+
+def test_the_scaling_firm_is_ten_times_large() -> None:
+    """`xlarge` (bench/sync_scaling.py) is `large` times ten in everything that grows with
+    a firm, so a sync of it shows how cost and memory scale; generating it takes minutes,
+    so its size is checked here, its records by the benchmark."""
+    from dataclasses import astuple
+
+    from pipelines.sandbox.scales import SCALES
+
+    large, xlarge = SCALES["large"], SCALES["xlarge"]
+    assert xlarge.activities_per_bill == large.activities_per_bill
+    counts = [n for n in astuple(large) if isinstance(n, int)]
+    assert [n for n in astuple(xlarge) if isinstance(n, int)] == [10 * n for n in counts]
