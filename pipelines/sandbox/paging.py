@@ -213,13 +213,15 @@ def cursor_page(
     if token:
         after = decode_token(token)
         mark = after[0] if field == "id" else tuple(after)
-        keys = [key(r) for r in ordered] if field != "id" or descending else None
         try:
-            if keys is None:  # id ascending: ids are sorted, bisect on them
-                start = bisect_right([r["id"] for r in ordered], mark)
+            if field == "id" and not descending:
+                # ids ascending: bisect on the records themselves, so a page costs the
+                # same on a firm of any size (no list of every id per page)
+                start = bisect_right(ordered, mark, key=key)
             else:
                 start = next(
-                    (i for i, k in enumerate(keys) if (k < mark if descending else k > mark)),
+                    (i for i, r in enumerate(ordered)
+                     if (key(r) < mark if descending else key(r) > mark)),
                     len(ordered),
                 )
         except TypeError:
