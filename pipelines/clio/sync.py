@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import dlt
 
@@ -41,6 +42,7 @@ from pipelines.clio.progress import SyncProgress
 from pipelines.clio.source import PageHook, WalkOptions, clio_source
 from pipelines.clio.stats import RunStats
 from pipelines.clio.summary import RUNS_COLUMNS, RUNS_TABLE, RunSummary
+from pipelines.clio.walk_ahead import WalkAhead, plan_walks
 from pipelines.clio.watermarks import FileWatermarks, Watermarks
 from pipelines.errors import ClioSyncError, ConfigError
 from pipelines.firms.profiles import schemas
@@ -121,17 +123,26 @@ def sync(
                        else _stored_marks(pipeline, db, endpoints, lake, reread))
     mode: LoadMode = "append" if lake else "replace" if full_refresh else "merge"
     try:
-        with ClioClient(settings, stats=stats) as client, SyncProgress(stats, show_progress) as shown:
+        with ClioClient(settings, stats=stats) as client, \
+                SyncProgress(stats, show_progress) as shown, \
+                WalkAhead(client, plan_walks(endpoints, marks, options.page_limit)) as ahead:
             hooks = [hook for hook in (options.on_page, shown.on_page) if hook is not None]
             walk = replace(options, on_page=_each(hooks), mode=mode)
-            run_pipeline(
-                pipeline,
-                clio_source(client=client, endpoints=endpoints, options=walk, marks=marks),
-                refresh="drop_data" if full_refresh and lake else None,
-                loader_file_format="parquet" if lake else None,
-                released=released,
-            )
-        _save_marks(pipeline, db, marks, summary.run_id, lake, endpoints)
+            for position, endpoint in enumerate(endpoints):
+                # one package per endpoint, loaded and settled (with its watermark) as soon
+                # as its walk ends, while the helper pages the next ones
+                run_pipeline(
+                    pipeline,
+                    # the stand-in pages ahead for the source: a client to it (`walk_ahead.py`)
+                    clio_source(client=cast(ClioClient, ahead), endpoints=[endpoint],
+                                options=walk, marks=marks),
+                    refresh="drop_data" if full_refresh and lake else None,
+                    loader_file_format="parquet" if lake else None,
+                    released=released,
+                    finish_first=position == 0,
+                )
+                _save_marks(pipeline, db, marks.only(endpoint.table), summary.run_id, lake,
+                            endpoint)
         summary.status = "ok"
     except BaseException as exc:
         summary.status = "failed"
@@ -155,13 +166,14 @@ def _stored_marks(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint
 
 
 def _save_marks(pipeline: dlt.Pipeline, db: Path, marks: Watermarks, run_id: str,
-                lake: bool, endpoints: Sequence[Endpoint]) -> None:
-    """Move the watermarks, now that their data is loaded (with the load's settlement)."""
+                lake: bool, endpoint: Endpoint) -> None:
+    """Settle the load of `endpoint` and move its watermark with it, now that its data is
+    loaded (in the settling transaction; the lake's file after it)."""
     if lake:
         _lake_marks(db, pipeline.pipeline_name.removesuffix("_lake")).save(marks.advanced)
         return
     settle(pipeline, db, then=lambda con: watermarks.save(
-        con, marks, run_id, pipeline.dataset_name, endpoints=endpoints))
+        con, marks, run_id, pipeline.dataset_name, endpoints=[endpoint]), endpoints=[endpoint])
 
 
 def _lake_marks(db: Path, pipeline_name: str) -> FileWatermarks:

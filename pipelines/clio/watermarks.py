@@ -89,6 +89,14 @@ class Watermarks:
         if table not in self.start:
             self.full.add(table)
 
+    def only(self, table: str) -> Watermarks:
+        """These marks narrowed to one table (what its own load settles)."""
+        return Watermarks(
+            start={t: m for t, m in self.start.items() if t == table},
+            advanced={t: m for t, m in self.advanced.items() if t == table},
+            full=self.full & {table},
+        )
+
 
 def ensure_table(con: SqlConnection, dataset: str = DATASET) -> None:
     """Create the table (or add the columns newer versions need) when missing, and only
