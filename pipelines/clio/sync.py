@@ -33,6 +33,7 @@ from pipelines.clio.load import (
     PIPELINE_NAME,
     Destination,
     Released,
+    load_extracted,
     make_pipeline,
     prune_loaded_packages,
     run_pipeline,
@@ -128,21 +129,44 @@ def sync(
                 WalkAhead(client, plan_walks(endpoints, marks, options.page_limit)) as ahead:
             hooks = [hook for hook in (options.on_page, shown.on_page) if hook is not None]
             walk = replace(options, on_page=_each(hooks), mode=mode)
-            for position, endpoint in enumerate(endpoints):
-                # one package per endpoint, loaded and settled (with its watermark) as soon
-                # as its walk ends, while the helper pages the next ones
-                run_pipeline(
-                    pipeline,
-                    # the stand-in pages ahead for the source: a client to it (`walk_ahead.py`)
-                    clio_source(client=cast(ClioClient, ahead), endpoints=[endpoint],
-                                options=walk, marks=marks),
-                    refresh="drop_data" if full_refresh and lake else None,
-                    loader_file_format="parquet" if lake else None,
-                    released=released,
-                    finish_first=position == 0,
-                )
-                _save_marks(pipeline, db, marks.only(endpoint.table), summary.run_id, lake,
-                            endpoint)
+            settled = 0  # endpoints[:settled] are loaded, with their watermarks
+            extracted = 0  # endpoints[:extracted] are in packages (loaded or not)
+
+            def load_and_settle() -> None:
+                nonlocal settled
+                load_extracted(pipeline, released=released)
+                _save_marks(pipeline, db, marks, summary.run_id, lake,
+                            endpoints[settled:extracted])
+                settled = extracted
+
+            while extracted < len(endpoints):
+                # one package: the next endpoint, with those after it already paged
+                group = [endpoints[extracted]]
+                while (extracted + len(group) < len(endpoints)
+                       and ahead.has_paged(endpoints[extracted + len(group)])):
+                    group.append(endpoints[extracted + len(group)])
+                try:
+                    run_pipeline(
+                        pipeline,
+                        # the stand-in pages ahead for the source (`walk_ahead.py`)
+                        clio_source(client=cast(ClioClient, ahead), endpoints=group,
+                                    options=walk, marks=marks),
+                        refresh="drop_data" if full_refresh and lake else None,
+                        loader_file_format="parquet" if lake else None,
+                        released=released,
+                        finish_first=extracted == 0,
+                        load_now=False,
+                    )
+                except Exception:
+                    if settled < extracted:  # what was read before the failure is kept
+                        load_and_settle()
+                    raise
+                extracted += len(group)
+                # load what is extracted when the source would wait for pages anyway
+                # (under a rate limit), and at the end; each load is dlt's steps over
+                # again, so a source that is behind the pages keeps extracting instead
+                if extracted == len(endpoints) or ahead.caught_up():
+                    load_and_settle()
         summary.status = "ok"
     except BaseException as exc:
         summary.status = "failed"
@@ -166,14 +190,15 @@ def _stored_marks(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint
 
 
 def _save_marks(pipeline: dlt.Pipeline, db: Path, marks: Watermarks, run_id: str,
-                lake: bool, endpoint: Endpoint) -> None:
-    """Settle the load of `endpoint` and move its watermark with it, now that its data is
-    loaded (in the settling transaction; the lake's file after it)."""
+                lake: bool, loaded: Sequence[Endpoint]) -> None:
+    """Settle the load of the `loaded` endpoints and move their watermarks with it, now
+    that their data is loaded (in the settling transaction; the lake's file after it)."""
+    own = marks.only(e.table for e in loaded)
     if lake:
-        _lake_marks(db, pipeline.pipeline_name.removesuffix("_lake")).save(marks.advanced)
+        _lake_marks(db, pipeline.pipeline_name.removesuffix("_lake")).save(own.advanced)
         return
     settle(pipeline, db, then=lambda con: watermarks.save(
-        con, marks, run_id, pipeline.dataset_name, endpoints=[endpoint]), endpoints=[endpoint])
+        con, own, run_id, pipeline.dataset_name, endpoints=loaded), endpoints=loaded)
 
 
 def _lake_marks(db: Path, pipeline_name: str) -> FileWatermarks:

@@ -33,7 +33,7 @@ from pipelines.clio.watermarks import Watermarks
 # Pages held ahead of the source: enough to keep paging through the load of a large
 # endpoint under a rate limit (50 requests per 2 s: one window's pages), small next to a
 # 20,000-record batch the source types at once.
-DEPTH = 64
+DEPTH = 100
 JOIN_TIMEOUT = 5.0  # seconds to wait for the helper to notice a stop (it never blocks long)
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ class WalkAhead:
         self.stats = client.stats
         self._plan = list(plan)
         self._next = 0  # index in the plan of the walk the source asks for next
+        self._paged = 0  # walks of the plan the helper has paged to their end
         self._pages: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._fetch, name="clio-walk-ahead", daemon=True)
@@ -95,6 +96,15 @@ class WalkAhead:
         self._stop.set()
         if self._worker.is_alive():
             self._worker.join(JOIN_TIMEOUT)
+
+    def has_paged(self, endpoint: Endpoint) -> bool:
+        """Whether every walk of `endpoint` is paged to its end (its pages wait here)."""
+        walks = [i for i, walk in enumerate(self._plan) if walk.resource == endpoint.table]
+        return not self.fell_back and bool(walks) and walks[-1] < self._paged
+
+    def caught_up(self) -> bool:
+        """Whether the source has taken every page paged so far (it would wait for the next)."""
+        return self.fell_back or self._pages.empty()
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)  # get, get_json, server_time...
@@ -138,6 +148,7 @@ class WalkAhead:
                         return
                 if not self._offer(_END_OF_WALK):
                     return
+                self._paged += 1
         except BaseException as exc:  # handed to the source, which raises it in order
             self._offer(_Failed(exc))
 

@@ -89,12 +89,13 @@ class Watermarks:
         if table not in self.start:
             self.full.add(table)
 
-    def only(self, table: str) -> Watermarks:
-        """These marks narrowed to one table (what its own load settles)."""
+    def only(self, tables: Iterable[str]) -> Watermarks:
+        """These marks narrowed to `tables` (what one load of a run settles)."""
+        chosen = set(tables)
         return Watermarks(
-            start={t: m for t, m in self.start.items() if t == table},
-            advanced={t: m for t, m in self.advanced.items() if t == table},
-            full=self.full & {table},
+            start={t: m for t, m in self.start.items() if t in chosen},
+            advanced={t: m for t, m in self.advanced.items() if t in chosen},
+            full=self.full & chosen,
         )
 
 

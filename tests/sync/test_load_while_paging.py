@@ -19,7 +19,7 @@ from pipelines.clio.errors import ClioBadResponse
 from pipelines.clio.source import WalkOptions
 from pipelines.clio.sync import sync
 
-BARRIER_TIMEOUT = 30.0  # seconds: a barrier never reached fails the test, never hangs it
+BARRIER_TIMEOUT = 15.0  # seconds: a barrier never reached fails the test, never hangs it
 
 
 def watermarks(db: Path) -> dict[str, datetime]:
@@ -46,6 +46,7 @@ def since_sent(sb, path: str) -> datetime:
 def test_an_endpoint_loads_and_settles_while_the_next_one_is_paged(
     firm, tmp_path, db, monkeypatch
 ) -> None:
+    bills_loading = threading.Event()  # bills' load has begun
     users_fetched = threading.Event()  # a users page came back from Clio
     users_walked = threading.Event()  # ...and reached the source
     at_load: dict[str, bool] = {}
@@ -54,6 +55,8 @@ def test_an_endpoint_loads_and_settles_while_the_next_one_is_paged(
     fetch = ClioClient.iter_pages
 
     def iter_pages(self, path, params=None, *, resource=None):  # type: ignore[no-untyped-def]
+        if resource == "users":  # the barrier: users is paged once bills loads
+            bills_loading.wait(BARRIER_TIMEOUT)
         for page in fetch(self, path, params, resource=resource):
             if resource == "users":
                 users_fetched.set()
@@ -66,7 +69,8 @@ def test_an_endpoint_loads_and_settles_while_the_next_one_is_paged(
                    for load_id in self.list_normalized_load_packages()
                    for job in self.get_load_package_info(load_id).jobs["new_jobs"]}
         if "bills" in loading and not at_load:
-            # the barrier: Clio answers the next endpoint's pages during this load
+            bills_loading.set()
+            # Clio answers the next endpoint's pages during this load
             at_load["users_fetched"] = users_fetched.wait(BARRIER_TIMEOUT)
             at_load["users_walked"] = users_walked.is_set()
         return load(self, *args, **kwargs)
