@@ -2,13 +2,18 @@
 
 The caller holds the writer lock (`warehouse.writer_lock`); `run` in `commands.py` does.
 
-A run reads each endpoint from its watermark (kept in the warehouse, `watermarks.py`),
-loads, and only then, in the transaction that settles the load, moves the watermarks:
-they never get ahead of the data. Whatever fails (a bad page, a killed process, a load
-that cannot finish), the next run starts from the old watermarks and reads it again;
-dlt finishes a package whose load was interrupted before anything else, and the merge
-on `id` makes the overlap harmless. A full refresh replaces each table in one
-transaction (dlt's `insert-from-staging`), so no table is ever seen empty.
+A run reads each endpoint from its watermark (kept in the warehouse, `watermarks.py`)
+and loads as it goes: each endpoint is extracted into a package of its own (with the
+endpoints after it that are paged already), and what is extracted is loaded whenever
+the source has caught up with the pages (`walk_ahead.py` pages the next walks
+meanwhile, so a rate limit's budget is not left idle during a load), when a later walk
+fails, and at the end. Each load moves the watermarks of its endpoints in the
+transaction that settles it: they never get ahead of the data. Whatever fails (a bad
+page, a killed process, a load that cannot finish), the next run starts that endpoint
+and the ones after it from their old watermarks and reads them again; dlt finishes a
+package whose load was interrupted before anything else, and the merge on `id` makes the
+overlap harmless. A full refresh replaces each table in one transaction (dlt's
+`insert-from-staging`), so no table is ever seen empty.
 """
 
 from __future__ import annotations
