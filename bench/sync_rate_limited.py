@@ -5,9 +5,8 @@ The sandbox (its own process) enforces the limit per token and publishes it in t
 at Clio is (requests needed ÷ limit) × window. Two ratios to it are reported: the time
 the sync spent reading Clio (from the start of the sync to its last page; issue 10's goal:
 at most 1.10, with zero 429s), and the whole run's wall time (issue 12's goal: at most
-1.05, with zero 429s), which adds what is loaded after the last page (each endpoint is
-loaded while the next ones are paged, so only the last few remain) and the `_sync_runs`
-row.
+1.05, with zero 429s), which adds dlt's normalize and load after the last page and the
+`_sync_runs` row.
 
     .venv/bin/python bench/sync_rate_limited.py [--scale large|small] [--seed 7]
         [--limit 50] [--window 2] [--repeat 3]
@@ -142,9 +141,8 @@ def render(args: argparse.Namespace, built: str, runs: list[dict], load: str) ->
         "are fixed, starting at a token's first request, so the last window's requests can "
         "all go out at its start and the true floor is (⌈requests ÷ limit⌉ − 1) × window "
         "(plus the time to fetch the last window's pages); time at Clio = from the start of "
-        "the sync to the source's last page; the whole run adds dlt's normalize and load of "
-        "what was read last (the endpoints before it were loaded while paging) and the "
-        "`_sync_runs` row; the client keeps one request of each window spare "
+        "the sync to the source's last page; the whole run adds dlt's normalize and load "
+        "after it and the `_sync_runs` row; the client keeps one request of each window spare "
         "(`rate_limit_buffer = 1`, the default), so it uses 49 of each 50.",
         "",
     ]

@@ -164,8 +164,7 @@ Released = Callable[[], AbstractContextManager[Any]]  # lets go of the writer lo
 
 
 def run_pipeline(pipeline: dlt.Pipeline, data: Any, *, released: Released | None = None,
-                 finish_first: bool = True, load_now: bool = True,
-                 **extract_options: Any) -> LoadInfo | None:
+                 **extract_options: Any) -> LoadInfo:
     """Extract `data`, normalise and load it, with expected failures as `ClioSyncError`s.
 
     `released`, when given, is entered around extraction and normalization, which touch
@@ -173,53 +172,32 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, *, released: Released | None
     on Clio (`run --all-firms`).
 
     This is `pipeline.run(data)` in its steps: first whatever an interrupted run left is
-    finished (`finish_pending`; `finish_first=False` skips the check, for the later
-    packages of one run), since dlt's `run` would load only that and skip `data`;
-    between the steps memory is handed back, so a large sync stays small. With
-    `load_now=False` the package is only extracted (None is returned): a later
-    `load_extracted` (or `run_pipeline`) loads it with whatever else was extracted. The
-    caller settles the load (`settle`) once it is loaded.
+    finished (`finish_pending`), since dlt's `run` would load only that and skip `data`;
+    between the steps memory is handed back, so a large sync stays small. The caller
+    settles the load (`settle`) once it returns.
 
     A `ClioSyncError` raised inside a resource (a bad page, an auth failure) comes out as
     itself; a DuckDB file held by another process becomes `WarehouseBusy`.
     """
     try:
-        if finish_first:
-            finish_pending(pipeline)
+        finish_pending(pipeline)
         started = time.perf_counter()
         with released() if released is not None else nullcontext():
             pipeline.extract(data, **extract_options)
             _release_memory()
-        log.debug("extract %.2f s", time.perf_counter() - started)
-        return _normalize_and_load(pipeline, released) if load_now else None
+            extracted = time.perf_counter()
+            pipeline.normalize()
+            _release_memory()
+        normalized = time.perf_counter()
+        info = pipeline.load(workers=LOAD_WORKERS)
+        log.debug("extract %.2f s, normalize %.2f s, load %.2f s", extracted - started,
+                  normalized - extracted, time.perf_counter() - normalized)
+        return info
     except Exception as exc:
         expected = expected_cause(exc)
         if expected is None:
             raise
         raise expected from None
-
-
-def load_extracted(pipeline: dlt.Pipeline, *, released: Released | None = None) -> LoadInfo:
-    """Normalise and load every package extracted so far (see `run_pipeline`)."""
-    try:
-        return _normalize_and_load(pipeline, released)
-    except Exception as exc:
-        expected = expected_cause(exc)
-        if expected is None:
-            raise
-        raise expected from None
-
-
-def _normalize_and_load(pipeline: dlt.Pipeline, released: Released | None) -> LoadInfo:
-    started = time.perf_counter()
-    with released() if released is not None else nullcontext():
-        pipeline.normalize()
-        _release_memory()
-    normalized = time.perf_counter()
-    info = pipeline.load(workers=LOAD_WORKERS)
-    log.debug("normalize %.2f s, load %.2f s", normalized - started,
-              time.perf_counter() - normalized)
-    return info
 
 
 def finish_pending(pipeline: dlt.Pipeline) -> None:

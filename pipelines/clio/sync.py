@@ -2,18 +2,13 @@
 
 The caller holds the writer lock (`warehouse.writer_lock`); `run` in `commands.py` does.
 
-A run reads each endpoint from its watermark (kept in the warehouse, `watermarks.py`)
-and loads as it goes: each endpoint is extracted into a package of its own (with the
-endpoints after it that are paged already), and what is extracted is loaded whenever
-the source has caught up with the pages (`walk_ahead.py` pages the next walks
-meanwhile, so a rate limit's budget is not left idle during a load), when a later walk
-fails, and at the end. Each load moves the watermarks of its endpoints in the
-transaction that settles it: they never get ahead of the data. Whatever fails (a bad
-page, a killed process, a load that cannot finish), the next run starts that endpoint
-and the ones after it from their old watermarks and reads them again; dlt finishes a
-package whose load was interrupted before anything else, and the merge on `id` makes the
-overlap harmless. A full refresh replaces each table in one transaction (dlt's
-`insert-from-staging`), so no table is ever seen empty.
+A run reads each endpoint from its watermark (kept in the warehouse, `watermarks.py`),
+loads, and only then, in the transaction that settles the load, moves the watermarks:
+they never get ahead of the data. Whatever fails (a bad page, a killed process, a load
+that cannot finish), the next run starts from the old watermarks and reads it again;
+dlt finishes a package whose load was interrupted before anything else, and the merge
+on `id` makes the overlap harmless. A full refresh replaces each table in one
+transaction (dlt's `insert-from-staging`), so no table is ever seen empty.
 """
 
 from __future__ import annotations
@@ -24,7 +19,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import cast
 
 import dlt
 
@@ -38,7 +32,6 @@ from pipelines.clio.load import (
     PIPELINE_NAME,
     Destination,
     Released,
-    load_extracted,
     make_pipeline,
     prune_loaded_packages,
     run_pipeline,
@@ -48,7 +41,6 @@ from pipelines.clio.progress import SyncProgress
 from pipelines.clio.source import PageHook, WalkOptions, clio_source
 from pipelines.clio.stats import RunStats
 from pipelines.clio.summary import RUNS_COLUMNS, RUNS_TABLE, RunSummary
-from pipelines.clio.walk_ahead import WalkAhead, plan_walks
 from pipelines.clio.watermarks import FileWatermarks, Watermarks
 from pipelines.errors import ClioSyncError, ConfigError
 from pipelines.firms.profiles import schemas
@@ -129,49 +121,17 @@ def sync(
                        else _stored_marks(pipeline, db, endpoints, lake, reread))
     mode: LoadMode = "append" if lake else "replace" if full_refresh else "merge"
     try:
-        with ClioClient(settings, stats=stats) as client, \
-                SyncProgress(stats, show_progress) as shown, \
-                WalkAhead(client, plan_walks(endpoints, marks, options.page_limit)) as ahead:
+        with ClioClient(settings, stats=stats) as client, SyncProgress(stats, show_progress) as shown:
             hooks = [hook for hook in (options.on_page, shown.on_page) if hook is not None]
             walk = replace(options, on_page=_each(hooks), mode=mode)
-            settled = 0  # endpoints[:settled] are loaded, with their watermarks
-            extracted = 0  # endpoints[:extracted] are in packages (loaded or not)
-
-            def load_and_settle() -> None:
-                nonlocal settled
-                load_extracted(pipeline, released=released)
-                _save_marks(pipeline, db, marks, summary.run_id, lake,
-                            endpoints[settled:extracted])
-                settled = extracted
-
-            while extracted < len(endpoints):
-                # one package: the next endpoint, with those after it already paged
-                group = [endpoints[extracted]]
-                while (extracted + len(group) < len(endpoints)
-                       and ahead.has_paged(endpoints[extracted + len(group)])):
-                    group.append(endpoints[extracted + len(group)])
-                try:
-                    run_pipeline(
-                        pipeline,
-                        # the stand-in pages ahead for the source (`walk_ahead.py`)
-                        clio_source(client=cast(ClioClient, ahead), endpoints=group,
-                                    options=walk, marks=marks),
-                        refresh="drop_data" if full_refresh and lake else None,
-                        loader_file_format="parquet" if lake else None,
-                        released=released,
-                        finish_first=extracted == 0,
-                        load_now=False,
-                    )
-                except Exception:
-                    if settled < extracted:  # what was read before the failure is kept
-                        load_and_settle()
-                    raise
-                extracted += len(group)
-                # load what is extracted when the source would wait for pages anyway
-                # (under a rate limit), and at the end; each load is dlt's steps over
-                # again, so a source that is behind the pages keeps extracting instead
-                if extracted == len(endpoints) or ahead.caught_up():
-                    load_and_settle()
+            run_pipeline(
+                pipeline,
+                clio_source(client=client, endpoints=endpoints, options=walk, marks=marks),
+                refresh="drop_data" if full_refresh and lake else None,
+                loader_file_format="parquet" if lake else None,
+                released=released,
+            )
+        _save_marks(pipeline, db, marks, summary.run_id, lake, endpoints)
         summary.status = "ok"
     except BaseException as exc:
         summary.status = "failed"
@@ -195,15 +155,13 @@ def _stored_marks(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint
 
 
 def _save_marks(pipeline: dlt.Pipeline, db: Path, marks: Watermarks, run_id: str,
-                lake: bool, loaded: Sequence[Endpoint]) -> None:
-    """Settle the load of the `loaded` endpoints and move their watermarks with it, now
-    that their data is loaded (in the settling transaction; the lake's file after it)."""
-    own = marks.only(e.table for e in loaded)
+                lake: bool, endpoints: Sequence[Endpoint]) -> None:
+    """Move the watermarks, now that their data is loaded (with the load's settlement)."""
     if lake:
-        _lake_marks(db, pipeline.pipeline_name.removesuffix("_lake")).save(own.advanced)
+        _lake_marks(db, pipeline.pipeline_name.removesuffix("_lake")).save(marks.advanced)
         return
     settle(pipeline, db, then=lambda con: watermarks.save(
-        con, own, run_id, pipeline.dataset_name, endpoints=loaded), endpoints=loaded)
+        con, marks, run_id, pipeline.dataset_name, endpoints=endpoints))
 
 
 def _lake_marks(db: Path, pipeline_name: str) -> FileWatermarks:

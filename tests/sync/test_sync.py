@@ -185,24 +185,18 @@ class TestFullRefresh:
 
 
 class TestFailures:
-    def test_malformed_page_fails_clearly_and_commits_nothing_of_its_endpoint(
-        self, firm, tmp_path, db
-    ) -> None:
+    def test_malformed_page_fails_clearly_and_commits_nothing(self, firm, tmp_path, db) -> None:
         settings = settings_for(firm, tmp_path)
         sync(db, settings)
-        firm.edit("matters", 1, {"description": "Edited at Clio"})
+        firm.edit("activities", 2, {"total": 9.99})
         before_marks = watermarks(db)
-        before_rows = query(db, "select * exclude (_dlt_load_id) from clio.matters order by id")
+        before_rows = query(db, "select * exclude (_dlt_load_id) from clio.activities order by id")
         firm.faults(kind="invalid_json", path="matters.json", count=50)
         with pytest.raises(ClioBadResponse) as failure:
             sync(db, settings)
         assert "malformed" in str(failure.value)
-        # matters and the endpoints after it keep the last good run's rows and watermarks
-        # (the ones before it were loaded and settled, each with its own: #12.3)
-        after = [e.table for e in ENDPOINTS[ENDPOINTS.index(BY_TABLE["matters"]):]]
-        now = watermarks(db)
-        assert {t: now.get(t) for t in after} == {t: before_marks.get(t) for t in after}
-        assert query(db, "select * exclude (_dlt_load_id) from clio.matters order by id") == before_rows
+        assert watermarks(db) == before_marks
+        assert query(db, "select * exclude (_dlt_load_id) from clio.activities order by id") == before_rows
         assert query(db, "select status from clio._sync_runs order by finished_at desc limit 1") == [
             ("failed",)
         ]
