@@ -3,9 +3,10 @@
 The sandbox (its own process) enforces the limit per token and publishes it in the
 `X-RateLimit-*` headers; clio-sync paces itself from them. The theoretical minimum time
 at Clio is (requests needed ÷ limit) × window. Two ratios to it are reported: the time
-the sync spent reading Clio (from the start of the sync to its last page), which the
-issue's goal is about (at most 1.10, with zero 429s), and the whole run's wall time,
-which adds dlt's normalize and load of the last pages.
+the sync spent reading Clio (from the start of the sync to its last page; issue 10's goal:
+at most 1.10, with zero 429s), and the whole run's wall time (issue 12's goal: at most
+1.05, with zero 429s), which adds dlt's normalize and load after the last page and the
+`_sync_runs` row.
 
     .venv/bin/python bench/sync_rate_limited.py [--scale large|small] [--seed 7]
         [--limit 50] [--window 2] [--repeat 3]
@@ -91,6 +92,7 @@ def main() -> None:
             result["ideal_seconds"] = result["requests"] / args.limit * args.window
             result["ratio"] = result["clio_seconds"] / result["ideal_seconds"]
             result["wall_ratio"] = result["wall_seconds"] / result["ideal_seconds"]
+            result["tail_seconds"] = result["wall_seconds"] - result["clio_seconds"]
             # fixed windows: the last window's requests go out at its start, not its end
             result["window_floor"] = (math.ceil(result["requests"] / args.limit) - 1) * args.window
             result["floor_ratio"] = result["clio_seconds"] / result["window_floor"]
@@ -128,7 +130,9 @@ def render(args: argparse.Namespace, built: str, runs: list[dict], load: str) ->
         "- median ratio, time at Clio ÷ (requests ÷ limit × window): "
         f"**{median([r['ratio'] for r in runs]):.3f}** (goal <= 1.10)",
         "- median ratio, whole run ÷ (requests ÷ limit × window): "
-        f"**{median([r['wall_ratio'] for r in runs]):.3f}**",
+        f"**{median([r['wall_ratio'] for r in runs]):.3f}** (goal <= 1.05)",
+        "- median time from the last page to the end of the run (loading what was read "
+        f"last, settling it, recording the run): **{median([r['tail_seconds'] for r in runs]):.2f} s**",
         "- median ratio, time at Clio ÷ fixed-window floor ((⌈requests ÷ limit⌉ − 1) × "
         f"window): **{median([r['floor_ratio'] for r in runs]):.3f}**",
         f"- 429s in all runs: **{sum(r['served_429'] for r in runs)}** answered by the "
@@ -137,8 +141,9 @@ def render(args: argparse.Namespace, built: str, runs: list[dict], load: str) ->
         "are fixed, starting at a token's first request, so the last window's requests can "
         "all go out at its start and the true floor is (⌈requests ÷ limit⌉ − 1) × window "
         "(plus the time to fetch the last window's pages); time at Clio = from the start of "
-        "the sync to its last page; the whole run adds dlt's normalize and load of what was "
-        "read last.",
+        "the sync to the source's last page; the whole run adds dlt's normalize and load "
+        "after it and the `_sync_runs` row; the client keeps one request of each window spare "
+        "(`rate_limit_buffer = 1`, the default), so it uses 49 of each 50.",
         "",
     ]
     return "\n".join(lines)

@@ -25,6 +25,13 @@ When the next window opens, on our clock, is the delicate part:
   between the bounds, then the proven bound once it is tight. A guess only goes when the
   buffer's spare request can absorb being early; that miss costs one wait for the header's
   end, never a 429. Without a spare request (`buffer = 0`) only the header's end is used.
+- The guess counts `W` from when the window's opener was *sent*, not answered: a limiter
+  counts a request when it arrives, before the page is built, so counting from the answer
+  lost the server's time to build the first page of every window (about 60 ms a window
+  against the sandbox). A request sent `W` after the opener arrives `W` after it, as the
+  way there takes the same time. A server that counts a request only once it has built
+  the page (or a guess of W that was short) makes a guess early: after the first miss
+  the guesses count from the answer again, so this costs at most one miss a run.
 
 Measured in `tests/clio/test_pacing.py` (simulated limiter on a fake clock): whole-second
 windows cost under 3 % over `requests / limit × window`; a 2.5 s window about 20 %.
@@ -66,6 +73,7 @@ class RateBudget:
         self._offset_floor: float | None = None  # lower bound of server clock minus ours
         self._w_low, self._w_high = 0.0, math.inf  # bounds of the window length W
         self._learning = True
+        self._anchor_sent = True  # count W from the opener's sending (until that misses)
         self._in_flight = 0
 
     @property
@@ -118,6 +126,10 @@ class RateBudget:
     def _learn(self, opened: bool, sent_at: float, received_at: float) -> None:
         previous, previous_on_time = self._opened, self._opened_on_time
         on_time, self._after_wait = self._after_wait, False
+        if on_time and not opened:
+            # a guess went early: maybe W was guessed short, maybe this server counts a
+            # request after building its answer; counting from the answer is safe for both
+            self._anchor_sent = False
         if opened:
             self._opened, self._opened_on_time = (sent_at, received_at), on_time
         if previous is None or not self._learning:
@@ -157,7 +169,7 @@ class RateBudget:
         length = self._guess_window_length(sent)
         if length is None:
             return safe
-        guess = received + length + SETTLE
+        guess = (sent if self._anchor_sent else received) + length + SETTLE
         return guess if safe is None else min(guess, safe)
 
     def _guess_window_length(self, opened_sent_at: float) -> float | None:
@@ -168,6 +180,8 @@ class RateBudget:
                 return None
             high = self._reset - self.offset - opened_sent_at
         whole = math.floor(high)  # rate limiters count whole seconds: try that first
+        if self._anchor_sent and self._w_low < whole:
+            return float(whole)  # `high` counts one answer's time too much from a sending
         if high - self._w_low <= PRECISE or high - whole <= PRECISE:
             return high
         if self._w_low < whole:
