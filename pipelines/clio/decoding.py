@@ -26,4 +26,13 @@ def loads(text: str | bytes | bytearray) -> Any:
     Raises:
         ValueError: `text` is not JSON (`json.JSONDecodeError` is one).
     """
-    return json.loads(text, parse_float=Decimal, parse_constant=_not_json)
+    if isinstance(text, bytes | bytearray):  # as `json.loads` reads bytes
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    elif text.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+    return _DECODER.decode(text)
+
+
+# One decoder for every call: `json.loads` with options builds a new one each time, which
+# costs every page and every webhook delivery.
+_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_not_json)

@@ -25,9 +25,8 @@ import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, NoReturn, TypedDict
+from typing import Any, TypedDict
 
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -35,6 +34,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
+from pipelines.clio import decoding
 from pipelines.clio.endpoints import has_text_ids
 from pipelines.webhooks import inbox, malformed, registry, store
 from pipelines.webhooks.inbox_writer import InboxWriter
@@ -259,19 +259,10 @@ _EMPTY: _Headers = [(b"content-length", b"0")]
 _text_ids = functools.cache(has_text_ids)  # per delivery: the catalog lookup is not free
 
 
-def _not_json(constant: str) -> NoReturn:
-    raise ValueError(f"{constant} is not JSON")
-
-
-# One decoder for every delivery (`json.loads` with options builds one per call); the same
-# rules as `pipelines.clio.decoding.loads`: fractions as Decimal, NaN and Infinity refused.
-_DECODER = json.JSONDecoder(parse_float=Decimal, parse_constant=_not_json)
-
-
 def _envelope(body: bytes) -> tuple[dict[str, Any], dict[str, Any]]:
     """`data` and `meta` of a delivery, which has at least `data.id` and `meta.event`."""
     try:
-        payload = _DECODER.decode(body.decode(json.detect_encoding(body), "surrogatepass"))
+        payload = decoding.loads(body)
     except (ValueError, RecursionError):  # RecursionError: nested deeper than Python parses
         raise NotADelivery from None
     if not isinstance(payload, dict):
