@@ -8,6 +8,10 @@ scheduled run saves. Measured in-process (`sync()` in a fresh process) and as th
 command (`clio-sync run`, which also starts Python and rebuilds the SQL models).
 
     .venv/bin/python bench/sync_incremental.py [--scale large|small] [--seed 7] [--repeat 5]
+        [--before REF]
+
+With `--before REF`, git revision REF's code runs the same steps on its own DuckDB file,
+round by round with this checkout's, against the same sandbox: the ratios are from one run.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -55,11 +60,39 @@ def worker(db: Path, mode: str) -> dict:
             "replaced_records": sum(r.records for r in replaced)}
 
 
-def cli_run(db: Path, env: dict[str, str]) -> float:
+def cli_run(db: Path, env: dict[str, str], root: Path = REPO) -> float:
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "pipelines", "run", "--db", str(db), "--quiet"],
-                   cwd=REPO, env=env, check=True)
+                   cwd=root, env={**env, "PYTHONPATH": str(root)}, check=True)
     return time.perf_counter() - started
+
+
+def checkout(ref: str, into: Path) -> Path:
+    """The tree of git revision `ref`, extracted into `into`."""
+    into.mkdir(parents=True, exist_ok=True)
+    tree = subprocess.run(["git", "-C", str(REPO), "archive", ref], check=True,
+                          capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=tree, check=True)
+    return into
+
+
+class Variant:
+    """One version of the code, with its own DuckDB file and its measurements."""
+
+    def __init__(self, name: str, root: Path, db: Path) -> None:
+        self.name, self.root, self.db = name, root, db
+        self.full: dict = {}
+        self.runs: list[dict] = []
+        self.cli: list[float] = []
+
+    def sync(self, base: str, env: dict[str, str], mode: str) -> dict:
+        clear_server_counts(base)
+        result = run_worker(self.root / "bench" / "sync_incremental.py",
+                            ["--db", str(self.db), "--mode", mode],
+                            {**env, "PYTHONPATH": str(self.root)})
+        result["requests_seen_by_server"] = server_counts(base)["requests"]
+        print(f"{self.name}, {mode}: {result}", flush=True)
+        return result
 
 
 def main() -> None:
@@ -69,30 +102,57 @@ def main() -> None:
     parser.add_argument("--mode", choices=("full", "incremental"), help=argparse.SUPPRESS)
     add_firm_arguments(parser)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--before", metavar="REF",
+                        help="also run git revision REF's code, round by round")
     args = parser.parse_args()
     if args.worker:
         report(worker(Path(args.db), args.mode))
         return
-    runs, cli = [], []
     load = LoadWatch()
     with sandbox_process(args.scale, args.seed) as (base, built), \
             tempfile.TemporaryDirectory() as tmp:
         print(built, flush=True)
-        db = Path(tmp) / "bench.duckdb"
         env = sandbox_env(base, Path(tmp) / "token.json")
-        clear_server_counts(base)
-        full = run_worker(Path(__file__), ["--db", str(db), "--mode", "full"], env)
-        full["requests_seen_by_server"] = server_counts(base)["requests"]
-        print(f"full sync: {full}", flush=True)
-        for i in range(args.repeat):
-            clear_server_counts(base)
-            result = run_worker(Path(__file__), ["--db", str(db), "--mode", "incremental"], env)
-            result["requests_seen_by_server"] = server_counts(base)["requests"]
-            runs.append(result)
-            print(f"incremental {i + 1}: {result}", flush=True)
+        variants = [Variant("this checkout", REPO, Path(tmp) / "bench.duckdb")]
+        if args.before:
+            old = checkout(args.before, Path(tmp) / "before")
+            variants.insert(0, Variant(f"before ({args.before})", old, Path(tmp) / "old.duckdb"))
+        for variant in variants:
+            variant.full = variant.sync(base, env, "full")
         for _ in range(args.repeat):
-            cli.append(cli_run(db, env))
-    write_results("sync_incremental", args.scale, render(args, built, full, runs, cli, load.stop()))
+            for variant in variants:
+                variant.runs.append(variant.sync(base, env, "incremental"))
+        for _ in range(args.repeat):
+            for variant in variants:
+                variant.cli.append(cli_run(variant.db, env, variant.root))
+    text = render(args, built, variants[-1], load.stop())
+    if args.before:
+        text += compare(variants)
+    write_results("sync_incremental", args.scale, text)
+
+
+def compare(variants: list[Variant]) -> str:
+    """The two versions side by side (medians; before first)."""
+    before, this = variants
+
+    def row(name: str, pick: Callable[[Variant], float], fmt: str = "{:.2f}") -> str:
+        old, new = pick(before), pick(this)
+        return f"| {name} | {fmt.format(old)} | {fmt.format(new)} | {new / old:.2f} |"
+
+    return "\n".join([
+        "", f"## This checkout beside {before.name}", "",
+        "Round by round in this invocation, each on its own DuckDB file, against the same "
+        "sandbox (medians).", "",
+        f"| | {before.name} | this checkout | ratio |",
+        "|---|---:|---:|---:|",
+        row("full sync s (one run)", lambda v: v.full["seconds"]),
+        row("no-change `sync()` s", lambda v: median([r["seconds"] for r in v.runs])),
+        row("no-change `clio-sync run` s", lambda v: median(v.cli)),
+        row("no-change requests (server)",
+            lambda v: median([r["requests_seen_by_server"] for r in v.runs]), "{:.0f}"),
+        row("peak RSS MB of the full sync", lambda v: v.full["peak_rss_mb"], "{:.0f}"),
+        "",
+    ])
 
 
 def expected_requests(replaced_pages: int) -> tuple[int, str]:
@@ -106,8 +166,8 @@ def expected_requests(replaced_pages: int) -> tuple[int, str]:
         f"({replaced_pages}) = {walks + replaced_pages}")
 
 
-def render(args: argparse.Namespace, built: str, full: dict, runs: list[dict],
-           cli: list[float], load: str) -> str:
+def render(args: argparse.Namespace, built: str, variant: Variant, load: str) -> str:
+    full, runs, cli = variant.full, variant.runs, variant.cli
     seconds = [r["seconds"] for r in runs]
     requests = median([r["requests_seen_by_server"] for r in runs])
     expected, how = expected_requests(runs[0]["replaced_requests"])

@@ -194,6 +194,23 @@ def connect(db: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     return con
 
 
+@contextmanager
+def held_open(db: Path) -> Iterator[None]:
+    """Keep the warehouse open in this process meanwhile (the caller writes: it holds the
+    writer lock).
+
+    DuckDB shares one open database among a process's connections to the same file.
+    Opening it costs tens of milliseconds and closing the last connection a checkpoint,
+    and dlt opens and closes one per load job: held open, they all reuse it (a tiny
+    firm's incremental sync took 4.4-5.0 s, 1.9-2.8 s held open).
+    """
+    con = connect(db)
+    try:
+        yield
+    finally:
+        con.close()
+
+
 def _check_readable(db: Path) -> None:
     _check_kind(db)
     if not db.exists():

@@ -29,7 +29,7 @@ from pipelines.clio.client import ClioClient
 from pipelines.clio.config import ClioSettings
 from pipelines.clio.deletions import DATASET, RecordId, delete_rows, existing_tables
 from pipelines.clio.endpoints import Endpoint
-from pipelines.clio.load import finish_pending, make_pipeline, settle
+from pipelines.clio.load import finish_pending, held_open, make_pipeline, settle
 from pipelines.clio.source import page_limit, page_params
 from pipelines.clio.stats import RunStats
 from pipelines.clio.sync import select_endpoints
@@ -112,7 +112,7 @@ def reconcile(
     _finish_interrupted_load(pipeline, db)
     stats = RunStats()
     results = []
-    with ClioClient(settings, stats=stats) as client:
+    with held_open(pipeline), ClioClient(settings, stats=stats) as client:
         for endpoint in endpoints:
             at_clio = remote_ids(client, endpoint, limit_cap)
             here = local_ids(db, endpoint, pipeline)

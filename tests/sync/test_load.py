@@ -58,3 +58,72 @@ def test_a_duckdb_lock_deep_in_a_dlt_failure_becomes_warehouse_busy() -> None:
     except RuntimeError as outer:
         assert isinstance(expected_cause(outer), WarehouseBusy)
     assert expected_cause(RuntimeError("a bug")) is None
+
+
+class OpenCounter:
+    """Counts how often `duckdb.connect` opens the database afresh: when no connection
+    it handed out is still open (otherwise DuckDB reuses the open database)."""
+
+    def __init__(self, connect) -> None:
+        self._connect = connect
+        self.open = 0
+        self.fresh = 0
+
+    def __call__(self, *args, **kwargs):
+        self.fresh += self.open == 0
+        self.open += 1
+        return _Counted(self._connect(*args, **kwargs), self)
+
+
+class _Counted:
+    def __init__(self, con, counter: OpenCounter) -> None:
+        self._con, self._counter, self._closed = con, counter, False
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._counter.open -= 1
+        self._con.close()
+
+    def __getattr__(self, name):
+        return getattr(self._con, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def test_a_small_load_opens_the_warehouse_once_for_all_its_jobs(
+    db: Path, bill_record, monkeypatch
+) -> None:
+    load_records(db, "bills", [bill_record(1, [1, 2])])  # the tables exist: a plain load
+    counter = OpenCounter(duckdb.connect)
+    monkeypatch.setattr(duckdb, "connect", counter)
+    load_records(db, "bills", [bill_record(2, [3])])
+    monkeypatch.undo()
+    # the check for narrow columns, dlt's look for its state, the load (held open for all
+    # its jobs: one per table and the merge, each of which opened the file before) and
+    # the settlement
+    assert counter.fresh <= 4, counter.fresh
+    assert counter.open == 0
+    duckdb.connect(str(db)).close()  # let go: another writer can open it
+
+
+def test_a_load_too_big_to_hold_open_stores_the_same_rows(
+    db: Path, tmp_path: Path, bill_record, monkeypatch
+) -> None:
+    import pipelines.clio.load as load
+
+    batches = [[bill_record(1, [1, 2]), bill_record(2, [3])], [bill_record(1, [], total=0.29)]]
+    for batch in batches:
+        load_records(db, "bills", batch)
+    monkeypatch.setattr(load, "HOLD_OPEN_BELOW_BYTES", 0)
+    other = tmp_path / "other" / "clio_sync.duckdb"
+    other.parent.mkdir()
+    for batch in batches:
+        load_records(other, "bills", batch)
+    for table in ("bills", "bills__matters", "bills__balances"):
+        sql = f"select * exclude (_dlt_load_id) from clio.{table} order by all"
+        assert query(db, sql) == query(other, sql)
