@@ -17,7 +17,9 @@ and reports medians over a few runs and the ratio of build + every report to the
 then the CPU seconds of each step (every thread of the process), which a shared
 machine's load moves less than the wall clock.
 With `--before REF`, the models of `sql/` at git revision REF are built and
-timed too, in the same runs (alternating with this checkout's), in a column of their own.
+timed too, in the same runs (alternating with this checkout's), in a column of their own,
+and after the timed runs every report's rows are compared between the two (`except all`
+both ways, and the column types): a faster model must give the same rows.
 
     .venv/bin/python bench/reports_build.py [--bills 1000000] [--runs 3] [--before REF]
 """
@@ -290,6 +292,34 @@ def one_run(db: Path, sql_dir: Path | None = None) -> tuple[dict[str, float], di
     return times, dict(CPU_TIMES)
 
 
+def compare_rows(db: Path, before_sql: Path) -> dict[str, str]:
+    """Each report of `REPORTS` under the models of `before_sql` against this checkout's:
+    'identical' when the rows agree as multisets (`except all` both ways) and the column
+    names and types are the same, else what differs."""
+    settings = ReportSettings(timezone="America/New_York", today=date.fromisoformat(TODAY))
+    verdicts = {}
+    with duckdb.connect(str(db)) as con:
+        build_models(con, before_sql)
+        apply_settings(con, settings)
+        con.execute("create schema bench_before")
+        for i, report in enumerate(REPORTS):
+            con.execute(f"create table bench_before.r{i} as select * from {report}")
+        build_models(con)
+        apply_settings(con, settings)
+        for i, report in enumerate(REPORTS):
+            before = f"bench_before.r{i}"
+            extra, missing = (con.execute(f"select count(*) from ({a} except all {b})").fetchone()[0]
+                              for a, b in ((f"select * from {report}", f"select * from {before}"),
+                                           (f"select * from {before}", f"select * from {report}")))
+            same_shape = (con.execute(f"describe select * from {report}").fetchall()
+                          == con.execute(f"describe select * from {before}").fetchall())
+            verdicts[report] = ("identical" if extra == missing == 0 and same_shape else
+                                f"{extra} rows only now, {missing} only before"
+                                + ("" if same_shape else ", columns differ"))
+        con.execute("drop schema bench_before cascade")
+    return verdicts
+
+
 def summarize(runs: list[dict[str, float]]) -> tuple[dict[str, float], dict[str, float]]:
     """Medians and bests of each step over `runs`."""
     medians = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
@@ -341,7 +371,8 @@ def main(argv: list[str] | None = None) -> int:
             wall, used = one_run(db)
             runs.append(wall)
             cpu.append(used)
-    load_after = os.getloadavg()
+        load_after = os.getloadavg()  # before the comparison, which is not timed
+        verdicts = compare_rows(db, before_sql) if before_sql else {}
     medians, best = summarize(runs)
     old = summarize(runs_before)[0] if runs_before else {}
     scan = "baseline: full scan of the raw tables"
@@ -401,6 +432,12 @@ def main(argv: list[str] | None = None) -> int:
         f"(median {median_total:.1f} s, best {best_total:.1f} s"
         + (f"; before: median {total(old, steps):.1f} s" if old else "") + ").",
     ]
+    if verdicts:
+        differing = {k: v for k, v in verdicts.items() if v != "identical"}
+        lines += ["", f"Rows: every report compared with `{args.before}`'s on this warehouse "
+                  "(`except all` both ways, and the column names and types): "
+                  + ("identical." if not differing else "DIFFERENT: " + "; ".join(
+                      f"{k}: {v}" for k, v in differing.items()) + ".")]
     lines += cpu_table(summarize(cpu)[0], summarize(cpu_before)[0] if cpu_before else {},
                        steps, args.before)
     text = "\n".join(lines) + "\n"
