@@ -136,9 +136,11 @@ def sync(
                 WalkAhead(client, plan_walks(walked, marks, options.page_limit)) as ahead:
             hooks = [hook for hook in (options.on_page, shown.on_page) if hook is not None]
             walk = replace(options, on_page=_each(hooks), mode=mode)
-            for position, group in enumerate(groups):
+            position = 0
+            while position < len(groups):
                 # loaded and settled (with its watermarks) as soon as its walks end, while
                 # the helper pages the next groups
+                group, position = _next_group(groups, position, ahead)
                 run_pipeline(
                     pipeline,
                     # the stand-in pages ahead for the source: a client to it
@@ -147,11 +149,10 @@ def sync(
                     refresh="drop_data" if full_refresh and lake else None,
                     loader_file_format="parquet" if lake else None,
                     released=released,
-                    finish_first=position == 0,
+                    finish_first=group[0] is groups[0][0],
                 )
-                last = position == len(groups) - 1
                 _save_marks(pipeline, db, marks.only(e.table for e in group), summary.run_id,
-                            lake, group, purge=None if last else group)
+                            lake, group)
         summary.status = "ok"
     except BaseException as exc:
         summary.status = "failed"
@@ -162,6 +163,18 @@ def sync(
         summary.resources = {e.table: stats.get(e.table) for e in endpoints}
         record_run(pipeline, summary)
     return summary
+
+
+def _next_group(groups: Sequence[tuple[Endpoint, ...]], position: int,
+                ahead: WalkAhead) -> tuple[tuple[Endpoint, ...], int]:
+    """The group at `position` with the groups after it that are paged already (a small
+    firm, a fast server: one load instead of several), and the position after them."""
+    group = groups[position]
+    position += 1
+    while position < len(groups) and ahead.has_paged(groups[position]):
+        group += groups[position]
+        position += 1
+    return group, position
 
 
 def _stored_marks(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint], lake: bool,
@@ -175,15 +188,14 @@ def _stored_marks(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint
 
 
 def _save_marks(pipeline: dlt.Pipeline, db: Path, marks: Watermarks, run_id: str,
-                lake: bool, endpoints: Sequence[Endpoint],
-                purge: Sequence[Endpoint] | None = None) -> None:
+                lake: bool, endpoints: Sequence[Endpoint]) -> None:
     """Move the watermarks of `endpoints`, now that their data is loaded (with the load's
-    settlement, which purges the tombstoned rows of `purge`: every endpoint's if None)."""
+    settlement, which purges the tombstoned rows of the tables it loaded)."""
     if lake:
         _lake_marks(db, pipeline.pipeline_name.removesuffix("_lake")).save(marks.advanced)
         return
     settle(pipeline, db, then=lambda con: watermarks.save(
-        con, marks, run_id, pipeline.dataset_name, endpoints=endpoints), endpoints=purge)
+        con, marks, run_id, pipeline.dataset_name, endpoints=endpoints), endpoints=endpoints)
 
 
 def _lake_marks(db: Path, pipeline_name: str) -> FileWatermarks:
@@ -205,7 +217,7 @@ def record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
         summary.rows(), name=RUNS_TABLE, write_disposition="append", columns=RUNS_COLUMNS
     )
     try:
-        run_pipeline(pipeline, resource)
+        run_pipeline(pipeline, resource, collect=False)  # a few rows: no garbage worth a pass
         prune_loaded_packages(pipeline)
     except Exception as exc:  # monitoring must not hide the run's own outcome
         log.warning("Could not record the run in %s: %s", RUNS_TABLE, exc)

@@ -80,6 +80,7 @@ class WalkAhead:
         self.stats = client.stats
         self._plan = list(plan)
         self._next = 0  # index in the plan of the walk the source asks for next
+        self._paged = 0  # walks of the plan paged to their end (their pages are queued)
         self._pages: queue.Queue[Any] = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._fetch, name="clio-walk-ahead", daemon=True)
@@ -97,6 +98,13 @@ class WalkAhead:
         self._stop.set()
         if self._worker.is_alive():
             self._worker.join(JOIN_TIMEOUT)
+
+    def has_paged(self, endpoints: Sequence[Endpoint]) -> bool:
+        """Whether every planned walk of `endpoints` is paged to its end already."""
+        tables = {e.table for e in endpoints}
+        last = max((i for i, walk in enumerate(self._plan) if walk.resource in tables),
+                   default=-1)
+        return not self.fell_back and last < self._paged
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)  # get, get_json, server_time...
@@ -140,6 +148,7 @@ class WalkAhead:
                         return
                 if not self._offer(_END_OF_WALK):
                     return
+                self._paged += 1
         except BaseException as exc:  # handed to the source, which raises it in order
             self._offer(_Failed(exc))
 

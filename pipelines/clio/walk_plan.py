@@ -3,12 +3,16 @@
 A run that reads endpoints in full (a first run, `--full-refresh`, a re-read) loads them
 in a few groups, each as soon as its walks end, while a helper pages the next group
 (`walk_ahead.py`): when the last page comes in, only the last group is left to load.
-So the walks go largest first: a firm's time entries and bill lines hold most of its
-records, then its documents and money, and the lookups (users, practice areas, custom
-field definitions...) are small and come last, where their load is the short tail of the
-run. The groups are few, as each load costs dlt's steps over again (about a second
-whatever its size), and each group's load fits in the time Clio takes to page the next
-one under a rate limit.
+A load costs dlt's steps (about a second, whatever its size) plus a fraction of a
+second per table, more than per row, so:
+
+- the groups are few;
+- the lookups (users, practice areas, custom field definitions...: a page or two each,
+  but many tables) go first, with the largest endpoint, activities;
+- each group's load fits in the time Clio takes to page the next group under a rate
+  limit (a firm's time entries and bill lines hold most of its records);
+- the last group is one table (communications), whose paging covers the load of the
+  group before it and whose own load is the short tail of the run.
 
 An incremental run, where every endpoint starts from a watermark, reads only what
 changed: it is loaded once, at the end, in the same order.
