@@ -31,10 +31,14 @@ from pipelines.clio.endpoints import Endpoint
 from pipelines.clio.source import page_limit, page_params
 from pipelines.clio.watermarks import Watermarks
 
-# Pages held ahead of the source: enough to keep paging through the load of a large
-# group under a fast limit (50 requests per 2 s: 25 pages a second for a 4 s load), far
-# fewer than a real Clio token's limit lets through during any load (50 a minute).
+# Pages held ahead of the source once Clio has made the run wait (a rate limit): enough
+# to keep paging through the load of a large group under a fast limit (50 requests per
+# 2 s: 25 pages a second for a 5 s load), far more than a real Clio token's limit lets
+# through during any load (50 a minute). Until then, a few: without a limit the source
+# is the slower side, and pages held for it would only cost memory (a page of 200
+# decoded records is a few hundred KB).
 DEPTH = 150
+SHALLOW = 8
 POLL = 0.1  # seconds between looks at the stop flag while the queue is full or empty
 JOIN_TIMEOUT = 5.0  # seconds to wait for the helper to notice a stop (it never blocks long)
 log = logging.getLogger(__name__)
@@ -81,7 +85,9 @@ class WalkAhead:
         self._plan = list(plan)
         self._next = 0  # index in the plan of the walk the source asks for next
         self._paged = 0  # walks of the plan paged to their end (their pages are queued)
-        self._pages: queue.Queue[Any] = queue.Queue(maxsize=depth)
+        self._pages: queue.Queue[Any] = queue.Queue()  # bounded by `_offer`
+        self._depth = depth
+        self._room = threading.Condition()  # the source took a page
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._fetch, name="clio-walk-ahead", daemon=True)
         self.fell_back = False  # the source asked for an unplanned walk
@@ -133,6 +139,8 @@ class WalkAhead:
                 if self._worker.is_alive():
                     continue  # a slow page or a rate-limit wait: bounded by the client
                 raise RuntimeError("the walk-ahead helper stopped before its walks ended") from None
+            with self._room:
+                self._room.notify()
             if item is _END_OF_WALK:
                 return
             if isinstance(item, _Failed):
@@ -153,11 +161,17 @@ class WalkAhead:
             self._offer(_Failed(exc))
 
     def _offer(self, item: object) -> bool:
-        """Queue `item` unless the run has stopped; False if it has."""
-        while not self._stop.is_set():
-            try:
-                self._pages.put(item, timeout=POLL)
-                return True
-            except queue.Full:
-                continue
-        return False
+        """Queue `item` once there is room, unless the run has stopped; False if it has."""
+        with self._room:
+            while self._pages.qsize() >= self._room_for():
+                if self._stop.is_set():
+                    return False
+                self._room.wait(POLL)
+        if self._stop.is_set():
+            return False
+        self._pages.put(item)
+        return True
+
+    def _room_for(self) -> int:
+        """Pages the queue may hold now: `depth` once Clio has made the run wait."""
+        return self._depth if self.stats.total().waits else min(SHALLOW, self._depth)
