@@ -146,3 +146,21 @@ def test_an_incremental_run_loads_once(firm, tmp_path, db) -> None:
     sync(db, settings)
     assert loads(db) - before == 2  # its data, then its `_sync_runs` rows
     assert_matches_truth(firm, db)
+
+
+def test_a_full_refresh_of_the_lake_drops_each_groups_tables_once(
+    firm, tmp_path, db, monkeypatch
+) -> None:
+    import duckdb
+
+    lake = tmp_path / "lake"
+    monkeypatch.setenv("DESTINATION__FILESYSTEM__BUCKET_URL", lake.as_uri())
+    settings = settings_for(firm, tmp_path)
+    chosen = ["activities", "bills", "communications"]  # three groups
+    assert len(load_groups([BY_TABLE[t] for t in chosen], full=True)) == 3
+    for full_refresh in (False, True):
+        sync(db, settings, destination="filesystem", resources=chosen, full_refresh=full_refresh)
+    for table in chosen:  # each table holds one copy: the refresh's, none dropped by another group
+        [(rows, ids)] = duckdb.sql(f"select count(*), count(distinct id) "
+                                   f"from '{lake}/clio/{table}/*.parquet'").fetchall()
+        assert rows == ids == len(firm.truth(table)), table
