@@ -164,7 +164,6 @@ Released = Callable[[], AbstractContextManager[Any]]  # lets go of the writer lo
 
 
 def run_pipeline(pipeline: dlt.Pipeline, data: Any, *, released: Released | None = None,
-                 finish_first: bool = True, collect: bool = True,
                  **extract_options: Any) -> LoadInfo:
     """Extract `data`, normalise and load it, with expected failures as `ClioSyncError`s.
 
@@ -173,26 +172,22 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, *, released: Released | None
     on Clio (`run --all-firms`).
 
     This is `pipeline.run(data)` in its steps: first whatever an interrupted run left is
-    finished (`finish_pending`; `finish_first=False` skips the check, for the later loads
-    of one run), since dlt's `run` would load only that and skip `data`;
-    between the steps memory is handed back, so a large sync stays small (`collect=False`
-    skips the garbage collector's full pass, up to half a second with dlt's objects in memory,
-    where the package is a handful of rows). The caller
+    finished (`finish_pending`), since dlt's `run` would load only that and skip `data`;
+    between the steps memory is handed back, so a large sync stays small. The caller
     settles the load (`settle`) once it returns.
 
     A `ClioSyncError` raised inside a resource (a bad page, an auth failure) comes out as
     itself; a DuckDB file held by another process becomes `WarehouseBusy`.
     """
     try:
-        if finish_first:
-            finish_pending(pipeline)
+        finish_pending(pipeline)
         started = time.perf_counter()
         with released() if released is not None else nullcontext():
             pipeline.extract(data, **extract_options)
-            _release_memory(collect)
+            _release_memory()
             extracted = time.perf_counter()
             pipeline.normalize()
-            _release_memory(collect)
+            _release_memory()
         normalized = time.perf_counter()
         info = pipeline.load(workers=LOAD_WORKERS)
         log.debug("extract %.2f s, normalize %.2f s, load %.2f s", extracted - started,
@@ -299,9 +294,8 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:300] if text else type(exc).__name__
 
 
-def _release_memory(collect: bool = True) -> None:
-    if collect:
-        gc.collect()
+def _release_memory() -> None:
+    gc.collect()
     pa.default_memory_pool().release_unused()
 
 
