@@ -8,22 +8,32 @@ at most 1.10, with zero 429s), and the whole run's wall time (issue 12's goal: a
 1.05, with zero 429s), which adds dlt's normalize and load after the last page and the
 `_sync_runs` row.
 
+With `--before COMMIT`, that commit's `pipelines` package (extracted with `git archive`,
+the worktree untouched) is measured too, in the same invocation against the same sandbox:
+each round runs it and then this checkout, so both see the same neighbours, and the
+results give the ratios of both and this checkout's whole run over the before one's.
+
     .venv/bin/python bench/sync_rate_limited.py [--scale large|small] [--seed 7]
-        [--limit 50] [--window 2] [--repeat 3]
+        [--limit 50] [--window 2] [--repeat 3] [--before COMMIT]
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import os
+import subprocess
 import sys
+import tarfile
 import tempfile
 import time
+from io import BytesIO
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.sync_common import (
+    REPO,
     LoadWatch,
     add_firm_arguments,
     clear_server_counts,
@@ -41,6 +51,7 @@ from bench.sync_common import (
 
 
 def worker(db: Path) -> dict:
+    import pipelines
     from pipelines.clio.config import load_settings
     from pipelines.clio.source import WalkOptions
     from pipelines.clio.sync import sync
@@ -61,7 +72,49 @@ def worker(db: Path) -> dict:
         "throttled_429": sum(s.throttled_429 for s in total),
         "retries": sum(s.retries for s in total),
         "records": summary.records,
+        "code": str(Path(pipelines.__file__).parent.parent),  # which variant really ran
     }
+
+
+THIS = "this checkout"
+CODE_ENV = "BENCH_SYNC_CODE"  # the folder whose `pipelines` package a worker imports
+
+
+def checkout(commit: str, into: Path) -> Path:
+    """`commit`'s `pipelines` package, extracted under `into` (the worktree is untouched)."""
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "pipelines"],
+                             check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def variants(before: str | None, tmp: Path) -> list[tuple[str, Path]]:
+    """(name, folder holding its `pipelines`) of each measured variant, in round order."""
+    mine = [(THIS, REPO)]
+    if before is None:
+        return mine
+    return [(f"before ({before})", checkout(before, tmp / "before")), *mine]
+
+
+def one_run(name: str, code: Path, base: str, folder: Path, args: argparse.Namespace) -> dict:
+    """One full sync by `code`'s pipeline in a fresh worker, with a fresh token and file."""
+    folder.mkdir()
+    env = sandbox_env(base, folder / "token.json")  # a fresh token: a fresh budget
+    env[CODE_ENV] = str(code)
+    clear_server_counts(base)
+    result = run_worker(Path(__file__), ["--db", str(folder / "bench.duckdb")], env)
+    served = server_counts(base)
+    result["variant"] = name
+    result["served_requests"], result["served_429"] = served["requests"], served["429"]
+    result["ideal_seconds"] = result["requests"] / args.limit * args.window
+    result["ratio"] = result["clio_seconds"] / result["ideal_seconds"]
+    result["wall_ratio"] = result["wall_seconds"] / result["ideal_seconds"]
+    result["tail_seconds"] = result["wall_seconds"] - result["clio_seconds"]
+    # fixed windows: the last window's requests go out at its start, not its end
+    result["window_floor"] = (math.ceil(result["requests"] / args.limit) - 1) * args.window
+    result["floor_ratio"] = result["clio_seconds"] / result["window_floor"]
+    return result
 
 
 def main() -> None:
@@ -72,77 +125,89 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=50)
     parser.add_argument("--window", type=float, default=2.0)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--before", metavar="COMMIT",
+                        help="also measure COMMIT's pipeline, interleaved round by round")
     args = parser.parse_args()
     if args.worker:
+        code = os.environ.get(CODE_ENV)
+        if code:  # the variant's `pipelines` package wins over this checkout's
+            sys.path.insert(0, code)
         report(worker(Path(args.db)))
         return
-    runs = []
+    runs: dict[str, list[dict]] = {}
     load = LoadWatch()
     with sandbox_process(args.scale, args.seed, rate_limit=args.limit, window=args.window) \
             as (base, built), tempfile.TemporaryDirectory() as tmp:
         print(built, flush=True)
+        trees = variants(args.before, Path(tmp))
         for i in range(args.repeat):
-            folder = Path(tmp) / f"run-{i}"
-            folder.mkdir()
-            env = sandbox_env(base, folder / "token.json")  # a fresh token: a fresh budget
-            clear_server_counts(base)
-            result = run_worker(Path(__file__), ["--db", str(folder / "bench.duckdb")], env)
-            served = server_counts(base)
-            result["served_requests"], result["served_429"] = served["requests"], served["429"]
-            result["ideal_seconds"] = result["requests"] / args.limit * args.window
-            result["ratio"] = result["clio_seconds"] / result["ideal_seconds"]
-            result["wall_ratio"] = result["wall_seconds"] / result["ideal_seconds"]
-            result["tail_seconds"] = result["wall_seconds"] - result["clio_seconds"]
-            # fixed windows: the last window's requests go out at its start, not its end
-            result["window_floor"] = (math.ceil(result["requests"] / args.limit) - 1) * args.window
-            result["floor_ratio"] = result["clio_seconds"] / result["window_floor"]
-            runs.append(result)
-            print(f"run {i + 1}: {result}", flush=True)
+            for name, code in trees:
+                folder = Path(tmp) / f"run-{i}-{len(runs.get(name, []))}-{name[:6]}"
+                result = one_run(name, code, base, folder, args)
+                runs.setdefault(name, []).append(result)
+                print(f"run {i + 1}, {name}: {result}", flush=True)
     write_results("sync_rate_limited", args.scale, render(args, built, runs, load.stop()))
 
 
-def render(args: argparse.Namespace, built: str, runs: list[dict], load: str) -> str:
+def render(args: argparse.Namespace, built: str, runs: dict[str, list[dict]], load: str) -> str:
     lines = [
         f"# Rate-limited full sync of the `{args.scale}` sandbox "
         f"({args.limit} requests per {args.window:g} s window)",
         "",
         f"Command: `{command_line()}`  ",
-        f"Machine: {machine()}; sandbox in its own process; {len(runs)} runs, each in a "
-        "fresh process with a fresh token (a fresh rate budget) and DuckDB file.  ",
+        f"Machine: {machine()}; sandbox in its own process; {args.repeat} rounds"
+        + (f", each running `{args.before}`'s pipeline and then this checkout's" if args.before
+           else "")
+        + ", each run in a fresh process with a fresh token (a fresh rate budget) and "
+        "DuckDB file.  ",
         load,
         "",
         describe_firm(args.scale, args.seed, built),
         "",
-        "| run | records | requests (client / server) | ideal s | time at Clio s | ratio "
-        "| whole run s | whole-run ratio | fixed-window floor s | ratio to it | pacing waits s "
-        "| 429s (client / server) | retries |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| variant | run | records | requests (client / server) | ideal s | time at Clio s "
+        "| ratio | whole run s | whole-run ratio | tail s | fixed-window floor s | ratio to it "
+        "| pacing waits s | 429s (client / server) | retries |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for i, r in enumerate(runs, 1):
-        lines.append(
-            f"| {i} | {r['records']:,} | {r['requests']} / {r['served_requests']} | "
-            f"{r['ideal_seconds']:.1f} | {r['clio_seconds']:.1f} | {r['ratio']:.3f} | "
-            f"{r['wall_seconds']:.1f} | {r['wall_ratio']:.3f} | {r['window_floor']:.1f} | "
-            f"{r['floor_ratio']:.3f} | {r['waits_seconds']:.1f} | "
-            f"{r['throttled_429']} / {r['served_429']} | {r['retries']} |")
+    for name, rows in runs.items():
+        for i, r in enumerate(rows, 1):
+            lines.append(
+                f"| {name} | {i} | {r['records']:,} | {r['requests']} / {r['served_requests']} | "
+                f"{r['ideal_seconds']:.1f} | {r['clio_seconds']:.1f} | {r['ratio']:.3f} | "
+                f"{r['wall_seconds']:.1f} | {r['wall_ratio']:.3f} | {r['tail_seconds']:.2f} | "
+                f"{r['window_floor']:.1f} | {r['floor_ratio']:.3f} | {r['waits_seconds']:.1f} | "
+                f"{r['throttled_429']} / {r['served_429']} | {r['retries']} |")
+    lines.append("")
+    for name, rows in runs.items():
+        lines += [
+            f"{name}:",
+            "",
+            "- median ratio, time at Clio ÷ (requests ÷ limit × window): "
+            f"**{median([r['ratio'] for r in rows]):.3f}** (goal <= 1.10)",
+            "- median ratio, whole run ÷ (requests ÷ limit × window): "
+            f"**{median([r['wall_ratio'] for r in rows]):.3f}** (goal <= 1.05)",
+            "- median time from the last page to the end of the run (loading what was read "
+            f"last, settling it, recording the run): **{median([r['tail_seconds'] for r in rows]):.2f} s**",
+            "- median ratio, time at Clio ÷ fixed-window floor ((⌈requests ÷ limit⌉ − 1) × "
+            f"window): **{median([r['floor_ratio'] for r in rows]):.3f}**",
+            f"- 429s in all runs: **{sum(r['served_429'] for r in rows)}** answered by the "
+            f"sandbox, {sum(r['throttled_429'] for r in rows)} counted by the client (goal 0)",
+            "",
+        ]
+    if len(runs) == 2:
+        (old, before), (_, mine) = runs.items()
+        ratios = [m["wall_seconds"] / b["wall_seconds"] for b, m in zip(before, mine, strict=True)]
+        lines += [f"This checkout's whole run ÷ {old}'s, round by round: "
+                  + ", ".join(f"{x:.3f}" for x in ratios)
+                  + f"; median **{median(ratios):.3f}**.", ""]
     lines += [
-        "",
-        "- median ratio, time at Clio ÷ (requests ÷ limit × window): "
-        f"**{median([r['ratio'] for r in runs]):.3f}** (goal <= 1.10)",
-        "- median ratio, whole run ÷ (requests ÷ limit × window): "
-        f"**{median([r['wall_ratio'] for r in runs]):.3f}** (goal <= 1.05)",
-        "- median time from the last page to the end of the run (loading what was read "
-        f"last, settling it, recording the run): **{median([r['tail_seconds'] for r in runs]):.2f} s**",
-        "- median ratio, time at Clio ÷ fixed-window floor ((⌈requests ÷ limit⌉ − 1) × "
-        f"window): **{median([r['floor_ratio'] for r in runs]):.3f}**",
-        f"- 429s in all runs: **{sum(r['served_429'] for r in runs)}** answered by the "
-        f"sandbox, {sum(r['throttled_429'] for r in runs)} counted by the client (goal 0)",
-        "- ideal = requests ÷ limit × window, the issue's measure; the sandbox's windows "
+        "Notes: ideal = requests ÷ limit × window, the issue's measure; the sandbox's windows "
         "are fixed, starting at a token's first request, so the last window's requests can "
         "all go out at its start and the true floor is (⌈requests ÷ limit⌉ − 1) × window "
         "(plus the time to fetch the last window's pages); time at Clio = from the start of "
-        "the sync to the source's last page; the whole run adds dlt's normalize and load "
-        "after it and the `_sync_runs` row; the client keeps one request of each window spare "
+        "the sync to the source's last page; tail = whole run − time at Clio: dlt's "
+        "normalize and load of what was not loaded by then, the settling transaction and the "
+        "`_sync_runs` row; the client keeps one request of each window spare "
         "(`rate_limit_buffer = 1`, the default), so it uses 49 of each 50.",
         "",
     ]
