@@ -183,7 +183,7 @@ def render(args: argparse.Namespace, built: str, variant: Variant, load: str) ->
         f"Command: `{command_line()}`  ",
         f"Machine: {machine()}; sandbox in its own process, rate limiting off; one full "
         f"sync, then {len(runs)} incremental runs in fresh processes and {len(cli)} "
-        "`clio-sync run`s, all on the same DuckDB file.  ",
+        "`clio-sync run`s, all on the same DuckDB file (one per version with `--before`).  ",
         load,
         "",
         describe_firm(args.scale, args.seed, built),
