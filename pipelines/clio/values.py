@@ -31,6 +31,7 @@ from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.clio.column_types import STORAGE
 from pipelines.clio.endpoints import ColumnType
@@ -231,7 +232,7 @@ def _fast(kind: ColumnType, values: list[Any]) -> pa.Array:
     if kind in ("bool", "text"):
         return pa.array(values, target)
     if kind in ("timestamp", "date"):
-        return pa.array(values, pa.string()).cast(target)
+        return _within_python(pa.array(values, pa.string()).cast(target))
     if kind == "bigint":
         # pa.array(values, int64) truncates 12.5 and Decimal("12.5"): only ints go to it
         if not _INTS_OR_NULLS.issuperset(map(type, values)):
@@ -245,7 +246,23 @@ def from_wire(kind: ColumnType, array: pa.Array) -> pa.Array:
     """A column of a wire kind (`rows._WIRE`: text, bool, timestamp, date), converted by
     Arrow from Python values to its wire type, as `_fast` would type it; raises an
     `ARROW_REFUSED` error where `_fast` would refuse (and `scalar` must decide)."""
-    return array.cast(STORAGE[kind].arrow) if kind in ("timestamp", "date") else array
+    return _within_python(array.cast(STORAGE[kind].arrow)) if kind in ("timestamp", "date") else array
+
+
+# Arrow reads "0001-01-01T00:00:00+01:00" as year 0 and "9999-12-31T23:00:00-05:00" as
+# year 10000; Python's datetime (so `scalar`) has neither: such a batch goes value by value.
+_PYTHON_RANGE = {
+    pa.timestamp("us", tz="UTC"): (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)),
+    pa.date32(): (date.min, date.max),
+}
+
+
+def _within_python(array: pa.Array) -> pa.Array:
+    low, high = _PYTHON_RANGE[array.type]
+    least, most = pc.min_max(array).values()
+    if least.is_valid and (least.as_py() < low or most.as_py() > high):
+        raise ValueError("an instant Python cannot hold")
+    return array
 
 
 def column(kind: ColumnType, values: Sequence[Any]) -> pa.Array:
