@@ -6,7 +6,9 @@ stores, and a value that does not fit its column raises the same `ValueDoesNotFi
 (naming the table, record id and field) on either path, never a rounded value.
 
 `flatten` serves single records (webhooks, tests); `arrow_batch` builds the Arrow tables
-the dlt source yields, column by column, which is what makes a full sync fast. List-valued
+the dlt source yields, column by column, which is what makes a full sync fast: its text,
+bool, timestamp and date columns come out of one Arrow struct conversion of the batch,
+and any batch Arrow refuses goes value by value, like its numbers. List-valued
 relations (`bills.matters`) become child rows carrying their parent's id (`bill_id`).
 A parent whose list is empty still gets one child row flagged `TOMBSTONE`, so a merge
 that replaces the children of each parent in the batch also empties that parent's list;
