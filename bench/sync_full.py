@@ -15,12 +15,19 @@ How cost and memory grow with the firm: `bench/sync_scaling.py`. Requests are co
 variant, and the rows each loader left in DuckDB are counted against the records served.
 
     .venv/bin/python bench/sync_full.py [--scale large|small] [--seed 7] [--repeat 3]
+                                        [--before COMMIT]
+
+`--before COMMIT` adds a variant `before`: clio-sync as of that commit (exported with
+`git archive` to a temporary folder and run from there), interleaved with the others, so
+a change is measured against its base in the same run.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -166,25 +173,39 @@ def main() -> None:
     add_firm_arguments(parser)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", help="comma-separated variants to run (default: all)")
+    parser.add_argument("--before", metavar="COMMIT",
+                        help="also run clio-sync as of COMMIT (variant `before`)")
     args = parser.parse_args()
     if args.worker:
         report(WORKERS[args.variant](Path(args.db)))
         return
 
     variants = args.only.split(",") if args.only else list(VARIANTS)
+    if args.before:
+        variants.insert(variants.index("clio-sync") if "clio-sync" in variants else len(variants), "before")
     runs: dict[str, list[dict]] = {v: [] for v in variants}
     load = LoadWatch()
     with sandbox_process(args.scale, args.seed) as (base, built), \
             tempfile.TemporaryDirectory() as tmp:
         print(built, flush=True)
+        before = Path(tmp) / "before"
+        if args.before:
+            before.mkdir()
+            archive = subprocess.run(["git", "-C", str(Path(__file__).parents[1]), "archive",
+                                      args.before], check=True, capture_output=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(before)], input=archive, check=True)
         for i in range(args.repeat):
             for variant in variants:  # interleaved, so drift hits every variant alike
                 folder = Path(tmp) / f"{variant}-{i}"
                 folder.mkdir()
                 env = sandbox_env(base, folder / "token.json")
+                script = Path(__file__)
+                if variant == "before":  # the old checkout's own worker and package
+                    script = before / "bench" / "sync_full.py"
+                    env["PYTHONPATH"] = os.pathsep.join([str(before), env.get("PYTHONPATH", "")])
                 clear_server_counts(base)
-                result = run_worker(Path(__file__), ["--variant", variant, "--db",
-                                                     str(folder / "bench.duckdb")], env)
+                result = run_worker(script, ["--variant", "clio-sync" if variant == "before" else variant,
+                                             "--db", str(folder / "bench.duckdb")], env)
                 served = server_counts(base)
                 result["requests"], result["served_429"] = served["requests"], served["429"]
                 runs[variant].append(result)
@@ -226,6 +247,11 @@ def render(args: argparse.Namespace, built: str, runs: dict[str, list[dict]], lo
     if "clio-sync" in rate and "floor" in rate:
         lines.append("- clio-sync / floor (records/s): "
                      f"**{rate['clio-sync'] / rate['floor']:.2f}x** (goal >= 0.9x)")
+    if "clio-sync" in rate and "before" in rate:
+        lines.append(f"- clio-sync / before ({args.before}, records/s): "
+                     f"**{rate['clio-sync'] / rate['before']:.2f}x**; client CPU s "
+                     f"{median([r['cpu_seconds'] for r in runs['before']]):.1f} -> "
+                     f"{median([r['cpu_seconds'] for r in runs['clio-sync']]):.1f}")
     if "clio-sync" in runs:
         worst = max(r["peak_rss_mb"] for r in runs["clio-sync"])
         lines.append(f"- clio-sync peak RSS: **{rss['clio-sync']:.0f} MB** median, "

@@ -6,7 +6,9 @@ stores, and a value that does not fit its column raises the same `ValueDoesNotFi
 (naming the table, record id and field) on either path, never a rounded value.
 
 `flatten` serves single records (webhooks, tests); `arrow_batch` builds the Arrow tables
-the dlt source yields, column by column, which is what makes a full sync fast. List-valued
+the dlt source yields, column by column, which is what makes a full sync fast: its text,
+bool, timestamp and date columns come out of one Arrow struct conversion of the batch,
+and any batch Arrow refuses goes value by value, like its numbers. List-valued
 relations (`bills.matters`) become child rows carrying their parent's id (`bill_id`).
 A parent whose list is empty still gets one child row flagged `TOMBSTONE`, so a merge
 that replaces the children of each parent in the batch also empties that parent's list;
@@ -51,6 +53,11 @@ def _lookup(record: Mapping[str, Any], column: str) -> Any:
     relation, _, sub = column.partition("__")
     nested = record.get(relation)
     return nested.get(sub) if isinstance(nested, Mapping) else None
+
+
+def _object(value: Any) -> Mapping[str, Any]:
+    """A relation's object, or an empty one for anything else (as `_lookup` reads it)."""
+    return value if type(value) is dict or isinstance(value, Mapping) else {}
 
 
 def child_field(child: Child, column: str) -> str:
@@ -121,15 +128,72 @@ class _Ids(Sequence[Any]):
         return len(self.records)
 
 
+# Catalog types whose Arrow conversion never rounds or truncates: their columns are
+# read out of a batch's records by one struct conversion (in C, record by record, which
+# is what a column-by-column Python pass over 5,000 dicts costs most in). Numbers stay on
+# the per-column path: Arrow's int64 conversion truncates 12.5 and its decimal one
+# misreads tiny values (see `values._smallest_magnitude`), so only a look at each Python
+# value can tell whether a number fits.
+_WIRE: dict[ColumnType, pa.DataType] = {
+    "text": pa.string(), "bool": pa.bool_(), "timestamp": pa.string(), "date": pa.string(),
+}
+
+
+def _wire_type(ep: Endpoint) -> pa.StructType | None:
+    """The struct of `ep`'s wire-typed columns in the API's shape (`client{name}`), if any."""
+    top: dict[str, pa.DataType] = {}
+    nested: dict[str, list[pa.Field]] = {}
+    for col, kind in ep.columns.items():
+        if kind not in _WIRE:
+            continue
+        relation, _, sub = col.partition("__")
+        if sub and relation in ep.nested:
+            nested.setdefault(relation, []).append(pa.field(sub, _WIRE[kind]))
+        else:
+            top[col] = _WIRE[kind]
+    fields = [pa.field(name, kind) for name, kind in top.items() if name not in nested]
+    fields += [pa.field(relation, pa.struct(subs)) for relation, subs in nested.items()]
+    return pa.struct(fields) if fields else None
+
+
+def _wire_columns(ep: Endpoint, records: Sequence[Mapping[str, Any]]) -> dict[str, pa.Array]:
+    """The wire-typed columns of a batch by column name, from one struct conversion;
+    none when Arrow refuses any value (a number in a text field, a relation that is not
+    an object...): then every column takes the per-column path, which types or refuses
+    each value exactly as `flatten` does."""
+    wire = _wire_type(ep)
+    if wire is None:
+        return {}
+    try:
+        struct = pa.array(records, wire)
+    except values.ARROW_REFUSED:
+        return {}
+    columns: dict[str, pa.Array] = {}
+    for field, array in zip(wire, struct.flatten(), strict=True):  # flatten keeps parents' nulls
+        if pa.types.is_struct(field.type):
+            for sub, inner in zip(field.type, array.flatten(), strict=True):
+                columns[f"{field.name}__{sub.name}"] = inner
+        else:
+            columns[field.name] = array
+    return columns
+
+
 def _root_table(ep: Endpoint, records: Sequence[Mapping[str, Any]]) -> pa.Table:
     arrays = []
     ids = _Ids(records)
     relations: dict[str, list[Any]] = {}
+    wired = _wire_columns(ep, records)
     for col, kind in ep.columns.items():
+        if col in wired:
+            try:
+                arrays.append(values.from_wire(kind, wired[col]))
+                continue
+            except values.ARROW_REFUSED:
+                pass  # an unreadable timestamp: the per-column path names it
         relation, _, sub = col.partition("__")
         if sub and relation in ep.nested:
             if relation not in relations:
-                relations[relation] = [r.get(relation) or {} for r in records]
+                relations[relation] = [_object(r.get(relation)) for r in records]
             column = [nested.get(sub) for nested in relations[relation]]
         else:
             column = [r.get(col) for r in records]

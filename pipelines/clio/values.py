@@ -31,14 +31,16 @@ from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines.clio.column_types import STORAGE
 from pipelines.clio.endpoints import ColumnType
 from pipelines.errors import ClioSyncError
 
-_ARROW_REFUSED = (pa.ArrowException, TypeError, ValueError, OverflowError)
+ARROW_REFUSED = (pa.ArrowException, TypeError, ValueError, OverflowError)  # Arrow saying no
 _EXACT = Context(prec=80)  # more digits than any column holds: quantize never rounds here
 BIGINT_RANGE = range(-(2**63), 2**63)
+_INTS_OR_NULLS = frozenset({int, type(None)})  # not bool: True is no id
 
 
 class Unfit(ValueError):
@@ -147,7 +149,10 @@ def _timestamp(value: Any) -> datetime:
         raise Unfit(value, "is not an ISO-8601 timestamp") from None
     if parsed.tzinfo is None:  # Clio always sends an offset; a bare time is taken as UTC
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is before the first UTC instant
+        raise Unfit(value, "is outside the range of timestamps") from None
 
 
 def _date(value: Any) -> date:
@@ -227,14 +232,37 @@ def _fast(kind: ColumnType, values: list[Any]) -> pa.Array:
     if kind in ("bool", "text"):
         return pa.array(values, target)
     if kind in ("timestamp", "date"):
-        return pa.array(values, pa.string()).cast(target)
+        return _within_python(pa.array(values, pa.string()).cast(target))
     if kind == "bigint":
-        inferred = pa.array(values)  # not pa.array(values, int64): that truncates 12.5
-        if pa.types.is_int64(inferred.type) or pa.types.is_null(inferred.type):
-            return inferred.cast(target)
-        raise TypeError(f"not all whole numbers: {inferred.type}")
+        # pa.array(values, int64) truncates 12.5 and Decimal("12.5"): only ints go to it
+        if not _INTS_OR_NULLS.issuperset(map(type, values)):
+            raise TypeError("not all ints")
+        return pa.array(values, target)
     # double: Arrow would take True as 1.0, and a Decimal's nearest double is Python's to find
     return pa.array([None if value is None else _double(value) for value in values], target)
+
+
+def from_wire(kind: ColumnType, array: pa.Array) -> pa.Array:
+    """A column of a wire kind (`rows._WIRE`: text, bool, timestamp, date), converted by
+    Arrow from Python values to its wire type, as `_fast` would type it; raises an
+    `ARROW_REFUSED` error where `_fast` would refuse (and `scalar` must decide)."""
+    return _within_python(array.cast(STORAGE[kind].arrow)) if kind in ("timestamp", "date") else array
+
+
+# Arrow reads "0001-01-01T00:00:00+01:00" as year 0 and "9999-12-31T23:00:00-05:00" as
+# year 10000; Python's datetime (so `scalar`) has neither: such a batch goes value by value.
+_PYTHON_RANGE = {
+    pa.timestamp("us", tz="UTC"): (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)),
+    pa.date32(): (date.min, date.max),
+}
+
+
+def _within_python(array: pa.Array) -> pa.Array:
+    low, high = _PYTHON_RANGE[array.type]
+    least, most = pc.min_max(array).values()
+    if least.is_valid and (least.as_py() < low or most.as_py() > high):
+        raise ValueError("an instant Python cannot hold")
+    return array
 
 
 def column(kind: ColumnType, values: Sequence[Any]) -> pa.Array:
@@ -242,7 +270,7 @@ def column(kind: ColumnType, values: Sequence[Any]) -> pa.Array:
     batch = values if isinstance(values, list) else list(values)
     try:
         return _fast(kind, batch)
-    except _ARROW_REFUSED:
+    except ARROW_REFUSED:
         pass
     typed = []
     for index, value in enumerate(batch):
