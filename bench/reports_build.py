@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +36,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+from revisions import checkout
 
 from pipelines.reports.custom_field_grouping import resolve_matter_field
 from pipelines.reports.raw_tables import RAW_TABLES
@@ -259,11 +259,7 @@ def timed(fn, key: str | None = None) -> float:
 def checkout_sql(ref: str, into: Path) -> Path:
     """The models folder (`sql/`, which `pipelines/sql` links to) at git revision `ref`,
     extracted under `into`."""
-    root = Path(__file__).resolve().parent.parent
-    archive = subprocess.run(["git", "-C", str(root), "archive", ref, "sql"],
-                             check=True, capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return into / "sql"
+    return checkout(ref, into, "sql") / "sql"
 
 
 def one_run(db: Path, sql_dir: Path | None = None) -> tuple[dict[str, float], dict[str, float]]:

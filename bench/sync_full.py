@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.revisions import checkout
 from bench.sync_common import (
     LoadWatch,
     add_firm_arguments,
@@ -190,10 +190,7 @@ def main() -> None:
         print(built, flush=True)
         before = Path(tmp) / "before"
         if args.before:
-            before.mkdir()
-            archive = subprocess.run(["git", "-C", str(Path(__file__).parents[1]), "archive",
-                                      args.before], check=True, capture_output=True).stdout
-            subprocess.run(["tar", "-x", "-C", str(before)], input=archive, check=True)
+            checkout(args.before, before)
         for i in range(args.repeat):
             for variant in variants:  # interleaved, so drift hits every variant alike
                 folder = Path(tmp) / f"{variant}-{i}"

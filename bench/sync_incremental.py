@@ -26,6 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.revisions import checkout
 from bench.sync_common import (
     REPO,
     LoadWatch,
@@ -65,15 +66,6 @@ def cli_run(db: Path, env: dict[str, str], root: Path = REPO) -> float:
     subprocess.run([sys.executable, "-m", "pipelines", "run", "--db", str(db), "--quiet"],
                    cwd=root, env={**env, "PYTHONPATH": str(root)}, check=True)
     return time.perf_counter() - started
-
-
-def checkout(ref: str, into: Path) -> Path:
-    """The tree of git revision `ref`, extracted into `into`."""
-    into.mkdir(parents=True, exist_ok=True)
-    tree = subprocess.run(["git", "-C", str(REPO), "archive", ref], check=True,
-                          capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=tree, check=True)
-    return into
 
 
 class Variant:

@@ -22,16 +22,14 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
-from io import BytesIO
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.revisions import checkout
 from bench.sync_common import (
     REPO,
     LoadWatch,
@@ -80,21 +78,12 @@ THIS = "this checkout"
 CODE_ENV = "BENCH_SYNC_CODE"  # the folder whose `pipelines` package a worker imports
 
 
-def checkout(commit: str, into: Path) -> Path:
-    """`commit`'s `pipelines` package, extracted under `into` (the worktree is untouched)."""
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "pipelines"],
-                             check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
-
-
 def variants(before: str | None, tmp: Path) -> list[tuple[str, Path]]:
     """(name, folder holding its `pipelines`) of each measured variant, in round order."""
     mine = [(THIS, REPO)]
     if before is None:
         return mine
-    return [(f"before ({before})", checkout(before, tmp / "before")), *mine]
+    return [(f"before ({before})", checkout(before, tmp / "before", "pipelines")), *mine]
 
 
 def one_run(name: str, code: Path, base: str, folder: Path, args: argparse.Namespace) -> dict:

@@ -31,17 +31,16 @@ import socket
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Awaitable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 
 import httpx
 import webhook_sender as sender
+from revisions import checkout
 
 from pipelines.webhooks import inbox, registry, store
 
@@ -77,15 +76,6 @@ def start_receiver(inbox_file: Path, variant: Variant) -> tuple[subprocess.Popen
         except httpx.TransportError:
             time.sleep(0.05)
     raise SystemExit("receiver did not start")
-
-
-def checkout(commit: str, into: Path) -> Path:
-    """`commit`'s `pipelines` package, extracted under `into` (the worktree is untouched)."""
-    archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "pipelines"],
-                             check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def cpu_seconds(pid: int) -> float:
@@ -185,7 +175,7 @@ def variants(args: argparse.Namespace, stack: ExitStack) -> list[Variant]:
     trees = [("this checkout", REPO)]
     if args.before:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        trees.insert(0, (f"before ({args.before})", checkout(args.before, tmp)))
+        trees.insert(0, (f"before ({args.before})", checkout(args.before, tmp, "pipelines")))
     extras: list[str | None] = [None, args.compare_path] if args.compare_path else [None]
     return [Variant(name + (f" + {extra}" if extra else ""), code, extra)
             for extra in extras for name, code in trees]
