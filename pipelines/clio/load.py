@@ -169,6 +169,7 @@ Released = Callable[[], AbstractContextManager[Any]]  # lets go of the writer lo
 
 
 def run_pipeline(pipeline: dlt.Pipeline, data: Any, *, released: Released | None = None,
+                 finish_first: bool = True,
                  **extract_options: Any) -> LoadInfo:
     """Extract `data`, normalise and load it, with expected failures as `ClioSyncError`s.
 
@@ -177,7 +178,8 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, *, released: Released | None
     on Clio (`run --all-firms`).
 
     This is `pipeline.run(data)` in its steps: first whatever an interrupted run left is
-    finished (`finish_pending`), since dlt's `run` would load only that and skip `data`;
+    finished (`finish_pending`; `finish_first=False` skips the check, for the later loads
+    of one run), since dlt's `run` would load only that and skip `data`;
     between the steps memory is handed back, so a large sync stays small. The caller
     settles the load (`settle`) once it returns.
 
@@ -185,7 +187,8 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, *, released: Released | None
     itself; a DuckDB file held by another process becomes `WarehouseBusy`.
     """
     try:
-        finish_pending(pipeline)
+        if finish_first:
+            finish_pending(pipeline)
         started = time.perf_counter()
         with released() if released is not None else nullcontext():
             pipeline.extract(data, **extract_options)

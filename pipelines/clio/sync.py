@@ -9,6 +9,11 @@ that cannot finish), the next run starts from the old watermarks and reads it ag
 dlt finishes a package whose load was interrupted before anything else, and the merge
 on `id` makes the overlap harmless. A full refresh replaces each table in one
 transaction (dlt's `insert-from-staging`), so no table is ever seen empty.
+
+A run that reads endpoints in full loads them in a few groups (`walk_plan.py`), each
+loaded and settled with its watermarks as soon as its walks end, while a helper thread
+pages the next group (`walk_ahead.py`): each group commits all or nothing, and a later
+group's failure keeps the groups before it. An incremental run is one group.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import dlt
 
@@ -41,6 +47,8 @@ from pipelines.clio.progress import SyncProgress
 from pipelines.clio.source import PageHook, WalkOptions, clio_source
 from pipelines.clio.stats import RunStats
 from pipelines.clio.summary import RUNS_COLUMNS, RUNS_TABLE, RunSummary
+from pipelines.clio.walk_ahead import WalkAhead, plan_walks
+from pipelines.clio.walk_plan import load_groups
 from pipelines.clio.watermarks import FileWatermarks, Watermarks
 from pipelines.errors import ClioSyncError, ConfigError
 from pipelines.firms.profiles import schemas
@@ -120,18 +128,31 @@ def sync(
     marks = Watermarks(start={} if full_refresh
                        else _stored_marks(pipeline, db, endpoints, lake, reread))
     mode: LoadMode = "append" if lake else "replace" if full_refresh else "merge"
+    groups = load_groups(endpoints, marks, full=full_refresh)
+    walked = [e for group in groups for e in group]
     try:
-        with ClioClient(settings, stats=stats) as client, SyncProgress(stats, show_progress) as shown:
+        with ClioClient(settings, stats=stats) as client, \
+                SyncProgress(stats, show_progress) as shown, \
+                WalkAhead(client, plan_walks(walked, marks, options.page_limit)) as ahead:
             hooks = [hook for hook in (options.on_page, shown.on_page) if hook is not None]
             walk = replace(options, on_page=_each(hooks), mode=mode)
-            run_pipeline(
-                pipeline,
-                clio_source(client=client, endpoints=endpoints, options=walk, marks=marks),
-                refresh="drop_data" if full_refresh and lake else None,
-                loader_file_format="parquet" if lake else None,
-                released=released,
-            )
-        _save_marks(pipeline, db, marks, summary.run_id, lake, endpoints)
+            position = 0
+            while position < len(groups):
+                # loaded and settled (with its watermarks) as soon as its walks end, while
+                # the helper pages the next groups
+                group, position = _next_group(groups, position, ahead)
+                run_pipeline(
+                    pipeline,
+                    # the stand-in pages ahead for the source: a client to it
+                    clio_source(client=cast(ClioClient, ahead), endpoints=group, options=walk,
+                                marks=marks),
+                    refresh="drop_data" if full_refresh and lake else None,
+                    loader_file_format="parquet" if lake else None,
+                    released=released,
+                    finish_first=group[0] is groups[0][0],
+                )
+                _save_marks(pipeline, db, marks.only(e.table for e in group), summary.run_id,
+                            lake, group)
         summary.status = "ok"
     except BaseException as exc:
         summary.status = "failed"
@@ -142,6 +163,18 @@ def sync(
         summary.resources = {e.table: stats.get(e.table) for e in endpoints}
         record_run(pipeline, summary)
     return summary
+
+
+def _next_group(groups: Sequence[tuple[Endpoint, ...]], position: int,
+                ahead: WalkAhead) -> tuple[tuple[Endpoint, ...], int]:
+    """The group at `position` with the groups after it that are paged already (a small
+    firm, a fast server: one load instead of several), and the position after them."""
+    group = groups[position]
+    position += 1
+    while position < len(groups) and ahead.has_paged(groups[position]):
+        group += groups[position]
+        position += 1
+    return group, position
 
 
 def _stored_marks(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint], lake: bool,
@@ -156,12 +189,13 @@ def _stored_marks(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint
 
 def _save_marks(pipeline: dlt.Pipeline, db: Path, marks: Watermarks, run_id: str,
                 lake: bool, endpoints: Sequence[Endpoint]) -> None:
-    """Move the watermarks, now that their data is loaded (with the load's settlement)."""
+    """Move the watermarks of `endpoints`, now that their data is loaded (with the load's
+    settlement, which purges the tombstoned rows of the tables it loaded)."""
     if lake:
         _lake_marks(db, pipeline.pipeline_name.removesuffix("_lake")).save(marks.advanced)
         return
     settle(pipeline, db, then=lambda con: watermarks.save(
-        con, marks, run_id, pipeline.dataset_name, endpoints=endpoints))
+        con, marks, run_id, pipeline.dataset_name, endpoints=endpoints), endpoints=endpoints)
 
 
 def _lake_marks(db: Path, pipeline_name: str) -> FileWatermarks:

@@ -89,6 +89,15 @@ class Watermarks:
         if table not in self.start:
             self.full.add(table)
 
+    def only(self, tables: Iterable[str]) -> Watermarks:
+        """These marks narrowed to `tables` (what one load of a run settles)."""
+        chosen = set(tables)
+        return Watermarks(
+            start={t: m for t, m in self.start.items() if t in chosen},
+            advanced={t: m for t, m in self.advanced.items() if t in chosen},
+            full=self.full & chosen,
+        )
+
 
 def ensure_table(con: SqlConnection, dataset: str = DATASET) -> None:
     """Create the table (or add the columns newer versions need) when missing, and only

@@ -5,6 +5,7 @@ be open at once, each holding its pages and its read-ahead thread, and the progr
 display and logs would jump between endpoints. The source runs its walks in turn itself,
 so this holds in a host program whose dlt configuration says nothing about the extract
 mode (or says either one) - and importing the package sets no such configuration.
+The order is the run's plan (`walk_plan.py`: the lookups and the largest endpoints first).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from sync_helpers import settings_for
 from pipelines.clio.endpoints import ENDPOINTS
 from pipelines.clio.source import WalkOptions
 from pipelines.clio.sync import sync
+from pipelines.clio.walk_plan import walk_order
 
 
 @pytest.mark.parametrize("mode", [None, "round_robin", "fifo"])
@@ -28,4 +30,4 @@ def test_each_endpoint_is_walked_to_the_end_before_the_next_starts(
     sync(db, settings_for(firm, tmp_path), options=walk)
     walks = [r for i, r in enumerate(pages) if i == 0 or pages[i - 1] != r]
     assert len(pages) > len(ENDPOINTS)  # some endpoints took several pages
-    assert walks == [e.table for e in ENDPOINTS]
+    assert walks == [e.table for e in walk_order(ENDPOINTS)]
