@@ -167,11 +167,18 @@ def sync(
 
 def _next_group(groups: Sequence[tuple[Endpoint, ...]], position: int,
                 ahead: WalkAhead) -> tuple[tuple[Endpoint, ...], int]:
-    """The group at `position` with the groups after it that are paged already (a small
-    firm, a fast server: one load instead of several), and the position after them."""
+    """The group at `position` with the groups after it that load with it, and the
+    position after them.
+
+    A later group joins when it is paged already (a small firm, a fast server), or when
+    Clio has not made the run wait by the time the first group has loaded: then the run
+    is the slower side, nothing waits for a load to fill the time, and each load apart
+    would only add dlt's steps (about a second each), so the rest loads once, at the end.
+    """
     group = groups[position]
     position += 1
-    while position < len(groups) and ahead.has_paged(groups[position]):
+    while position < len(groups) and (ahead.has_paged(groups[position])
+                                      or (position > 1 and not ahead.waited)):
         group += groups[position]
         position += 1
     return group, position

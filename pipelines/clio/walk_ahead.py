@@ -112,6 +112,11 @@ class WalkAhead:
                    default=-1)
         return not self.fell_back and last < self._paged
 
+    @property
+    def waited(self) -> bool:
+        """Whether Clio's rate limit has made the run wait yet."""
+        return self.stats.total().waits > 0
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)  # get, get_json, server_time...
 
@@ -174,4 +179,4 @@ class WalkAhead:
 
     def _room_for(self) -> int:
         """Pages the queue may hold now: `depth` once Clio has made the run wait."""
-        return self._depth if self.stats.total().waits else min(SHALLOW, self._depth)
+        return self._depth if self.waited else min(SHALLOW, self._depth)

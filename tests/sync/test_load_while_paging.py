@@ -15,11 +15,14 @@ import pytest
 from sync_helpers import assert_matches_truth, query, settings_for
 
 from pipelines.clio.client import ClioClient
-from pipelines.clio.endpoints import BY_TABLE
+from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS
 from pipelines.clio.errors import ClioBadResponse
 from pipelines.clio.source import WalkOptions
-from pipelines.clio.sync import sync
+from pipelines.clio.stats import RunStats
+from pipelines.clio.sync import _next_group, sync
+from pipelines.clio.walk_ahead import WalkAhead, plan_walks
 from pipelines.clio.walk_plan import load_groups
+from pipelines.clio.watermarks import Watermarks
 
 BARRIER_TIMEOUT = 15.0  # seconds: a barrier never reached fails the test, never hangs it
 
@@ -52,6 +55,23 @@ def test_the_plan_loads_activities_before_bills_in_groups_of_their_own() -> None
     chosen = [BY_TABLE["bills"], BY_TABLE["activities"]]
     assert [[e.table for e in g] for g in load_groups(chosen, full=True)] == [
         ["activities"], ["bills"]]
+
+
+def test_the_groups_after_the_first_load_together_until_clio_makes_the_run_wait(
+    firm, tmp_path
+) -> None:
+    groups = load_groups(ENDPOINTS, full=True)
+    assert len(groups) == 4
+    stats = RunStats()
+    with ClioClient(settings_for(firm, tmp_path), stats=stats) as client:
+        ahead = WalkAhead(client, plan_walks(ENDPOINTS, Watermarks(start={})))  # not started:
+        # nothing is paged ahead, so only the waits decide
+        assert _next_group(groups, 0, ahead) == (groups[0], 1)  # the first loads alone
+        # no wait yet: the run is the slower side, the rest loads once, at the end
+        assert _next_group(groups, 1, ahead) == (groups[1] + groups[2] + groups[3], 4)
+        stats.add("activities", waits=1, waits_seconds=0.5)  # Clio's limit made it wait
+        assert _next_group(groups, 1, ahead) == (groups[1], 2)
+        assert _next_group(groups, 3, ahead) == (groups[3], 4)
 
 
 def test_a_group_loads_and_settles_while_the_next_one_is_paged(
