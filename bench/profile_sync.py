@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -69,9 +70,26 @@ def worker(db: Path, profile_to: Path | None) -> dict:
             settled.append(round(time.perf_counter() - wall, 2))
             settled.append(round(time.thread_time() - cpu, 2))
 
+    import pipelines.clio.source as source_module
     import pipelines.clio.sync as sync_module
 
     sync_module.settle = timed_settle  # type: ignore[assignment]
+    typing_cpu = [0.0]
+    typed_items = source_module.typed_items
+
+    def timed_typed_items(*args: object, **kwargs: object) -> Iterator[object]:
+        items = typed_items(*args, **kwargs)  # type: ignore[arg-type]
+        while True:
+            cpu = time.thread_time()
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            finally:
+                typing_cpu[0] += time.thread_time() - cpu
+            yield item
+
+    source_module.typed_items = timed_typed_items  # type: ignore[assignment]
     profiler = None
     if profile_to is not None:
         import cProfile
@@ -91,6 +109,7 @@ def worker(db: Path, profile_to: Path | None) -> dict:
         "import_cpu_s": round(imported - at_start, 2),
         "sync_cpu_s": round(_cpu() - process_cpu, 2),
         "sync_main_thread_cpu_s": round(time.thread_time() - main_cpu, 2),
+        "typing_cpu_s (in extract)": round(typing_cpu[0], 2),
         "total_cpu_s": round(_cpu(), 2),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "steps": steps.lines,
