@@ -11,7 +11,12 @@ worker process, a fresh token and DuckDB file, `sync(..., full_refresh=True)`). 
 - with `--cprofile`, the main thread's top functions by own time and by cumulative time
   (cProfile slows Python code down, so its seconds are shares, not the sync's speed).
 
-    .venv/bin/python bench/profile_sync.py [--scale large] [--seed 7] [--cprofile] [--top 40]
+    .venv/bin/python bench/profile_sync.py [--scale large] [--seed 7] [--before COMMIT]
+                                           [--cprofile] [--top 40] [--save PATH]
+
+`--before COMMIT` first profiles that revision's `pipelines` package (from `git archive`)
+against the same sandbox, then this checkout's: one run each, so a machine that is not
+idle sways the seconds; the CPU seconds are the steadier numbers.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.revisions import checkout
 from bench.sync_common import add_firm_arguments, sandbox_env, sandbox_process
 
 
@@ -127,8 +133,13 @@ def main() -> None:
                         help="profile the main thread with cProfile (slower; shares only)")
     parser.add_argument("--top", type=int, default=40, help="functions listed per ordering")
     parser.add_argument("--save", metavar="PATH", help="keep the cProfile stats in PATH")
+    parser.add_argument("--before", metavar="COMMIT",
+                        help="first profile the pipelines package as of COMMIT, the same way")
+    parser.add_argument("--code", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
+        if args.code:
+            sys.path.insert(0, args.code)  # another revision's `pipelines` wins
         result = worker(Path(args.db), Path(args.profile_to) if args.profile_to else None)
         print(json.dumps(result), flush=True)
         return
@@ -136,26 +147,39 @@ def main() -> None:
     with sandbox_process(args.scale, args.seed) as (base, built), \
             tempfile.TemporaryDirectory() as tmp:
         print(built, flush=True)
-        folder = Path(tmp)
-        stats = Path(args.save).resolve() if args.save else folder / "sync.prof"
-        cmd = [sys.executable, __file__, "--worker", "--db", str(folder / "bench.duckdb")]
-        if args.cprofile:
-            cmd += ["--profile-to", str(stats)]
-        done = subprocess.run(cmd, env=sandbox_env(base, folder / "token.json"),
-                              capture_output=True, text=True, timeout=1800)
-        if done.returncode != 0:
-            raise SystemExit(f"the worker failed:\n{done.stderr[-3000:]}")
-        result = json.loads(done.stdout.strip().splitlines()[-1])
-        for step in result.pop("steps"):
-            print("dlt run:", step)
-        for key, value in result.items():
-            print(f"{key}: {value}")
-        if args.cprofile:
-            import pstats
+        revisions: list[tuple[str, Path | None]] = [("this checkout", None)]
+        if args.before:
+            revisions.insert(0, (args.before, checkout(args.before, Path(tmp) / "before")))
+        for name, code in revisions:
+            print(f"\n# {name}", flush=True)
+            profile(args, base, Path(tmp) / name.replace(" ", "-"), code)
 
-            for order in ("tottime", "cumulative"):
-                print(f"\n== main thread, top {args.top} by {order} ==")
-                pstats.Stats(str(stats)).sort_stats(order).print_stats(args.top)
+
+def profile(args: argparse.Namespace, base: str, folder: Path, code: Path | None) -> None:
+    folder.mkdir()
+    stats = folder / "sync.prof"
+    if args.save:  # the other revision's beside this one's
+        stats = Path(args.save + (".before" if code is not None else "")).resolve()
+    cmd = [sys.executable, __file__, "--worker", "--db", str(folder / "bench.duckdb")]
+    if code is not None:
+        cmd += ["--code", str(code)]
+    if args.cprofile:
+        cmd += ["--profile-to", str(stats)]
+    done = subprocess.run(cmd, env=sandbox_env(base, folder / "token.json"),
+                          capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        raise SystemExit(f"the worker failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    for step in result.pop("steps"):
+        print("dlt run:", step)
+    for key, value in result.items():
+        print(f"{key}: {value}")
+    if args.cprofile:
+        import pstats
+
+        for order in ("tottime", "cumulative"):
+            print(f"\n== main thread, top {args.top} by {order} ==")
+            pstats.Stats(str(stats)).sort_stats(order).print_stats(args.top)
 
 
 if __name__ == "__main__":
