@@ -60,8 +60,8 @@ PIPELINE_NAME = "clio_sync"
 DEFAULT_LAKE = Path("data/lake")
 # DuckDB caches freely up to 80% of RAM by default; a sync's merge needs far less, and a
 # scheduled job should stay small (it spills to disk past this). The warehouse stays open
-# for a whole load, so what DuckDB caches from one job to the next counts too: at 192 MB a
-# large firm's full sync peaked 60-80 MB higher than at 64 MB (bench/profile_sync.py). A
+# for a whole load, so what DuckDB caches from one job to the next counts too: held open
+# at 192 MB, a large firm's full sync peaked 60-80 MB higher than at 64 MB. A
 # merge of a million rows or more into one table spills and takes longer at 64 MB (1.3M
 # rows: 27 s, 15 s at 192 MB); such a firm can raise it.
 DUCKDB_MEMORY_LIMIT = os.environ.get("CLIO_SYNC_DUCKDB_MEMORY_LIMIT", "64MB")
@@ -231,8 +231,9 @@ def held_open(pipeline: dlt.Pipeline) -> AbstractContextManager[Any]:
 
     Whatever the load's size: dlt opens and closes the file for each of its jobs (about
     70 in a full sync: a copy and a merge or swap per table), and each open reads the
-    catalog and each close checkpoints; a large firm's full sync spent 5 to 6 s of its
-    11 s load doing that. `DUCKDB_MEMORY_LIMIT` bounds what the open database caches."""
+    catalog and each close checkpoints: held open, the load step of a large firm's full
+    sync takes 0.75x the CPU (bench/results/profile_load.md). `DUCKDB_MEMORY_LIMIT`
+    bounds what the open database caches."""
     credentials = pipeline.destination.config_params.get("credentials")
     if not isinstance(credentials, DuckDbCredentials) or not credentials.database:
         return nullcontext()

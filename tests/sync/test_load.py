@@ -114,9 +114,9 @@ def test_a_small_load_opens_the_warehouse_once_for_all_its_jobs(
 def test_a_large_load_also_opens_the_warehouse_once_for_all_its_jobs(
     db: Path, bill_record, monkeypatch
 ) -> None:
-    """Whatever its size: reopening the file per job cost a large firm's full sync 5 to 6 s
-    of its load (bench/profile_sync.py); DuckDB's memory limit bounds what the open
-    database caches meanwhile."""
+    """Whatever its size: reopening the file per job cost the load step of a large firm's
+    full sync a third more CPU (bench/results/profile_load.md); DuckDB's memory limit
+    bounds what the open database caches meanwhile."""
     import pipelines.clio.load as load
 
     load_records(db, "bills", [bill_record(1, [1, 2])])
