@@ -59,8 +59,12 @@ DLT_LOAD_ID, DLT_ID = "_dlt_load_id", "_dlt_id"
 PIPELINE_NAME = "clio_sync"
 DEFAULT_LAKE = Path("data/lake")
 # DuckDB caches freely up to 80% of RAM by default; a sync's merge needs far less, and a
-# scheduled job should stay small (it spills to disk past this).
-DUCKDB_MEMORY_LIMIT = os.environ.get("CLIO_SYNC_DUCKDB_MEMORY_LIMIT", "192MB")
+# scheduled job should stay small (it spills to disk past this). The warehouse stays open
+# for a whole load, so what DuckDB caches from one job to the next counts too: held open
+# at 192 MB, a large firm's full sync peaked 60-80 MB higher than at 64 MB. A
+# merge of a million rows or more into one table spills and takes longer at 64 MB (1.3M
+# rows: 27 s, 15 s at 192 MB); such a firm can raise it.
+DUCKDB_MEMORY_LIMIT = os.environ.get("CLIO_SYNC_DUCKDB_MEMORY_LIMIT", "64MB")
 # Load jobs run one at a time (DuckDB parallelises each one itself): dlt's default of 20
 # at once held every table's files in memory together, 100 MB more at the peak of a
 # large firm's full sync (the whole firm's 35 tables), for no time saved on 2 cores.
@@ -68,11 +72,8 @@ LOAD_WORKERS = 1
 Destination = str  # duckdb (default), filesystem, or any dlt destination's name
 STAGING = f"{DATASET}_staging"  # dlt's staging dataset (merges and replaces go through it)
 KEEP_PACKAGES_KEY = "warehouse.keep_load_packages"
-# Below this much to load, dlt's connection per load job (tens of ms to open, a checkpoint
-# to close) is most of the load's time, so the warehouse is held open meanwhile. Above it
-# each job takes long enough that reopening costs little, and closing the database between
-# jobs hands DuckDB's cache back: held open, a large firm's full sync peaked 75 MB higher.
-HOLD_OPEN_BELOW_BYTES = 32 * 1024 * 1024
+# From this much to load, a full garbage collection between the steps pays for itself.
+FULL_COLLECTION_FROM_BYTES = 32 * 1024 * 1024
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +181,9 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, *, released: Released | None
     This is `pipeline.run(data)` in its steps: first whatever an interrupted run left is
     finished (`finish_pending`; `finish_first=False` skips the check, for the later loads
     of one run), since dlt's `run` would load only that and skip `data`;
-    between the steps memory is handed back, so a large sync stays small. The caller
-    settles the load (`settle`) once it returns.
+    between the steps memory is handed back, so a large sync stays small; the warehouse is
+    held open from the first load job to the last (`held_open`). The caller settles the
+    load (`settle`) once it returns.
 
     A `ClioSyncError` raised inside a resource (a bad page, an auth failure) comes out as
     itself; a DuckDB file held by another process becomes `WarehouseBusy`.
@@ -189,19 +191,18 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, *, released: Released | None
     try:
         if finish_first:
             finish_pending(pipeline)
-        started = time.perf_counter()
+        steps = _StepClock()
         with released() if released is not None else nullcontext():
             pipeline.extract(data, **extract_options)
             _release_memory(everything=False)
-            extracted = time.perf_counter()
+            steps.lap("extract")
             pipeline.normalize()
-            small = _bytes_to_load(pipeline) < HOLD_OPEN_BELOW_BYTES
-            _release_memory(everything=not small)
-        normalized = time.perf_counter()
-        with held_open(pipeline) if small else nullcontext():
+            _release_memory(everything=_bytes_to_load(pipeline) >= FULL_COLLECTION_FROM_BYTES)
+            steps.lap("normalize")
+        with held_open(pipeline):
             info = pipeline.load(workers=LOAD_WORKERS)
-        log.debug("extract %.2f s, normalize %.2f s, load %.2f s", extracted - started,
-                  normalized - extracted, time.perf_counter() - normalized)
+        steps.lap("load")
+        log.debug("%s", steps)
         return info
     except Exception as exc:
         expected = expected_cause(exc)
@@ -210,9 +211,32 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, *, released: Released | None
         raise expected from None
 
 
+class _StepClock:
+    """Wall and this thread's CPU seconds per step of a load, for the debug log (the CPU
+    is the main thread's own: the read-ahead thread's paging is not in it)."""
+
+    def __init__(self) -> None:
+        self.laps: list[str] = []
+        self._wall, self._cpu = time.perf_counter(), time.thread_time()
+
+    def lap(self, step: str) -> None:
+        wall, cpu = time.perf_counter(), time.thread_time()
+        self.laps.append(f"{step} {wall - self._wall:.2f} s ({cpu - self._cpu:.2f} s CPU)")
+        self._wall, self._cpu = wall, cpu
+
+    def __str__(self) -> str:
+        return ", ".join(self.laps)
+
+
 def held_open(pipeline: dlt.Pipeline) -> AbstractContextManager[Any]:
     """The warehouse held open while `pipeline` loads into it, so dlt's connection per
-    load job costs nothing (`warehouse.held_open`); nothing to hold for other destinations."""
+    load job costs nothing (`warehouse.held_open`); nothing to hold for other destinations.
+
+    Whatever the load's size: dlt opens and closes the file for each of its jobs (about
+    70 in a full sync: a copy and a merge or swap per table), and each open reads the
+    catalog and each close checkpoints: held open, the load step of a large firm's full
+    sync takes 0.75x the CPU (bench/results/profile_load.md). `DUCKDB_MEMORY_LIMIT`
+    bounds what the open database caches."""
     credentials = pipeline.destination.config_params.get("credentials")
     if not isinstance(credentials, DuckDbCredentials) or not credentials.database:
         return nullcontext()

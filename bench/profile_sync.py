@@ -1,0 +1,186 @@
+"""Where a full sync's client CPU goes: imports, paging, and each of dlt's steps.
+
+Not a benchmark (no variants, no ratios): a profile of one full sync of the sandbox's
+generated firm, run the way `bench/sync_full.py` runs its clio-sync variant (a fresh
+worker process, a fresh token and DuckDB file, `sync(..., full_refresh=True)`). It prints:
+
+- the worker's CPU (user + system, all threads) before the sync (interpreter and imports),
+  during it, and the main thread's own share (the rest is the read-ahead thread paging);
+- wall and main-thread CPU of dlt's extract, normalize and load (`load.run_pipeline`'s
+  debug line), and of settling (purging tombstones, moving the watermarks);
+- with `--cprofile`, the main thread's top functions by own time and by cumulative time
+  (cProfile slows Python code down, so its seconds are shares, not the sync's speed).
+
+    .venv/bin/python bench/profile_sync.py [--scale large] [--seed 7] [--before COMMIT]
+                                           [--cprofile] [--top 40] [--save PATH]
+
+`--before COMMIT` first profiles that revision's `pipelines` package (from `git archive`)
+against the same sandbox, then this checkout's: one run each, so a machine that is not
+idle sways the seconds; the CPU seconds are the steadier numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.revisions import checkout
+from bench.sync_common import add_firm_arguments, sandbox_env, sandbox_process
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class _Lines(logging.Handler):
+    """Keeps the debug lines of `load.run_pipeline` (one per dlt run)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(record.getMessage())
+
+
+def worker(db: Path, profile_to: Path | None) -> dict:
+    at_start = _cpu()
+    from pipelines.clio import load
+    from pipelines.clio.config import load_settings
+    from pipelines.clio.sync import sync
+
+    imported = _cpu()
+    steps = _Lines()
+    logger = logging.getLogger(load.__name__)
+    logger.addHandler(steps)
+    logger.setLevel(logging.DEBUG)
+    settled: list[float] = []
+    settle = load.settle
+
+    def timed_settle(*args: object, **kwargs: object) -> object:
+        wall, cpu = time.perf_counter(), time.thread_time()
+        try:
+            return settle(*args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            settled.append(round(time.perf_counter() - wall, 2))
+            settled.append(round(time.thread_time() - cpu, 2))
+
+    import pipelines.clio.source as source_module
+    import pipelines.clio.sync as sync_module
+
+    sync_module.settle = timed_settle  # type: ignore[assignment]
+    typing_cpu = [0.0]
+    typed_items = source_module.typed_items
+
+    def timed_typed_items(*args: object, **kwargs: object) -> Iterator[object]:
+        items = typed_items(*args, **kwargs)  # type: ignore[arg-type]
+        while True:
+            cpu = time.thread_time()
+            try:
+                item = next(items)
+            except StopIteration:
+                return
+            finally:
+                typing_cpu[0] += time.thread_time() - cpu
+            yield item
+
+    source_module.typed_items = timed_typed_items  # type: ignore[assignment]
+    profiler = None
+    if profile_to is not None:
+        import cProfile
+
+        profiler = cProfile.Profile()
+    wall, main_cpu, process_cpu = time.perf_counter(), time.thread_time(), _cpu()
+    if profiler is not None:
+        profiler.enable()
+    summary = sync(db, load_settings(), full_refresh=True)
+    if profiler is not None:
+        profiler.disable()
+        profiler.dump_stats(str(profile_to))
+    return {
+        "records": summary.records,
+        "sync_wall_s": round(time.perf_counter() - wall, 2),
+        "startup_cpu_s": round(at_start, 2),
+        "import_cpu_s": round(imported - at_start, 2),
+        "sync_cpu_s": round(_cpu() - process_cpu, 2),
+        "sync_main_thread_cpu_s": round(time.thread_time() - main_cpu, 2),
+        "typing_cpu_s (in extract)": round(typing_cpu[0], 2),
+        "total_cpu_s": round(_cpu(), 2),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "steps": steps.lines,
+        "settle_wall_cpu_s": settled,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--profile-to", help=argparse.SUPPRESS)
+    add_firm_arguments(parser)
+    parser.add_argument("--cprofile", action="store_true",
+                        help="profile the main thread with cProfile (slower; shares only)")
+    parser.add_argument("--top", type=int, default=40, help="functions listed per ordering")
+    parser.add_argument("--save", metavar="PATH", help="keep the cProfile stats in PATH")
+    parser.add_argument("--before", metavar="COMMIT",
+                        help="first profile the pipelines package as of COMMIT, the same way")
+    parser.add_argument("--code", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        if args.code:
+            sys.path.insert(0, args.code)  # another revision's `pipelines` wins
+        result = worker(Path(args.db), Path(args.profile_to) if args.profile_to else None)
+        print(json.dumps(result), flush=True)
+        return
+
+    with sandbox_process(args.scale, args.seed) as (base, built), \
+            tempfile.TemporaryDirectory() as tmp:
+        print(built, flush=True)
+        revisions: list[tuple[str, Path | None]] = [("this checkout", None)]
+        if args.before:
+            revisions.insert(0, (args.before, checkout(args.before, Path(tmp) / "before")))
+        for name, code in revisions:
+            print(f"\n# {name}", flush=True)
+            profile(args, base, Path(tmp) / name.replace(" ", "-"), code)
+
+
+def profile(args: argparse.Namespace, base: str, folder: Path, code: Path | None) -> None:
+    folder.mkdir()
+    stats = folder / "sync.prof"
+    if args.save:  # the other revision's beside this one's
+        stats = Path(args.save + (".before" if code is not None else "")).resolve()
+    cmd = [sys.executable, __file__, "--worker", "--db", str(folder / "bench.duckdb")]
+    if code is not None:
+        cmd += ["--code", str(code)]
+    if args.cprofile:
+        cmd += ["--profile-to", str(stats)]
+    done = subprocess.run(cmd, env=sandbox_env(base, folder / "token.json"),
+                          capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        raise SystemExit(f"the worker failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    for step in result.pop("steps"):
+        print("dlt run:", step)
+    for key, value in result.items():
+        print(f"{key}: {value}")
+    if args.cprofile:
+        import pstats
+
+        for order in ("tottime", "cumulative"):
+            print(f"\n== main thread, top {args.top} by {order} ==")
+            pstats.Stats(str(stats)).sort_stats(order).print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
