@@ -14,18 +14,13 @@ Only glibc has `malloc_trim`; elsewhere (macOS, musl) this does nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from collections.abc import Callable
 
 
 def _glibc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
-    if name is None:
-        return None
     try:
-        libc = ctypes.CDLL(name)
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):  # not glibc
+        trim = ctypes.CDLL(None).malloc_trim  # the C library this process already runs on
+    except (OSError, AttributeError):  # not glibc (macOS, musl), or no dynamic loading
         return None
     trim.argtypes = [ctypes.c_size_t]
     trim.restype = ctypes.c_int
@@ -33,6 +28,7 @@ def _glibc_trim() -> Callable[[int], int] | None:
 
 
 _trim: Callable[[int], int] | None = _glibc_trim()
+CAN_HAND_BACK = _trim is not None  # glibc: freed pages can be returned on demand
 
 
 def hand_back() -> bool:
