@@ -7,6 +7,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
+from pipelines.clio import heap
+
 T = TypeVar("T")
 
 
@@ -23,7 +25,8 @@ def read_ahead(pages: Iterator[T], depth: int) -> Iterator[T]:
 
     The next request is in flight while this thread types and writes the previous pages,
     so Clio's response time and our work overlap. Only the helper thread touches the
-    HTTP client during the walk; an error there is raised here, in order.
+    HTTP client during the walk; an error there is raised here, in order. When the walk
+    ends, the memory its pages took goes back to the system (`heap.hand_back`).
     """
     buffer: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
@@ -48,6 +51,7 @@ def read_ahead(pages: Iterator[T], depth: int) -> Iterator[T]:
     finally:
         stop.set()
         worker.join()
+        heap.hand_back()  # the pages were decoded in the helper's arena: give it back
 
 
 def _offer(buffer: queue.Queue[Any], item: Any, stop: threading.Event) -> bool:

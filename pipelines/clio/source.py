@@ -55,9 +55,11 @@ from pipelines.clio.watermarks import Watermarks
 
 DEFAULT_LAG = timedelta(seconds=60)
 # Records typed into one Arrow table. A batch of decoded bills takes about 6 KB a record
-# (20,000 held 113 MB, a third of a large sync's peak); 5,000 still amortise the
-# per-batch cost (tests/sync/test_batch_memory.py, bench/sync_scaling.py).
-BATCH_ROWS = 5_000
+# (20,000 held 113 MB), and what a walk held stays with the allocators into the load,
+# where DuckDB adds its own: 2,000 took 20-35 MB off a large sync's peak against 5,000,
+# for about 10% more CPU in extraction, dlt's per-item work (tests/sync/test_walk_memory.py,
+# bench/results/sync_full.md).
+BATCH_ROWS = 2_000
 READ_AHEAD = 4  # pages fetched ahead while earlier ones are typed and written
 
 PageHook = Callable[[str, Page], None]
