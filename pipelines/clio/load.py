@@ -61,10 +61,13 @@ DEFAULT_LAKE = Path("data/lake")
 # DuckDB caches freely up to 80% of RAM by default; a sync's merge needs far less, and a
 # scheduled job should stay small (it spills to disk past this). The warehouse stays open
 # for a whole load, so what DuckDB caches from one job to the next counts too: held open
-# at 192 MB, a large firm's full sync peaked 60-80 MB higher than at 64 MB. A
-# merge of a million rows or more into one table spills and takes longer at 64 MB (1.3M
-# rows: 27 s, 15 s at 192 MB); such a firm can raise it.
+# at 192 MB, a large firm's full sync peaked 60-80 MB higher than at 64 MB.
 DUCKDB_MEMORY_LIMIT = os.environ.get("CLIO_SYNC_DUCKDB_MEMORY_LIMIT", "64MB")
+# A merge of a million rows or more into one table needs more: at 64 MB one of 1.3M rows
+# ran out of memory (with one thread or without insertion order too). A load with a file
+# this large (a large firm's largest is about 12 MB) gets the roomier limit of before.
+ROOMY_FROM_BYTES = 16 * 1024 * 1024
+ROOMY_MEMORY_LIMIT = "192MB"
 # Load jobs run one at a time (DuckDB parallelises each one itself): dlt's default of 20
 # at once held every table's files in memory together, 100 MB more at the peak of a
 # large firm's full sync (the whole firm's 35 tables), for no time saved on 2 cores.
@@ -199,6 +202,7 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, *, released: Released | None
             pipeline.normalize()
             _release_memory(everything=_bytes_to_load(pipeline) >= FULL_COLLECTION_FROM_BYTES)
             steps.lap("normalize")
+        _limit_memory(pipeline)
         with held_open(pipeline):
             info = pipeline.load(workers=LOAD_WORKERS)
         steps.lap("load")
@@ -243,9 +247,26 @@ def held_open(pipeline: dlt.Pipeline) -> AbstractContextManager[Any]:
     return warehouse.held_open(Path(credentials.database))
 
 
+def _files_to_load(pipeline: dlt.Pipeline) -> list[int]:
+    """The sizes of the files the next load loads."""
+    return [job.file_size for load_id in pipeline.list_normalized_load_packages()
+            for job in pipeline.get_load_package_info(load_id).jobs["new_jobs"]]
+
+
 def _bytes_to_load(pipeline: dlt.Pipeline) -> int:
-    return sum(job.file_size for load_id in pipeline.list_normalized_load_packages()
-               for job in pipeline.get_load_package_info(load_id).jobs["new_jobs"])
+    return sum(_files_to_load(pipeline))
+
+
+def _limit_memory(pipeline: dlt.Pipeline) -> None:
+    """DuckDB's memory limit for the next load: the roomier one when it merges a large
+    file (unless the user set the limit)."""
+    credentials = pipeline.destination.config_params.get("credentials")
+    if not isinstance(credentials, DuckDbCredentials):
+        return
+    roomy = "CLIO_SYNC_DUCKDB_MEMORY_LIMIT" not in os.environ and \
+        max(_files_to_load(pipeline), default=0) >= ROOMY_FROM_BYTES
+    limit = ROOMY_MEMORY_LIMIT if roomy else DUCKDB_MEMORY_LIMIT
+    credentials.global_config = {**(credentials.global_config or {}), "memory_limit": limit}
 
 
 def finish_pending(pipeline: dlt.Pipeline) -> None:
