@@ -276,6 +276,12 @@ def finish_pending(pipeline: dlt.Pipeline) -> None:
     if pipeline.has_pending_data:
         log.warning("Finishing the load of a run that was interrupted")
     try:
+        if pipeline.list_normalized_load_packages():
+            # loaded first: `run` would first reset dlt's folder, package included, when the
+            # warehouse has no dlt state yet (a first run killed after normalizing)
+            _limit_memory(pipeline)
+            with held_open(pipeline):
+                pipeline.load(workers=LOAD_WORKERS)
         pipeline.run(None)
     except Exception as exc:
         if expected_cause(exc) is not None or not pipeline.has_pending_data:

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from pipelines.clio.load import load_records, make_pipeline, run_pipeline
+from pipelines.clio.load import finish_pending, load_records, make_pipeline, run_pipeline
 
 
 def query(db: Path, sql: str) -> list[tuple]:
@@ -161,3 +161,19 @@ def test_a_first_merge_of_over_a_million_rows_fits_the_memory_limit(tmp_path: Pa
     run_pipeline(make_pipeline(db), wide())
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*), count(distinct id) from clio.wide").fetchone() == (rows, rows)
+
+
+@dlt.resource(name="pending", primary_key="id", write_disposition="merge")
+def pending_rows(rows: int):  # type: ignore[no-untyped-def]
+    yield pa.table({"id": pa.array(np.arange(rows, dtype=np.int64)),
+                    "total": pa.array(np.arange(rows, dtype=np.int64) * 3)})
+
+
+def test_a_first_run_killed_after_normalizing_is_finished_not_dropped(tmp_path: Path) -> None:
+    """dlt's `run` resets its folder, pending package included, when the warehouse holds
+    no dlt state yet; the load a first run left must be finished all the same."""
+    db = tmp_path / "w.duckdb"
+    make_pipeline(db).extract(pending_rows(1_000))
+    make_pipeline(db).normalize()  # a run killed here leaves the package to the next one
+    finish_pending(make_pipeline(db))
+    assert query(db, "select count(*), sum(total) from clio.pending") == [(1_000, 3 * 499_500)]
