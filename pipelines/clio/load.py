@@ -63,6 +63,7 @@ DEFAULT_LAKE = Path("data/lake")
 # for a whole load, so what DuckDB caches from one job to the next counts too: held open
 # at 192 MB, a large firm's full sync peaked 60-80 MB higher than at 64 MB.
 DUCKDB_MEMORY_LIMIT = os.environ.get("CLIO_SYNC_DUCKDB_MEMORY_LIMIT", "64MB")
+_LIMIT_SET_BY_USER = "CLIO_SYNC_DUCKDB_MEMORY_LIMIT" in os.environ
 # A merge of a million rows or more into one table needs more: at 64 MB one of 1.3M rows
 # ran out of memory (with one thread or without insertion order too). A load with a file
 # this large (a large firm's largest is about 12 MB) gets the roomier limit of before.
@@ -202,9 +203,7 @@ def run_pipeline(pipeline: dlt.Pipeline, data: Any, *, released: Released | None
             pipeline.normalize()
             _release_memory(everything=_bytes_to_load(pipeline) >= FULL_COLLECTION_FROM_BYTES)
             steps.lap("normalize")
-        _limit_memory(pipeline)
-        with held_open(pipeline):
-            info = pipeline.load(workers=LOAD_WORKERS)
+        info = _load(pipeline)
         steps.lap("load")
         log.debug("%s", steps)
         return info
@@ -241,10 +240,24 @@ def held_open(pipeline: dlt.Pipeline) -> AbstractContextManager[Any]:
     catalog and each close checkpoints: held open, the load step of a large firm's full
     sync takes 0.75x the CPU (bench/results/profile_load.md). `DUCKDB_MEMORY_LIMIT`
     bounds what the open database caches."""
-    credentials = pipeline.destination.config_params.get("credentials")
-    if not isinstance(credentials, DuckDbCredentials) or not credentials.database:
+    credentials = _warehouse_credentials(pipeline)
+    if credentials is None or not credentials.database:
         return nullcontext()
     return warehouse.held_open(Path(credentials.database))
+
+
+def _warehouse_credentials(pipeline: dlt.Pipeline) -> DuckDbCredentials | None:
+    """The DuckDB credentials `pipeline` loads with; None for other destinations."""
+    credentials = pipeline.destination.config_params.get("credentials")
+    return credentials if isinstance(credentials, DuckDbCredentials) else None
+
+
+def _load(pipeline: dlt.Pipeline) -> LoadInfo:
+    """dlt's load of the normalized packages, under the memory limit their files need and
+    with the warehouse held open."""
+    _limit_memory(pipeline)
+    with held_open(pipeline):
+        return pipeline.load(workers=LOAD_WORKERS)
 
 
 def _files_to_load(pipeline: dlt.Pipeline) -> list[int]:
@@ -260,11 +273,10 @@ def _bytes_to_load(pipeline: dlt.Pipeline) -> int:
 def _limit_memory(pipeline: dlt.Pipeline) -> None:
     """DuckDB's memory limit for the next load: the roomier one when it merges a large
     file (unless the user set the limit)."""
-    credentials = pipeline.destination.config_params.get("credentials")
-    if not isinstance(credentials, DuckDbCredentials):
+    credentials = _warehouse_credentials(pipeline)
+    if credentials is None:
         return
-    roomy = "CLIO_SYNC_DUCKDB_MEMORY_LIMIT" not in os.environ and \
-        max(_files_to_load(pipeline), default=0) >= ROOMY_FROM_BYTES
+    roomy = not _LIMIT_SET_BY_USER and max(_files_to_load(pipeline), default=0) >= ROOMY_FROM_BYTES
     limit = ROOMY_MEMORY_LIMIT if roomy else DUCKDB_MEMORY_LIMIT
     credentials.global_config = {**(credentials.global_config or {}), "memory_limit": limit}
 
@@ -279,9 +291,7 @@ def finish_pending(pipeline: dlt.Pipeline) -> None:
         if pipeline.list_normalized_load_packages():
             # loaded first: `run` would first reset dlt's folder, package included, when the
             # warehouse has no dlt state yet (a first run killed after normalizing)
-            _limit_memory(pipeline)
-            with held_open(pipeline):
-                pipeline.load(workers=LOAD_WORKERS)
+            _load(pipeline)
         pipeline.run(None)
     except Exception as exc:
         if expected_cause(exc) is not None or not pipeline.has_pending_data:

@@ -140,6 +140,7 @@ def sync(
             while position < len(groups):
                 # loaded and settled (with its watermarks) as soon as its walks end, while
                 # the helper pages the next groups
+                first = position == 0
                 group, position = _next_group(groups, position, ahead)
                 run_pipeline(
                     pipeline,
@@ -149,7 +150,7 @@ def sync(
                     refresh="drop_data" if full_refresh and lake else None,
                     loader_file_format="parquet" if lake else None,
                     released=released,
-                    finish_first=group[0] is groups[0][0],
+                    finish_first=first,
                 )
                 _save_marks(pipeline, db, marks.only(e.table for e in group), summary.run_id,
                             lake, group)
