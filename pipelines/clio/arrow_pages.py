@@ -31,6 +31,7 @@ the very conversion the usual path's struct read uses, so the two agree by const
 from __future__ import annotations
 
 import io
+import re
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,8 +51,12 @@ from pipelines.clio.rows import TOMBSTONE, arrow_schema, child_columns, child_ta
 # Numbers with an exponent (Arrow's decimal rescale of `9e37` wraps around; a double
 # like `2e-324` becomes 0), 29 digits in a row (a decimal beyond Arrow's 38 digits once
 # scaled), `NaN`/`Infinity` (not JSON, but Arrow reads them), NUL (Python would read
-# UTF-16). Matched by Arrow's RE2, without the GIL; hex in text ("6e2a") is no exponent.
-_SUSPECT = r"[0-9][eE][-+]?[0-9]+[,}\]\s]|[0-9]{29}|NaN|Infinity|\x00"
+# UTF-16). Matched by Arrow's RE2, without the GIL. A number follows `:`, `,`, `[` or a
+# space: hex in text ("6e2a", "\u00e0,") is no exponent.
+_SUSPECT = r"[:,\[\s]-?(?:[0-9][0-9.]*[eE][-+]?[0-9]+[,}\]\s]|NaN|Infinity)|[0-9]{29}|\x00"
+# Arrow's reader crashes (pyarrow 26: a segmentation fault) on a body that is `null`:
+# only a body that opens an object is handed to it.
+_AN_OBJECT = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*\{")
 _DECIMALS = ("money", "decimal")
 
 
@@ -128,7 +133,7 @@ class _Declined(Exception):
 
 def parse(endpoint: Endpoint, body: bytes) -> ArrowPage | None:
     """The page `body` of `endpoint` as typed Arrow tables, or None (the usual way then)."""
-    if any(key in body for key in _flattened_keys(endpoint.table)):
+    if not _AN_OBJECT.match(body) or any(key in body for key in _flattened_keys(endpoint.table)):
         return None
     try:
         if _suspect(body):
@@ -191,6 +196,11 @@ def _converted(kind: ColumnType, array: pa.Array) -> pa.Array:
         return array.cast(STORAGE[kind].arrow)  # checks the precision: refuses what does not fit
     if kind in ("text", "bool", "timestamp", "date"):
         return values.from_wire(kind, array)
+    if kind == "double" and not (pc.all(array.cast(pa.bool_())).as_py() is not False
+                                 and pc.all(pc.is_finite(array)).as_py() is not False):
+        # a zero may be `-0` (Python's 0.0, Arrow's -0.0) or a number below DOUBLE's
+        # smallest (Python refuses it); infinity is a number above its largest
+        raise _Declined
     return array  # bigint, double: Arrow reads them exactly (no fraction in an int64)
 
 
