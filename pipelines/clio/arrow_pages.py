@@ -12,17 +12,19 @@ Arrow's reader is laxer than the usual path in places, so `parse` either gives e
 the tables `arrow_batch` gives for the page's records, or declines (returns None), and
 the page then goes the usual way, which types it or raises today's errors (a
 `ValueDoesNotFit` naming the record, a malformed page fetched again). It declines:
-- before parsing, on anything whose reading Arrow could get different from Python's
-  (`_SUSPECT`): an exponent or a run of 20 digits (a decimal Arrow could overflow, a double
-  that underflows to 0), `NaN`/`Infinity` (Arrow takes them, JSON has none), `-0` (Arrow's
-  double keeps the sign, Python's int 0 does not), a NUL byte (Python would read UTF-16),
-  invalid UTF-8 (Arrow skips it in fields it ignores), a child item's flattened column
-  name as a key (`rows._lookup` reads it first);
-- when Arrow refuses the page (a relation that is not an object, a number in a text
-  field, a duplicate key, a decimal that needs rounding, malformed JSON...);
-- after parsing, when the body was not one object with a `data` list of objects, a child
-  list holds a null, a decimal has more digits than its column, or a timestamp or date
-  column does not convert the way `values.from_wire` converts the usual path's strings.
+- before parsing: a body that does not open an object (Arrow's reader crashes on `null`),
+  invalid UTF-8 (Arrow skips it in keys it ignores), a number with an exponent (Arrow's
+  decimal rescale of `9e37` wraps around), `NaN`/`Infinity` (not JSON; Arrow reads them),
+  a NUL byte (Python would read UTF-16), a child item's flattened column name as a key
+  (`rows._lookup` reads it first);
+- when Arrow refuses the page: malformed JSON, a relation that is not an object, a
+  number in a text field, text in a number field, a duplicate key, a fraction in an
+  int64, an int beyond it, a decimal that needs rounding (2.675 into cents)...;
+- after parsing: the body was not one object with a `data` list of objects, a child list
+  holds a null, a decimal has more digits than its column, a double is zero (`-0` is
+  Python's 0.0 but Arrow's -0.0; `1e-400` is Python's error but Arrow's 0.0) or
+  infinite, or a timestamp or date does not convert the way `values.from_wire` converts
+  the usual path's strings.
 Timestamps, dates and text are read as strings and converted by `values.from_wire`,
 the very conversion the usual path's struct read uses, so the two agree by construction.
 `tests/sync/test_arrow_pages.py` checks equality on generated adversarial pages.
@@ -49,11 +51,10 @@ from pipelines.clio.rows import TOMBSTONE, arrow_schema, child_columns, child_ta
 
 # What Arrow might read otherwise than Python's JSON (see the module's docstring).
 # Numbers with an exponent (Arrow's decimal rescale of `9e37` wraps around; a double
-# like `2e-324` becomes 0), 29 digits in a row (a decimal beyond Arrow's 38 digits once
-# scaled), `NaN`/`Infinity` (not JSON, but Arrow reads them), NUL (Python would read
-# UTF-16). Matched by Arrow's RE2, without the GIL. A number follows `:`, `,`, `[` or a
-# space: hex in text ("6e2a", "\u00e0,") is no exponent.
-_SUSPECT = r"[:,\[\s]-?(?:[0-9][0-9.]*[eE][-+]?[0-9]+[,}\]\s]|NaN|Infinity)|[0-9]{29}|\x00"
+# like `2e-324` becomes 0), `NaN`/`Infinity` (not JSON, but Arrow reads them), NUL
+# (Python would read UTF-16). Matched by Arrow's RE2, without the GIL. A number follows
+# `:`, `,`, `[` or a space: hex in text ("6e2a", "\u00e0,") is no exponent.
+_SUSPECT = r"[:,\[\s]-?(?:[0-9][0-9.]*[eE][-+]?[0-9]+[,}\]\s]|NaN|Infinity)|\x00"
 # Arrow's reader crashes (pyarrow 26: a segmentation fault) on a body that is `null`:
 # only a body that opens an object is handed to it.
 _AN_OBJECT = re.compile(rb"(?:\xef\xbb\xbf)?[ \t\r\n]*\{")

@@ -212,6 +212,27 @@ def test_values_arrow_reads_laxly_are_declined(kind: str, text: str, taken: bool
     assert check(ep, body) is taken
 
 
+BILL = '{"id":1,"total":1.5,"matters":[{"id":2,"display_number":"M2"}],"balances":[]}'
+SHAPES = [  # (page body of bills, whether the fast path may take it)
+    ('{"data":[%s],"meta":{"paging":{"next":"/api/v4/bills.json?page_token=x"}}}' % BILL, True),
+    ('\ufeff {"data":[%s]}' % BILL, True), ('{"data":[%s]}\n' % BILL, True),
+    ('{"data":[{"id":1,"matters":null,"balances":[]}]}', True),
+    ('{"data":[{"id":1,"matters":[null]}]}', False), ('{"data":[null]}', False),
+    ('{"data":[{"id":1,"matters":{}}]}', False), ('{"data":[{"id":1,"client":5}]}', False),
+    ('{"data":[{"id":1,"client":{"id":1.5}}]}', False), ('{"data":null}', False), ('{}', False),
+    ('null', False), ('[]', False), ('{"data":[]}{"data":[]}', False), ('{"data":[]}\nnull', False),
+    ('{"data":[],"x":NaN}', False), ('{"data":[{"id":1,"id":2}]}', False),
+    ('{"data":[{"id":1,"balances":[{"id":1,"amount":2.675}]}]}', False),
+    ('{"data":[{"id":1,"matters":[{"id":1,"display_number":5}]}]}', False),
+    ('{"data":[],"meta":{"paging":{"next":5}}}', False), ('{"data":[],"meta":{"paging":{"next":""}}}', True),
+]
+
+
+@pytest.mark.parametrize(("text", "taken"), SHAPES)
+def test_shapes_arrow_reads_laxly_are_declined(text: str, taken: bool) -> None:
+    assert check(BY_TABLE["bills"], text.encode()) is taken
+
+
 @pytest.mark.parametrize("ep", ENDPOINTS, ids=lambda ep: ep.table)
 @settings(max_examples=25, deadline=None)
 @given(data=st.data())
