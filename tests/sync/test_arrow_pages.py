@@ -214,8 +214,8 @@ def test_values_arrow_reads_laxly_are_declined(kind: str, text: str, taken: bool
 
 BILL = '{"id":1,"total":1.5,"matters":[{"id":2,"display_number":"M2"}],"balances":[]}'
 SHAPES = [  # (page body of bills, whether the fast path may take it)
-    ('{"data":[%s],"meta":{"paging":{"next":"/api/v4/bills.json?page_token=x"}}}' % BILL, True),
-    ('\ufeff {"data":[%s]}' % BILL, True), ('{"data":[%s]}\n' % BILL, True),
+    ('{"data":[' + BILL + '],"meta":{"paging":{"next":"/api/v4/bills.json?page_token=x"}}}', True),
+    ('\ufeff {"data":[' + BILL + ']}', True), ('{"data":[' + BILL + ']}\n', True),
     ('{"data":[{"id":1,"matters":null,"balances":[]}]}', True),
     ('{"data":[{"id":1,"matters":[null]}]}', False), ('{"data":[null]}', False),
     ('{"data":[{"id":1,"matters":{}}]}', False), ('{"data":[{"id":1,"client":5}]}', False),
