@@ -72,9 +72,11 @@ class ArrowPage:
 
 def typed_endpoint(resource: str | None, params: Mapping[str, Any] | None) -> Endpoint | None:
     """The catalog endpoint a walk's pages are typed by: a walk of a catalog index that
-    asks for the catalog's own fields (the sync's walks); None for any other request."""
+    asks for the catalog's own fields (the sync's walks); None for any other request
+    (reconcile's ids, the webhooks' fetches of given records: they read `records`)."""
     endpoint = BY_TABLE.get(resource or "")
-    if endpoint is None or params is None or params.get("fields") != endpoint.fields:
+    if endpoint is None or params is None or params.get("fields") != endpoint.fields \
+            or "ids[]" in params:
         return None
     return endpoint
 
