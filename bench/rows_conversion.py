@@ -1,11 +1,13 @@
-"""What typing a sync batch costs: decoding the pages and `rows.arrow_batch`, old vs new.
+"""What typing a sync batch costs: decoding the pages and `rows.arrow_batch`, old vs new,
+and beside them the new code's Arrow path (`arrow_pages.parse` of each page, #12.2).
 
 Pages of the generated `large` firm are fetched once from the sandbox over HTTP (200
 records each, the catalog's `fields`, as a sync asks) and saved; then the same bytes are
 measured by two child processes, one importing the code of `--baseline` (a checkout of
 the previous version) and one this checkout, each decoding every page of a 20,000-record
 batch (its own JSON decoder: `json.loads`, or `decoding.loads` where it exists) and
-typing the batch with its `arrow_batch`. Times are CPU time of the process (so other
+typing the batch with its `arrow_batch`; where the checkout has `arrow_pages`, also parsing
+every page of the batch with it and concatenating the tables. Times are CPU time of the process (so other
 load on the machine inflates them less than wall time), the best of `--repeat` runs in
 each of `--rounds` child processes per version, old and new alternating. Writes
 `bench/results/rows_conversion.md`.
@@ -77,8 +79,28 @@ def measure(pages_file: Path, repeat: int) -> dict[str, dict[str, float]]:
             "records": len(records),
             "decode_ms": min(decode) * 1000,
             "convert_ms": min(convert) * 1000,
+            **_arrow_path(table, bodies, repeat),
         }
     return results
+
+
+def _arrow_path(table: str, bodies: list[bytes], repeat: int) -> dict[str, float]:
+    """Best CPU ms to parse the batch's pages with `arrow_pages` (none where it is missing),
+    and how many pages it declined (those would go the decode + typing way)."""
+    try:
+        import pyarrow as pa
+
+        from pipelines.clio import arrow_pages
+        from pipelines.clio.endpoints import BY_TABLE
+    except ImportError:
+        return {}
+    endpoint, times = BY_TABLE[table], []
+    for _ in range(repeat):
+        started = time.process_time()
+        pages = [arrow_pages.parse(endpoint, body) for body in bodies]
+        pa.concat_tables([page.root for page in pages if page is not None])
+        times.append(time.process_time() - started)
+    return {"arrow_ms": min(times) * 1000, "declined": sum(page is None for page in pages)}
 
 
 def run_child(code: Path, pages_file: Path, repeat: int) -> dict[str, dict[str, float]]:
@@ -94,10 +116,16 @@ def best_of(runs: list[dict]) -> dict[str, dict[str, float]]:
     return {table: {key: min(run[table][key] for run in runs) for key in runs[0][table]} for table in TABLES}
 
 
+def _arrow_cells(old_total: float, new: dict[str, float]) -> str:
+    if "arrow_ms" not in new:
+        return " - | - | - |"
+    return f" {new['arrow_ms']:.1f} | {int(new['declined'])} | {new['arrow_ms'] / old_total:.2f} |"
+
+
 def report(old: dict, new: dict, command: str, baseline: Path, scale: str, seed: int, repeat: int,
            rounds: int) -> str:
     lines = [
-        "# Typing a sync batch: JSON decoding + `rows.arrow_batch`, old vs new",
+        "# Typing a sync batch: JSON decoding + `rows.arrow_batch`, old vs new, and the Arrow path",
         "",
         f"Command: `{command}` (from the repository root, `.venv/bin/python`)",
         "",
@@ -107,8 +135,8 @@ def report(old: dict, new: dict, command: str, baseline: Path, scale: str, seed:
         f"(old: `{baseline}`).",
         "",
         "| table | records | old decode ms | old typing ms | old total | new decode ms | new typing ms "
-        "| new total | new / old |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| new total | new / old | new Arrow path ms | pages declined | Arrow / old |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for table in TABLES:
         o, n = old[table], new[table]
@@ -116,7 +144,7 @@ def report(old: dict, new: dict, command: str, baseline: Path, scale: str, seed:
         lines.append(
             f"| {table} | {int(n['records']):,} | {o['decode_ms']:.1f} | {o['convert_ms']:.1f} "
             f"| {o_total:.1f} | {n['decode_ms']:.1f} | {n['convert_ms']:.1f} | {n_total:.1f} "
-            f"| {n_total / o_total:.2f} |"
+            f"| {n_total / o_total:.2f} |" + _arrow_cells(o_total, n)
         )
     return "\n".join(lines) + "\n"
 

@@ -32,9 +32,11 @@ from typing import Any
 import httpx
 
 from pipelines import __version__
-from pipelines.clio import decoding, diagnostics
+from pipelines.clio import arrow_pages, decoding, diagnostics
+from pipelines.clio.arrow_pages import ArrowPage
 from pipelines.clio.auth import REFRESHED, ClioAuth
 from pipelines.clio.config import ClioSettings
+from pipelines.clio.endpoints import Endpoint
 from pipelines.clio.errors import (
     ClioApiError,
     ClioBadRequest,
@@ -65,13 +67,28 @@ class _Failure:
     retry_after: float | None = None  # seconds Clio asked for
 
 
-@dataclass(frozen=True)
 class Page:
-    """One page of an index: its records and the server's time when it answered."""
+    """One page of an index: its records and the server's time when it answered.
 
-    records: list[dict[str, Any]]
-    date: datetime  # UTC, from the `Date` header (our clock if it is missing)
-    next_url: str | None = None
+    A page of a sync's walk comes typed already (`arrow`, see `arrow_pages.py`); its
+    `records` are then decoded only if someone asks for them (from the body kept for it).
+    """
+
+    def __init__(self, records: list[dict[str, Any]] | None, date: datetime,
+                 next_url: str | None = None, *, arrow: ArrowPage | None = None,
+                 body: bytes = b"") -> None:
+        self._records = records
+        self.date = date  # UTC, from the `Date` header (our clock if it is missing)
+        self.next_url = next_url
+        self.arrow = arrow
+        self._body = body
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        """The page's records as the API sent them (numbers with fractions as `Decimal`)."""
+        if self._records is None:
+            self._records = decoding.loads(self._body)["data"]
+        return self._records
 
 
 class ClioClient:
@@ -160,15 +177,15 @@ class ClioClient:
         is followed verbatim (an opaque URL) until it is absent."""
         url: str | None = path
         query: Mapping[str, Any] | None = params
+        typed = arrow_pages.typed_endpoint(resource, params)
         while url is not None:
-            response, body = self._fetch_json(url, query, resource, require_data=True)
-            records = body["data"]
-            next_url = _next_url(body)
-            if next_url is not None:
-                next_url = self._checked_next(next_url, response)
-            self.stats.add(resource, pages=1, records=len(records))
-            yield Page(records=records, date=self._date_of(response), next_url=next_url)
-            url, query = next_url, None
+            response, page = self._fetch_page(url, query, resource, typed)
+            if page.next_url is not None:
+                page.next_url = self._checked_next(page.next_url, response)
+            count = page.arrow.root.num_rows if page.arrow is not None else len(page.records)
+            self.stats.add(resource, pages=1, records=count)
+            yield page
+            url, query = page.next_url, None
 
     def server_time(self) -> datetime:
         """The server's clock (UTC) from a cheap request's `Date` header."""
@@ -356,11 +373,31 @@ class ClioClient:
             "trying again.",
             status=status, path=path, attempts=1)
 
+    def _fetch_page(self, path: str, params: Mapping[str, Any] | None, resource: str | None,
+                    typed: Endpoint | None) -> tuple[httpx.Response, Page]:
+        """One page of a walk, typed as Arrow where `arrow_pages` takes it (`typed`)."""
+        response, body = self._fetch(path, params, resource, require_data=True, typed=typed)
+        date = self._date_of(response)
+        if isinstance(body, ArrowPage):
+            return response, Page(None, date, body.next_url, arrow=body, body=response.content)
+        return response, Page(body["data"], date, _next_url(body))
+
     def _fetch_json(self, path: str, params: Mapping[str, Any] | None, resource: str | None,
                     require_data: bool = False) -> tuple[httpx.Response, dict[str, Any]]:
+        response, body = self._fetch(path, params, resource, require_data)
+        assert isinstance(body, dict)
+        return response, body
+
+    def _fetch(self, path: str, params: Mapping[str, Any] | None, resource: str | None,
+               require_data: bool = False, typed: Endpoint | None = None,
+               ) -> tuple[httpx.Response, dict[str, Any] | ArrowPage]:
+        """GET a JSON object: typed by `typed`'s catalog entry if `arrow_pages` takes the
+        page, else decoded; a malformed body is fetched again (`bad_page_attempts`)."""
         attempts = self.settings.bad_page_attempts
         for attempt in range(1, attempts + 1):
             response = self.request("GET", path, params=params, resource=resource)
+            if typed is not None and (page := arrow_pages.parse(typed, response.content)) is not None:
+                return response, page
             problem, body = _decode(response, require_data)
             if problem is None:
                 return response, body

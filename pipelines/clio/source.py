@@ -33,10 +33,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import dlt
+import pyarrow as pa
+import pyarrow.compute as pc
 from dlt.common.configuration import configspec
 from dlt.common.configuration.specs import BaseConfiguration
 from dlt.extract.resource import DltResource
 
+from pipelines.clio.arrow_pages import ArrowPage
 from pipelines.clio.client import ClioClient, Page
 from pipelines.clio.config import (
     ClioCredentials,
@@ -46,10 +49,11 @@ from pipelines.clio.config import (
 )
 from pipelines.clio.deletions import DATASET
 from pipelines.clio.endpoints import ENDPOINTS, Endpoint
-from pipelines.clio.hints import LoadMode
+from pipelines.clio.hints import LoadMode, mark_child, mark_root
 from pipelines.clio.in_turn import in_turn
-from pipelines.clio.load import endpoint_resource, typed_items
+from pipelines.clio.load import endpoint_resource, with_dlt_columns
 from pipelines.clio.read_ahead import read_ahead
+from pipelines.clio.rows import TOMBSTONE, arrow_batch, child_table
 from pipelines.clio.state_marks import StateWatermarks
 from pipelines.clio.watermarks import Watermarks
 
@@ -157,7 +161,7 @@ def sync_endpoint(client: ClioClient, endpoint: Endpoint, options: WalkOptions,
     since = marks.start_of(endpoint.table) if endpoint.incremental else None
     limit = page_limit(endpoint, options.page_limit)
     first_answer: datetime | None = None
-    batch: list[dict[str, Any]] = []
+    batch = _Batch(endpoint, options.mode)
     extra_names = {name for extra in endpoint.extra_filters for name in extra}
     # Ids read by the extra filters' walks (deleted and void bills: few): a later walk
     # skips them, so a plain index that lists them too never yields a record twice.
@@ -168,16 +172,90 @@ def sync_endpoint(client: ClioClient, endpoint: Endpoint, options: WalkOptions,
         extra_walk = not extra_names.isdisjoint(filters)
         for page in read_ahead(pages, READ_AHEAD):
             first_answer = first_answer or page.date
-            records = [r for r in page.records if r.get("id") not in seen] if seen else page.records
-            if extra_walk:
-                seen.update(r.get("id") for r in records)
-            batch.extend(records)
+            if page.arrow is not None and not extra_walk and _unseen(page.arrow, seen, batch):
+                pass  # typed already (`arrow_pages.py`)
+            else:
+                records = [r for r in page.records if r.get("id") not in seen] if seen else page.records
+                if extra_walk:
+                    seen.update(r.get("id") for r in records)
+                batch.add_records(records)
             if options.on_page is not None:
                 options.on_page(endpoint.table, page)
-            if len(batch) >= options.batch_rows:
-                yield from typed_items(endpoint, batch, options.mode)
-                batch = []
-    yield from typed_items(endpoint, batch, options.mode)
+            if batch.rows >= options.batch_rows:
+                yield from batch.flush()
+    yield from batch.flush()
     client.stats.add(endpoint.table, seconds=0.0)  # a resource with no request still shows up
     if endpoint.incremental and first_answer is not None:
         marks.advance(endpoint.table, (first_answer - options.lag).isoformat())
+
+
+def _unseen(page: ArrowPage, seen: set[Any], batch: _Batch) -> bool:
+    """Add the rows of `page` whose ids are not in `seen` to `batch`; False (nothing
+    added) when `seen` holds ids Arrow cannot compare (the page's records go then)."""
+    if not seen:
+        batch.add_tables(page.root, page.children)
+        return True
+    if not all(type(i) is int for i in seen):
+        return False
+    ids = pa.array(list(seen), pa.int64())
+    keep = pc.invert(pc.is_in(page.root.column("id"), value_set=ids))
+    children = {}
+    for child in batch.endpoint.children:
+        table = page.children[child_table(batch.endpoint, child)]
+        children[child_table(batch.endpoint, child)] = table.filter(
+            pc.invert(pc.is_in(table.column(child.parent_key), value_set=ids)))
+    batch.add_tables(page.root.filter(keep), children)
+    return True
+
+
+class _Batch:
+    """The rows of one endpoint's walk waiting to be yielded as one set of tables: pages
+    typed already, and runs of records that `typed_items` types together (so a batch of
+    records alone is typed, and fails, exactly as before)."""
+
+    def __init__(self, endpoint: Endpoint, mode: LoadMode) -> None:
+        self.endpoint, self.mode = endpoint, mode
+        self.rows = 0
+        self._pieces: list[tuple[pa.Table, dict[str, pa.Table]] | list[dict[str, Any]]] = []
+
+    def add_records(self, records: list[dict[str, Any]]) -> None:
+        if self._pieces and isinstance(self._pieces[-1], list):
+            self._pieces[-1].extend(records)
+        else:
+            self._pieces.append(list(records))
+        self.rows += len(records)
+
+    def add_tables(self, root: pa.Table, children: dict[str, pa.Table]) -> None:
+        self._pieces.append((root, children))
+        self.rows += root.num_rows
+
+    def flush(self) -> Iterator[Any]:
+        """The batch's tables, marked for dlt, in the order their rows came."""
+        pieces, self._pieces, self.rows = self._pieces, [], 0
+        typed: list[tuple[pa.Table, dict[str, pa.Table]]] = []
+        for piece in pieces:
+            if isinstance(piece, list):
+                if piece:
+                    typed.append(arrow_batch(self.endpoint, piece))
+            elif piece[0].num_rows:
+                typed.append(piece)
+        if not typed:
+            return
+        root = pa.concat_tables([root for root, _ in typed])
+        children = {name: pa.concat_tables([tables[name] for _, tables in typed])
+                    for name in typed[0][1]}
+        yield from typed_tables(self.endpoint, root, children, self.mode)
+
+
+def typed_tables(endpoint: Endpoint, root: pa.Table, children: dict[str, pa.Table],
+                 mode: LoadMode) -> Iterator[Any]:
+    """Typed tables (as `rows.arrow_batch` makes them, tombstones included) marked to load
+    in `mode`, as `load.typed_items` marks them: only a merge keeps the tombstone rows."""
+    load_id = dlt.current.load_package_state()["load_id"]
+    yield mark_root(endpoint, with_dlt_columns(root, load_id, ("id",)), mode)
+    for child in endpoint.children:
+        table = children[child_table(endpoint, child)]
+        if mode != "merge":
+            table = table.filter(pc.is_null(table.column(TOMBSTONE))).drop_columns([TOMBSTONE])
+        keyed = with_dlt_columns(table, load_id, (child.parent_key, "id"))
+        yield mark_child(endpoint, child, keyed, mode)

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Context, Decimal, InvalidOperation
 from typing import Any
 
@@ -251,16 +251,21 @@ def from_wire(kind: ColumnType, array: pa.Array) -> pa.Array:
 
 # Arrow reads "0001-01-01T00:00:00+01:00" as year 0 and "9999-12-31T23:00:00-05:00" as
 # year 10000; Python's datetime (so `scalar`) has neither: such a batch goes value by value.
+# The bounds are Arrow's own numbers (microseconds, days since 1970): a scalar's `as_py()`
+# imports pandas, which must not happen in a page-reading thread while dlt looks for it.
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
 _PYTHON_RANGE = {
-    pa.timestamp("us", tz="UTC"): (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)),
-    pa.date32(): (date.min, date.max),
+    pa.timestamp("us", tz="UTC"): ((datetime.min.replace(tzinfo=UTC) - _EPOCH) // _MICROSECOND,
+                                  (datetime.max.replace(tzinfo=UTC) - _EPOCH) // _MICROSECOND),
+    pa.date32(): ((date.min - _EPOCH.date()).days, (date.max - _EPOCH.date()).days),
 }
 
 
 def _within_python(array: pa.Array) -> pa.Array:
     low, high = _PYTHON_RANGE[array.type]
     least, most = pc.min_max(array).values()
-    if least.is_valid and (least.as_py() < low or most.as_py() > high):
+    if least.is_valid and (least.value < low or most.value > high):
         raise ValueError("an instant Python cannot hold")
     return array
 
