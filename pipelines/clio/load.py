@@ -138,6 +138,18 @@ def typed_items(
         yield mark_child(endpoint, child, keyed, mode)
 
 
+def item_rows(item: Any) -> int:
+    """Rows of one item `typed_items` yields."""
+    return int(item.data.num_rows)
+
+
+def last_of_batch(endpoint: Endpoint, item: Any) -> bool:
+    """Whether `item` is the last `typed_items` yields for a batch of `endpoint`'s records
+    (a package cut there holds whole batches: each root row with its children)."""
+    last = child_table(endpoint, endpoint.children[-1]) if endpoint.children else endpoint.table
+    return bool(item.meta.hints.get("table_name") == last)
+
+
 def with_dlt_columns(table: pa.Table, load_id: str, key: tuple[str, ...]) -> pa.Table:
     """`table` with dlt's bookkeeping columns, computed here rather than by dlt.
 
