@@ -2,7 +2,8 @@
 
 Not a benchmark (no variants, no ratios): a profile of one full sync of the sandbox's
 generated firm, run the way `bench/sync_full.py` runs its clio-sync variant (a fresh
-worker process, a fresh token and DuckDB file, `sync(..., full_refresh=True)`). It prints:
+worker process, a fresh token and DuckDB file, `sync(..., full_refresh=True)`, or with
+`--first-run` a first run, which merges). It prints:
 
 - the worker's CPU (user + system, all threads) before the sync (interpreter and imports),
   during it, and the main thread's own share (the rest is the read-ahead thread paging);
@@ -16,7 +17,7 @@ worker process, a fresh token and DuckDB file, `sync(..., full_refresh=True)`). 
 
     .venv/bin/python bench/profile_sync.py [--scale large] [--seed 7] [--before COMMIT]
                                            [--cprofile] [--top 40] [--save PATH]
-                                           [--memory] [--base URL]
+                                           [--memory] [--base URL] [--first-run]
 
 `--before COMMIT` first profiles that revision's `pipelines` package (from `git archive`)
 against the same sandbox, then this checkout's: one run each, so a machine that is not
@@ -122,11 +123,19 @@ class _PhasePeaks:
         RunnableLoadJob.run_managed = job  # type: ignore[method-assign]
 
     def top(self, count: int = 10) -> list[str]:
+        """The highest phases, then each dlt run's steps (its load jobs in its load)."""
         ranked = sorted(self.peaks.items(), key=lambda item: -item[1])[:count]
-        return [f"{kb / 1024:.0f} MB  {phase}" for phase, kb in ranked]
+        steps: dict[str, int] = {}
+        for phase, kb in self.peaks.items():
+            run, job, _ = phase.partition(" load job ")
+            step = f"{run} load" if job else phase
+            steps[step] = max(kb, steps.get(step, 0))
+        return ([f"{kb / 1024:.0f} MB  {phase}" for phase, kb in ranked]
+                + [f"{kb / 1024:.0f} MB  step: {step}" for step, kb in steps.items()])
 
 
-def worker(db: Path, profile_to: Path | None, memory: bool = False) -> dict:
+def worker(db: Path, profile_to: Path | None, memory: bool = False,
+           full_refresh: bool = True) -> dict:
     at_start = _cpu()
     from pipelines.clio import load
     from pipelines.clio.config import load_settings
@@ -178,7 +187,7 @@ def worker(db: Path, profile_to: Path | None, memory: bool = False) -> dict:
     if profiler is not None:
         profiler.enable()
     with peaks if peaks is not None else contextlib.nullcontext():
-        summary = sync(db, load_settings(), full_refresh=True)
+        summary = sync(db, load_settings(), full_refresh=full_refresh)
     if profiler is not None:
         profiler.disable()
         profiler.dump_stats(str(profile_to))
@@ -214,13 +223,15 @@ def main() -> None:
                         help="sample the RSS: its peak per phase (extract, normalize, load job)")
     parser.add_argument("--base", metavar="URL",
                         help="profile against this running sandbox instead of serving one")
+    parser.add_argument("--first-run", action="store_true",
+                        help="a first run (merged) instead of a full refresh (replaced)")
     parser.add_argument("--code", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         if args.code:
             sys.path.insert(0, args.code)  # another revision's `pipelines` wins
         result = worker(Path(args.db), Path(args.profile_to) if args.profile_to else None,
-                        args.memory)
+                        args.memory, not args.first_run)
         print(json.dumps(result), flush=True)
         return
 
@@ -248,10 +259,13 @@ def profile(args: argparse.Namespace, base: str, folder: Path, code: Path | None
         cmd += ["--profile-to", str(stats)]
     if args.memory:
         cmd += ["--memory"]
+    if args.first_run:
+        cmd += ["--first-run"]
     done = subprocess.run(cmd, env=sandbox_env(base, folder / "token.json"),
                           capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
-        raise SystemExit(f"the worker failed:\n{done.stderr[-3000:]}")
+        failed_jobs = [line for line in done.stderr.splitlines() if "exception in job" in line]
+        raise SystemExit(f"the worker failed:\n{done.stderr[-3000:]}\n" + "\n".join(failed_jobs))
     result = json.loads(done.stdout.strip().splitlines()[-1])
     for step in result.pop("steps"):
         print("dlt run:", step)
