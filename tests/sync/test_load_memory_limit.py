@@ -16,8 +16,10 @@ import pytest
 
 from pipelines.clio import load
 from pipelines.clio.load import make_pipeline, run_pipeline
+from pipelines.clio.source import BATCH_ROWS
 
 ROWS = 1_300_000  # the merge of these ran out of memory at 64 MB
+BATCH = BATCH_ROWS  # a sync's tables come in batches (Parquet row groups) of this many rows
 
 
 def wide_table(rows: int) -> pa.Table:
@@ -43,7 +45,7 @@ def test_a_replace_of_over_a_million_rows_loads_under_the_small_limit(tmp_path: 
 
     @dlt.resource(name="wide", primary_key="id", write_disposition="replace")
     def wide():  # type: ignore[no-untyped-def]
-        yield from (pa.Table.from_batches([batch]) for batch in table.to_batches(100_000))
+        yield from (pa.Table.from_batches([batch]) for batch in table.to_batches(BATCH))
 
     db = tmp_path / "w.duckdb"
     pipeline = make_pipeline(db)
