@@ -34,10 +34,13 @@ from pipelines.clio.source import WalkOptions, sync_endpoint
 from pipelines.clio.watermarks import Watermarks
 
 # Rows (of all tables) after which a merging run's package is closed. DuckDB merges a
-# package's table in one statement, under the load's memory limit (`load.py`); 250,000
-# rows of activities, the widest large table, merge well inside 64 MB, where 1.3 million
-# ran out of memory.
-MAX_ROWS = 250_000
+# package's table in one statement (deduplicating the staged rows by id) under the load's
+# memory limit of 64 MB (`load.py`): a first sync of `xlarge` in packages of 250,000 rows
+# ran out of memory merging calendar entries (string ids), and so did 100,000 rows of 27
+# wide columns keyed by strings in a test, where 50,000 merged into a table of 250,000.
+# Each package costs dlt's steps (about a second), so a first run of N records takes
+# about N / MAX_ROWS seconds more.
+MAX_ROWS = 50_000
 
 _ENDED = object()
 

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from pipelines.clio import load
+from pipelines.clio import load, walk_slices
 from pipelines.clio.load import make_pipeline, run_pipeline
 from pipelines.clio.source import BATCH_ROWS
 
@@ -54,3 +54,29 @@ def test_a_replace_of_over_a_million_rows_loads_under_the_small_limit(tmp_path: 
         assert limit_of(pipeline) == load.DUCKDB_MEMORY_LIMIT
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*), count(distinct id) from clio.wide").fetchone() == (ROWS, ROWS)
+
+
+@pytest.mark.slow
+def test_a_sync_package_of_the_widest_rows_merges_under_the_small_limit(tmp_path: Path) -> None:
+    """A sync merges in packages of `walk_slices.MAX_ROWS` rows (of all tables): one of
+    27 wide columns keyed by strings (the hardest merge: calendar entries have string ids)
+    merges under the small limit, the second into a table holding the first."""
+    per_package = walk_slices.MAX_ROWS
+    table = wide_table(2 * per_package)
+    keys = pc.binary_join_element_wise("3f2504e0-4f89-11d3-9a0c-", pc.cast(table["id"], pa.string()), "")
+    table = table.set_column(0, "id", keys)
+    db = tmp_path / "w.duckdb"
+    pipeline = make_pipeline(db)
+    for start in (0, per_package):
+        part = table.slice(start, per_package)
+
+        @dlt.resource(name="wide", primary_key="id",
+                      write_disposition={"disposition": "merge", "strategy": "delete-insert"})
+        def wide(part: pa.Table = part):  # type: ignore[no-untyped-def]
+            yield from (pa.Table.from_batches([batch]) for batch in part.to_batches(BATCH))
+
+        run_pipeline(pipeline, wide())
+        assert limit_of(pipeline) == load.DUCKDB_MEMORY_LIMIT
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*), count(distinct id) from clio.wide").fetchone() == (
+            2 * per_package, 2 * per_package)
