@@ -13,7 +13,9 @@ transaction (dlt's `insert-from-staging`), so no table is ever seen empty.
 A run that reads endpoints in full loads them in a few groups (`walk_plan.py`), each
 loaded and settled with its watermarks as soon as its walks end, while a helper thread
 pages the next group (`walk_ahead.py`): each group commits all or nothing, and a later
-group's failure keeps the groups before it. An incremental run is one group.
+group's failure keeps the groups before it. An incremental run is one group. A run that
+merges loads a group in packages of bounded size (`walk_slices.py`), each settled with
+the watermarks of the walks it ends.
 """
 
 from __future__ import annotations
