@@ -65,8 +65,10 @@ DEFAULT_LAKE = Path("data/lake")
 DUCKDB_MEMORY_LIMIT = os.environ.get("CLIO_SYNC_DUCKDB_MEMORY_LIMIT", "64MB")
 _LIMIT_SET_BY_USER = "CLIO_SYNC_DUCKDB_MEMORY_LIMIT" in os.environ
 # A merge of a million rows or more into one table needs more: at 64 MB one of 1.3M rows
-# ran out of memory (with one thread or without insertion order too). A load with a file
-# this large (a large firm's largest is about 12 MB) gets the roomier limit of before.
+# ran out of memory (with one thread or without insertion order too; it deduplicates the
+# staged rows by id). A load that merges a file this large (a large firm's largest is
+# about 12 MB) gets the roomier limit of before; a sync never does (`walk_slices.py`), and
+# a replace, however large, streams within the small one.
 ROOMY_FROM_BYTES = 16 * 1024 * 1024
 ROOMY_MEMORY_LIMIT = "192MB"
 # Load jobs run one at a time (DuckDB parallelises each one itself): dlt's default of 20
@@ -136,6 +138,18 @@ def typed_items(
         table = children[child_table(endpoint, child)]
         keyed = with_dlt_columns(table, load_id, (child.parent_key, "id"))
         yield mark_child(endpoint, child, keyed, mode)
+
+
+def item_rows(item: Any) -> int:
+    """Rows of one item `typed_items` yields."""
+    return int(item.data.num_rows)
+
+
+def last_of_batch(endpoint: Endpoint, item: Any) -> bool:
+    """Whether `item` is the last `typed_items` yields for a batch of `endpoint`'s records
+    (a package cut there holds whole batches: each root row with its children)."""
+    last = child_table(endpoint, endpoint.children[-1]) if endpoint.children else endpoint.table
+    return bool(item.meta.hints.get("table_name") == last)
 
 
 def with_dlt_columns(table: pa.Table, load_id: str, key: tuple[str, ...]) -> pa.Table:
@@ -260,10 +274,13 @@ def _load(pipeline: dlt.Pipeline) -> LoadInfo:
         return pipeline.load(workers=LOAD_WORKERS)
 
 
-def _files_to_load(pipeline: dlt.Pipeline) -> list[int]:
-    """The sizes of the files the next load loads."""
+def _files_to_load(pipeline: dlt.Pipeline, merged: bool = False) -> list[int]:
+    """The sizes of the files the next load loads (`merged`: of tables it merges)."""
+    tables = pipeline.default_schema.tables
     return [job.file_size for load_id in pipeline.list_normalized_load_packages()
-            for job in pipeline.get_load_package_info(load_id).jobs["new_jobs"]]
+            for job in pipeline.get_load_package_info(load_id).jobs["new_jobs"]
+            if not merged or tables.get(job.job_file_info.table_name, {}).get(
+                "write_disposition") == "merge"]
 
 
 def _bytes_to_load(pipeline: dlt.Pipeline) -> int:
@@ -272,11 +289,13 @@ def _bytes_to_load(pipeline: dlt.Pipeline) -> int:
 
 def _limit_memory(pipeline: dlt.Pipeline) -> None:
     """DuckDB's memory limit for the next load: the roomier one when it merges a large
-    file (unless the user set the limit)."""
+    file (unless the user set the limit). A replace streams its rows whatever their
+    number, and a sync merges in packages that stay well below (`walk_slices.py`)."""
     credentials = _warehouse_credentials(pipeline)
     if credentials is None:
         return
-    roomy = not _LIMIT_SET_BY_USER and max(_files_to_load(pipeline), default=0) >= ROOMY_FROM_BYTES
+    largest = max(_files_to_load(pipeline, merged=True), default=0)
+    roomy = not _LIMIT_SET_BY_USER and largest >= ROOMY_FROM_BYTES
     limit = ROOMY_MEMORY_LIMIT if roomy else DUCKDB_MEMORY_LIMIT
     credentials.global_config = {**(credentials.global_config or {}), "memory_limit": limit}
 

@@ -13,7 +13,9 @@ transaction (dlt's `insert-from-staging`), so no table is ever seen empty.
 A run that reads endpoints in full loads them in a few groups (`walk_plan.py`), each
 loaded and settled with its watermarks as soon as its walks end, while a helper thread
 pages the next group (`walk_ahead.py`): each group commits all or nothing, and a later
-group's failure keeps the groups before it. An incremental run is one group.
+group's failure keeps the groups before it. An incremental run is one group. A run that
+merges loads a group in packages of bounded size (`walk_slices.py`), each settled with
+the watermarks of the walks it ends.
 """
 
 from __future__ import annotations
@@ -44,11 +46,12 @@ from pipelines.clio.load import (
     settle,
 )
 from pipelines.clio.progress import SyncProgress
-from pipelines.clio.source import PageHook, WalkOptions, clio_source
+from pipelines.clio.source import PageHook, WalkOptions
 from pipelines.clio.stats import RunStats
 from pipelines.clio.summary import RUNS_COLUMNS, RUNS_TABLE, RunSummary
 from pipelines.clio.walk_ahead import WalkAhead, plan_walks
 from pipelines.clio.walk_plan import load_groups
+from pipelines.clio.walk_slices import SlicedWalks
 from pipelines.clio.watermarks import FileWatermarks, Watermarks
 from pipelines.errors import ClioSyncError, ConfigError
 from pipelines.firms.profiles import schemas
@@ -133,27 +136,29 @@ def sync(
     try:
         with ClioClient(settings, stats=stats) as client, \
                 SyncProgress(stats, show_progress) as shown, \
-                WalkAhead(client, plan_walks(walked, marks, options.page_limit)) as ahead:
-            hooks = [hook for hook in (options.on_page, shown.on_page) if hook is not None]
-            walk = replace(options, on_page=_each(hooks), mode=mode)
+                WalkAhead(client, plan_walks(walked, marks, options.page_limit)) as ahead, \
+                SlicedWalks(cast(ClioClient, ahead),  # the stand-in pages ahead: a client
+                            replace(options, on_page=_each([hook for hook in (
+                                options.on_page, shown.on_page) if hook is not None]), mode=mode),
+                            marks) as walks:
             position = 0
+            first = True
             while position < len(groups):
                 # loaded and settled (with its watermarks) as soon as its walks end, while
-                # the helper pages the next groups
-                first = position == 0
+                # the helper pages the next groups; a merge in packages of bounded size
                 group, position = _next_group(groups, position, ahead)
-                run_pipeline(
-                    pipeline,
-                    # the stand-in pages ahead for the source: a client to it
-                    clio_source(client=cast(ClioClient, ahead), endpoints=group, options=walk,
-                                marks=marks),
-                    refresh="drop_data" if full_refresh and lake else None,
-                    loader_file_format="parquet" if lake else None,
-                    released=released,
-                    finish_first=first,
-                )
-                _save_marks(pipeline, db, marks.only(e.table for e in group), summary.run_id,
-                            lake, group)
+                while pending := walks.pending(group):
+                    run_pipeline(
+                        pipeline,
+                        walks.source(pending),
+                        refresh="drop_data" if full_refresh and lake else None,
+                        loader_file_format="parquet" if lake else None,
+                        released=released,
+                        finish_first=first,
+                    )
+                    first = False
+                    ended = [e.table for e in pending if e not in walks.pending(pending)]
+                    _save_marks(pipeline, db, marks.only(ended), summary.run_id, lake, pending)
         summary.status = "ok"
     except BaseException as exc:
         summary.status = "failed"

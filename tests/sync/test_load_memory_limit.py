@@ -1,0 +1,82 @@
+"""DuckDB's memory limit of a load: the small one, unless a package merges a table of a
+million rows or more. A replace (a full refresh) streams its rows into the staging table
+and swaps them in with one INSERT ... SELECT, which fits the small limit whatever the
+table's size; only a merge, which deduplicates the staged rows by id, needs more (#12.2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dlt
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+
+from pipelines.clio import load, walk_slices
+from pipelines.clio.load import make_pipeline, run_pipeline
+from pipelines.clio.source import BATCH_ROWS
+
+ROWS = 1_300_000  # the merge of these ran out of memory at 64 MB
+BATCH = BATCH_ROWS  # a sync's tables come in batches (Parquet row groups) of this many rows
+
+
+def wide_table(rows: int) -> pa.Table:
+    ids = pa.array(np.arange(rows, dtype=np.int64))
+    columns = {"id": ids}
+    for i in range(12):
+        columns[f"s{i}"] = pc.binary_join_element_wise(f"column {i} value ", pc.cast(ids, pa.string()), "")
+    for i in range(8):
+        columns[f"n{i}"] = pc.multiply(ids, i + 1)
+    for i in range(6):
+        columns[f"t{i}"] = pc.cast(pc.multiply(ids, 1_000_000 * (i + 1)), pa.timestamp("us", tz="UTC"))
+    return pa.table(columns)
+
+
+def limit_of(pipeline: dlt.Pipeline) -> str:
+    """The memory limit the pipeline's last load ran under."""
+    return pipeline.destination.config_params["credentials"].global_config["memory_limit"]
+
+
+@pytest.mark.slow
+def test_a_replace_of_over_a_million_rows_loads_under_the_small_limit(tmp_path: Path) -> None:
+    table = wide_table(ROWS)
+
+    @dlt.resource(name="wide", primary_key="id", write_disposition="replace")
+    def wide():  # type: ignore[no-untyped-def]
+        yield from (pa.Table.from_batches([batch]) for batch in table.to_batches(BATCH))
+
+    db = tmp_path / "w.duckdb"
+    pipeline = make_pipeline(db)
+    for _ in range(2):  # the second replaces a table of as many rows
+        run_pipeline(pipeline, wide())
+        assert limit_of(pipeline) == load.DUCKDB_MEMORY_LIMIT
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*), count(distinct id) from clio.wide").fetchone() == (ROWS, ROWS)
+
+
+@pytest.mark.slow
+def test_a_sync_package_of_the_widest_rows_merges_under_the_small_limit(tmp_path: Path) -> None:
+    """A sync merges in packages of `walk_slices.MAX_ROWS` rows (of all tables): one of
+    27 wide columns keyed by strings (the hardest merge: calendar entries have string ids)
+    merges under the small limit, the second into a table holding the first."""
+    per_package = walk_slices.MAX_ROWS
+    table = wide_table(2 * per_package)
+    keys = pc.binary_join_element_wise("3f2504e0-4f89-11d3-9a0c-", pc.cast(table["id"], pa.string()), "")
+    table = table.set_column(0, "id", keys)
+    db = tmp_path / "w.duckdb"
+    pipeline = make_pipeline(db)
+    for start in (0, per_package):
+        part = table.slice(start, per_package)
+
+        @dlt.resource(name="wide", primary_key="id",
+                      write_disposition={"disposition": "merge", "strategy": "delete-insert"})
+        def wide(part: pa.Table = part):  # type: ignore[no-untyped-def]
+            yield from (pa.Table.from_batches([batch]) for batch in part.to_batches(BATCH))
+
+        run_pipeline(pipeline, wide())
+        assert limit_of(pipeline) == load.DUCKDB_MEMORY_LIMIT
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*), count(distinct id) from clio.wide").fetchone() == (
+            2 * per_package, 2 * per_package)
