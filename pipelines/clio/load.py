@@ -51,7 +51,7 @@ from pipelines.clio.destinations import (
 )
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
 from pipelines.clio.hints import LoadMode, mark_child, mark_root, write_disposition
-from pipelines.clio.rows import arrow_batch, child_table
+from pipelines.clio.rows import TOMBSTONE, arrow_batch, child_table
 from pipelines.clio.widen import widen_columns
 from pipelines.errors import ClioSyncError, ConfigError, WarehouseBusy
 
@@ -131,11 +131,20 @@ def typed_items(
     marked to load in `mode` (only a merge needs tombstone rows for emptied lists)."""
     if not records:
         return
-    load_id = dlt.current.load_package_state()["load_id"]
     root, children = arrow_batch(endpoint, records, tombstones=mode == "merge")
+    yield from typed_tables(endpoint, root, children, mode)
+
+
+def typed_tables(endpoint: Endpoint, root: pa.Table, children: dict[str, pa.Table],
+                 mode: LoadMode) -> Iterator[Any]:
+    """Typed tables (as `rows.arrow_batch` makes them) marked to load in `mode`, the root
+    first, then each child with dlt's columns: only a merge keeps the tombstone rows."""
+    load_id = dlt.current.load_package_state()["load_id"]
     yield mark_root(endpoint, with_dlt_columns(root, load_id, ("id",)), mode)
     for child in endpoint.children:
         table = children[child_table(endpoint, child)]
+        if mode != "merge" and TOMBSTONE in table.column_names:
+            table = table.filter(pc.is_null(table.column(TOMBSTONE))).drop_columns([TOMBSTONE])
         keyed = with_dlt_columns(table, load_id, (child.parent_key, "id"))
         yield mark_child(endpoint, child, keyed, mode)
 

@@ -49,11 +49,11 @@ from pipelines.clio.config import (
 )
 from pipelines.clio.deletions import DATASET
 from pipelines.clio.endpoints import ENDPOINTS, Endpoint
-from pipelines.clio.hints import LoadMode, mark_child, mark_root
+from pipelines.clio.hints import LoadMode
 from pipelines.clio.in_turn import in_turn
-from pipelines.clio.load import endpoint_resource, with_dlt_columns
+from pipelines.clio.load import endpoint_resource, typed_tables
 from pipelines.clio.read_ahead import read_ahead
-from pipelines.clio.rows import TOMBSTONE, arrow_batch, child_table
+from pipelines.clio.rows import arrow_batch, child_table
 from pipelines.clio.state_marks import StateWatermarks
 from pipelines.clio.watermarks import Watermarks
 
@@ -245,17 +245,3 @@ class _Batch:
         children = {name: pa.concat_tables([tables[name] for _, tables in typed])
                     for name in typed[0][1]}
         yield from typed_tables(self.endpoint, root, children, self.mode)
-
-
-def typed_tables(endpoint: Endpoint, root: pa.Table, children: dict[str, pa.Table],
-                 mode: LoadMode) -> Iterator[Any]:
-    """Typed tables (as `rows.arrow_batch` makes them, tombstones included) marked to load
-    in `mode`, as `load.typed_items` marks them: only a merge keeps the tombstone rows."""
-    load_id = dlt.current.load_package_state()["load_id"]
-    yield mark_root(endpoint, with_dlt_columns(root, load_id, ("id",)), mode)
-    for child in endpoint.children:
-        table = children[child_table(endpoint, child)]
-        if mode != "merge":
-            table = table.filter(pc.is_null(table.column(TOMBSTONE))).drop_columns([TOMBSTONE])
-        keyed = with_dlt_columns(table, load_id, (child.parent_key, "id"))
-        yield mark_child(endpoint, child, keyed, mode)
