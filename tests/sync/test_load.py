@@ -9,10 +9,8 @@ import dlt
 import duckdb
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
-import pytest
 
-from pipelines.clio.load import finish_pending, load_records, make_pipeline, run_pipeline
+from pipelines.clio.load import finish_pending, load_records, make_pipeline
 
 
 def query(db: Path, sql: str) -> list[tuple]:
@@ -136,31 +134,6 @@ def test_a_large_load_also_opens_the_warehouse_once_for_all_its_jobs(
         (1, Decimal("0.29")), (2, Decimal("10.50"))
     ]
     assert query(db, "select bill_id, id from clio.bills__matters order by all") == [(2, 3)]
-
-
-@pytest.mark.slow
-def test_a_first_merge_of_over_a_million_rows_fits_the_memory_limit(tmp_path: Path) -> None:
-    """DuckDB's memory limit for loads is small (it bounds the open warehouse's cache);
-    this merge ran out of memory under it, so a load with files this large gets more."""
-    rows = 1_300_000
-    ids = pa.array(np.arange(rows, dtype=np.int64))
-    columns = {"id": ids}
-    for i in range(12):
-        columns[f"s{i}"] = pc.binary_join_element_wise(f"column {i} value ", pc.cast(ids, pa.string()), "")
-    for i in range(8):
-        columns[f"n{i}"] = pc.multiply(ids, i + 1)
-    for i in range(6):
-        columns[f"t{i}"] = pc.cast(pc.multiply(ids, 1_000_000 * (i + 1)), pa.timestamp("us", tz="UTC"))
-    table = pa.table(columns)
-
-    @dlt.resource(name="wide", primary_key="id", write_disposition="merge")
-    def wide():  # type: ignore[no-untyped-def]
-        yield from (pa.Table.from_batches([batch]) for batch in table.to_batches(100_000))
-
-    db = tmp_path / "w.duckdb"
-    run_pipeline(make_pipeline(db), wide())
-    with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("select count(*), count(distinct id) from clio.wide").fetchone() == (rows, rows)
 
 
 @dlt.resource(name="pending", primary_key="id", write_disposition="merge")

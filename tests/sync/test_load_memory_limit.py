@@ -40,6 +40,22 @@ def limit_of(pipeline: dlt.Pipeline) -> str:
 
 
 @pytest.mark.slow
+def test_a_first_merge_of_over_a_million_rows_fits_the_memory_limit(tmp_path: Path) -> None:
+    """DuckDB's memory limit for loads is small (it bounds the open warehouse's cache);
+    this merge ran out of memory under it, so a load merging files this large gets more."""
+    table = wide_table(ROWS)
+
+    @dlt.resource(name="wide", primary_key="id", write_disposition="merge")
+    def wide():  # type: ignore[no-untyped-def]
+        yield from (pa.Table.from_batches([batch]) for batch in table.to_batches(100_000))
+
+    db = tmp_path / "w.duckdb"
+    run_pipeline(make_pipeline(db), wide())
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("select count(*), count(distinct id) from clio.wide").fetchone() == (ROWS, ROWS)
+
+
+@pytest.mark.slow
 def test_a_replace_of_over_a_million_rows_loads_under_the_small_limit(tmp_path: Path) -> None:
     table = wide_table(ROWS)
 
