@@ -172,9 +172,8 @@ def sync_endpoint(client: ClioClient, endpoint: Endpoint, options: WalkOptions,
         extra_walk = not extra_names.isdisjoint(filters)
         for page in read_ahead(pages, READ_AHEAD):
             first_answer = first_answer or page.date
-            if page.arrow is not None and not extra_walk and _unseen(page.arrow, seen, batch):
-                pass  # typed already (`arrow_pages.py`)
-            else:
+            typed = page.arrow is not None and not extra_walk and _add_typed(batch, page.arrow, seen)
+            if not typed:  # the page's records, typed with the batch (`rows.arrow_batch`)
                 records = [r for r in page.records if r.get("id") not in seen] if seen else page.records
                 if extra_walk:
                     seen.update(r.get("id") for r in records)
@@ -189,9 +188,10 @@ def sync_endpoint(client: ClioClient, endpoint: Endpoint, options: WalkOptions,
         marks.advance(endpoint.table, (first_answer - options.lag).isoformat())
 
 
-def _unseen(page: ArrowPage, seen: set[Any], batch: _Batch) -> bool:
-    """Add the rows of `page` whose ids are not in `seen` to `batch`; False (nothing
-    added) when `seen` holds ids Arrow cannot compare (the page's records go then)."""
+def _add_typed(batch: _Batch, page: ArrowPage, seen: set[Any]) -> bool:
+    """Add the rows of `page` (typed already, `arrow_pages.py`) whose ids are not in `seen`
+    to `batch`; False (nothing added) when `seen` holds ids Arrow cannot compare (the
+    page's records go then)."""
     if not seen:
         batch.add_tables(page.root, page.children)
         return True
@@ -210,7 +210,7 @@ def _unseen(page: ArrowPage, seen: set[Any], batch: _Batch) -> bool:
 
 class _Batch:
     """The rows of one endpoint's walk waiting to be yielded as one set of tables: pages
-    typed already, and runs of records that `typed_items` types together (so a batch of
+    typed already, and runs of records typed together by `rows.arrow_batch` (so a batch of
     records alone is typed, and fails, exactly as before)."""
 
     def __init__(self, endpoint: Endpoint, mode: LoadMode) -> None:
