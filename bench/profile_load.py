@@ -10,6 +10,10 @@ the warehouse is held open (d9dab2a held it only below 32 MB of files, which a l
 firm's full sync exceeds).
 
     .venv/bin/python bench/profile_load.py [--scale large] [--seed 7] [--repeat 5]
+                                           [--limits 64MB,32MB,24MB]
+
+`--limits` compares DuckDB memory limits instead, each with the warehouse held open (how
+`load.REPLACE_MEMORY_LIMIT` was chosen).
 """
 
 from __future__ import annotations
@@ -96,6 +100,8 @@ def main() -> None:
     parser.add_argument("--held", action="store_true", help=argparse.SUPPRESS)
     add_firm_arguments(parser)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--limits", help="comma-separated DuckDB memory limits to compare, "
+                        "each held open (default: the two variants above)")
     args = parser.parse_args()
     if args.prepare:
         prepare_worker(Path(args.prepare))
@@ -104,7 +110,9 @@ def main() -> None:
         print(json.dumps(load_worker(Path(args.load), args.held)), flush=True)
         return
 
-    runs: dict[str, list[dict]] = {name: [] for name in VARIANTS}
+    variants = ({f"{limit}, held open": (limit, True) for limit in args.limits.split(",")}
+                if args.limits else VARIANTS)
+    runs: dict[str, list[dict]] = {name: [] for name in variants}
     with tempfile.TemporaryDirectory() as tmp:
         template = Path(tmp) / "template"
         with sandbox_process(args.scale, args.seed) as (base, built):
@@ -112,8 +120,8 @@ def main() -> None:
             _run(["--prepare", str(template)], sandbox_env(base, Path(tmp) / "token.json"))
         load = LoadWatch()
         for i in range(args.repeat):
-            for name, (limit, held) in VARIANTS.items():  # interleaved
-                copy = Path(tmp) / f"run-{i}-{held}"
+            for name, (limit, held) in variants.items():  # interleaved
+                copy = Path(tmp) / f"run-{i}-{limit}-{held}"
                 shutil.copytree(template, copy)
                 env = {**os.environ, "CLIO_SYNC_DUCKDB_MEMORY_LIMIT": limit}
                 out = _run(["--load", str(copy)] + (["--held"] if held else []), env)

@@ -1,7 +1,8 @@
-"""DuckDB's memory limit of a load: the small one, unless a package merges a table of a
-million rows or more. A replace (a full refresh) streams its rows into the staging table
-and swaps them in with one INSERT ... SELECT, which fits the small limit whatever the
-table's size; only a merge, which deduplicates the staged rows by id, needs more (#12.2)."""
+"""DuckDB's memory limit of a load: 32 MB when it merges nothing, 64 MB when it merges,
+192 MB when a package merges a table of a million rows or more. A replace (a full
+refresh) streams its rows into the staging table and swaps them in with one INSERT ...
+SELECT, which fits the streaming limit whatever the table's size; a merge, which
+deduplicates the staged rows by id, needs more (#12.2)."""
 
 from __future__ import annotations
 
@@ -67,7 +68,7 @@ def test_a_replace_of_over_a_million_rows_loads_under_the_small_limit(tmp_path: 
     pipeline = make_pipeline(db)
     for _ in range(2):  # the second replaces a table of as many rows
         run_pipeline(pipeline, wide())
-        assert limit_of(pipeline) == load.DUCKDB_MEMORY_LIMIT
+        assert limit_of(pipeline) == load.STREAMING_MEMORY_LIMIT
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*), count(distinct id) from clio.wide").fetchone() == (ROWS, ROWS)
 
@@ -96,3 +97,18 @@ def test_a_sync_package_of_the_widest_rows_merges_under_the_small_limit(tmp_path
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*), count(distinct id) from clio.wide").fetchone() == (
             2 * per_package, 2 * per_package)
+
+
+def test_a_limit_the_user_set_holds_for_every_load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`CLIO_SYNC_DUCKDB_MEMORY_LIMIT` (read at import) replaces the choice by kind of load."""
+    monkeypatch.setattr(load, "DUCKDB_MEMORY_LIMIT", "100MB")
+    monkeypatch.setattr(load, "_LIMIT_SET_BY_USER", True)
+    pipeline = make_pipeline(tmp_path / "w.duckdb")
+    for disposition in ("replace", "merge"):
+
+        @dlt.resource(name="small", primary_key="id", write_disposition=disposition)
+        def small():  # type: ignore[no-untyped-def]
+            yield wide_table(10)
+
+        run_pipeline(pipeline, small())
+        assert limit_of(pipeline) == "100MB"
