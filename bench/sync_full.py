@@ -68,9 +68,8 @@ def floor_worker(db: Path) -> dict:
         for endpoint in ENDPOINTS:
             for filters in endpoint.walks:
                 params = page_params(endpoint, endpoint.limit, None, filters)
-                # no `resource`: the client types a sync's walks as Arrow (arrow_pages.py) and
-                # `records` would then parse each page twice; the floor only parses it once
-                for page in client.iter_pages(endpoint.path, params):
+                # not `typed`: the floor parses each page once, into records
+                for page in client.iter_pages(endpoint.path, params, resource=endpoint.table):
                     records += len(page.records)
     return {"seconds": time.perf_counter() - started, "records": records,
             "client_requests": stats.total().requests}

@@ -38,7 +38,6 @@ import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -68,17 +67,6 @@ class ArrowPage:
     root: pa.Table
     children: dict[str, pa.Table]  # by child table, tombstone rows included
     next_url: str | None  # `meta.paging.next` as sent ("" as None)
-
-
-def typed_endpoint(resource: str | None, params: Mapping[str, Any] | None) -> Endpoint | None:
-    """The catalog endpoint a walk's pages are typed by: a walk of a catalog index that
-    asks for the catalog's own fields (the sync's walks); None for any other request
-    (reconcile's ids, the webhooks' fetches of given records: they read `records`)."""
-    endpoint = BY_TABLE.get(resource or "")
-    if endpoint is None or params is None or params.get("fields") != endpoint.fields \
-            or "ids[]" in params:
-        return None
-    return endpoint
 
 
 def _read_type(kind: ColumnType) -> pa.DataType:

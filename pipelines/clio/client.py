@@ -172,12 +172,17 @@ class ClioClient:
         return self._fetch_json(path, params, resource)[1]
 
     def iter_pages(self, path: str, params: Mapping[str, Any] | None = None, *,
-                   resource: str | None = None) -> Iterator[Page]:
+                   resource: str | None = None, typed: Endpoint | None = None) -> Iterator[Page]:
         """Walk an index: `params` go with the first request only, then `meta.paging.next`
-        is followed verbatim (an opaque URL) until it is absent."""
+        is followed verbatim (an opaque URL) until it is absent.
+
+        `typed`: read each page straight into that catalog endpoint's Arrow tables
+        (`Page.arrow`, `arrow_pages.py`) where Arrow takes it; the walk must then ask for
+        the endpoint's own fields (a sync's walks do)."""
+        if typed is not None and (params or {}).get("fields") != typed.fields:
+            raise ValueError(f"a walk typed as {typed.table} must ask for its catalog fields")
         url: str | None = path
         query: Mapping[str, Any] | None = params
-        typed = arrow_pages.typed_endpoint(resource, params)
         while url is not None:
             response, page = self._fetch_page(url, query, resource, typed)
             if page.next_url is not None:

@@ -162,17 +162,17 @@ def sync_endpoint(client: ClioClient, endpoint: Endpoint, options: WalkOptions,
     limit = page_limit(endpoint, options.page_limit)
     first_answer: datetime | None = None
     batch = _Batch(endpoint, options.mode)
-    extra_names = {name for extra in endpoint.extra_filters for name in extra}
     # Ids read by the extra filters' walks (deleted and void bills: few): a later walk
     # skips them, so a plain index that lists them too never yields a record twice.
     seen: set[Any] = set()
     for filters in endpoint.walks:
         params = page_params(endpoint, limit, since, filters)
-        pages = client.iter_pages(endpoint.path, params, resource=endpoint.table)
-        extra_walk = not extra_names.isdisjoint(filters)
+        typed_as = typed_by(endpoint, filters)
+        extra_walk = typed_as is None
+        pages = client.iter_pages(endpoint.path, params, resource=endpoint.table, typed=typed_as)
         for page in read_ahead(pages, READ_AHEAD):
             first_answer = first_answer or page.date
-            typed = page.arrow is not None and not extra_walk and _add_typed(batch, page.arrow, seen)
+            typed = page.arrow is not None and _add_typed(batch, page.arrow, seen)
             if not typed:  # the page's records, typed with the batch (`rows.arrow_batch`)
                 records = [r for r in page.records if r.get("id") not in seen] if seen else page.records
                 if extra_walk:
@@ -186,6 +186,14 @@ def sync_endpoint(client: ClioClient, endpoint: Endpoint, options: WalkOptions,
     client.stats.add(endpoint.table, seconds=0.0)  # a resource with no request still shows up
     if endpoint.incremental and first_answer is not None:
         marks.advance(endpoint.table, (first_answer - options.lag).isoformat())
+
+
+def typed_by(endpoint: Endpoint, filters: Mapping[str, str]) -> Endpoint | None:
+    """The endpoint whose Arrow tables a walk's pages are read into (`arrow_pages.py`):
+    none for the extra filters' walks (deleted and void bills: few), whose records are
+    kept by id so that the plain walk after them skips them."""
+    extra_names = {name for extra in endpoint.extra_filters for name in extra}
+    return None if not extra_names.isdisjoint(filters) else endpoint
 
 
 def _add_typed(batch: _Batch, page: ArrowPage, seen: set[Any]) -> bool:

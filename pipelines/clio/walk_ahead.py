@@ -28,7 +28,7 @@ from typing import Any
 
 from pipelines.clio.client import ClioClient, Page
 from pipelines.clio.endpoints import Endpoint
-from pipelines.clio.source import page_limit, page_params
+from pipelines.clio.source import page_limit, page_params, typed_by
 from pipelines.clio.watermarks import Watermarks
 
 # Pages held ahead of the source once Clio has made the run wait (a rate limit): enough
@@ -51,6 +51,7 @@ class PlannedWalk:
     path: str
     params: dict[str, Any]
     resource: str
+    typed: Endpoint | None  # the endpoint its pages are read into as Arrow, if any
 
 
 def plan_walks(endpoints: Sequence[Endpoint], marks: Watermarks,
@@ -62,7 +63,7 @@ def plan_walks(endpoints: Sequence[Endpoint], marks: Watermarks,
         limit = page_limit(endpoint, cap)
         for filters in endpoint.walks:
             plan.append(PlannedWalk(endpoint.path, page_params(endpoint, limit, since, filters),
-                                    endpoint.table))
+                                    endpoint.table, typed_by(endpoint, filters)))
     return plan
 
 
@@ -121,18 +122,18 @@ class WalkAhead:
         return getattr(self.client, name)  # get, get_json, server_time...
 
     def iter_pages(self, path: str, params: Mapping[str, Any] | None = None, *,
-                   resource: str | None = None) -> Iterator[Page]:
+                   resource: str | None = None, typed: Endpoint | None = None) -> Iterator[Page]:
         """The pages of the walk (path, params): from the helper when it is the next one
         planned, else read directly."""
         planned = self._plan[self._next] if self._next < len(self._plan) else None
-        if self.fell_back or planned is None or (path, dict(params or {}), resource) != (
-                planned.path, planned.params, planned.resource):
+        if self.fell_back or planned is None or (path, dict(params or {}), resource, typed) != (
+                planned.path, planned.params, planned.resource, planned.typed):
             if not self.fell_back:
                 log.warning("The walk of %s (%s) is not the one planned; paging it directly",
                             resource, path)
                 self.fell_back = True
                 self.close()
-            return self.client.iter_pages(path, params, resource=resource)
+            return self.client.iter_pages(path, params, resource=resource, typed=typed)
         self._next += 1
         return self._served()
 
@@ -156,7 +157,8 @@ class WalkAhead:
     def _fetch(self) -> None:
         try:
             for walk in self._plan:
-                for page in self.client.iter_pages(walk.path, walk.params, resource=walk.resource):
+                for page in self.client.iter_pages(walk.path, walk.params, resource=walk.resource,
+                                                   typed=walk.typed):
                     if not self._offer(page):
                         return
                 if not self._offer(_END_OF_WALK):

@@ -267,3 +267,27 @@ def test_a_real_page_of_every_endpoint_takes_the_fast_path(sandbox: Any) -> None
                     declined.append(ep.table)
     assert declined == ["matter_stages"]
     assert BY_TABLE["matter_stages"].columns["practice_area_id"] == "bigint"
+
+
+def test_a_walk_is_read_into_arrow_only_when_its_caller_names_the_endpoint(
+        sandbox: Any, tmp_path: Any) -> None:
+    """`iter_pages(typed=...)`: the sync's walks name their endpoint and get Arrow pages; a
+    walk that does not (the bench's floor, reconcile, the webhooks' fetches) gets records
+    only, parsed once; the bills' extra walks (deleted, void) are not typed, since the
+    plain walk after them skips their ids; a typed walk asking for other fields is refused."""
+    from sync_helpers import settings_for
+
+    from pipelines.clio.client import ClioClient
+    from pipelines.clio.source import page_params, typed_by
+
+    bills = BY_TABLE["bills"]
+    params = page_params(bills, 5, None)
+    with ClioClient(settings_for(sandbox, tmp_path)) as client:
+        typed = next(iter(client.iter_pages(bills.path, params, resource="bills", typed=bills)))
+        plain = next(iter(client.iter_pages(bills.path, params, resource="bills")))
+        with pytest.raises(ValueError, match="catalog fields"):
+            next(iter(client.iter_pages(bills.path, {**params, "fields": "id"}, typed=bills)))
+    assert typed.arrow is not None and typed.arrow.root.num_rows == 5
+    assert plain.arrow is None
+    assert [r["id"] for r in plain.records] == typed.arrow.root.column("id").to_pylist()
+    assert [typed_by(bills, filters) for filters in bills.walks] == [None, None, bills]

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pipelines.clio.client import Page
+from pipelines.clio.endpoints import Endpoint
 from pipelines.clio.stats import RunStats
 from pipelines.clio.walk_ahead import DEPTH, SHALLOW, PlannedWalk, WalkAhead
 
@@ -32,8 +33,8 @@ class Pages:
         self.signal_at = signal_at
         self.reached = threading.Event()
 
-    def iter_pages(self, path: str, params: Any = None, *, resource: str | None = None
-                   ) -> Iterator[Page]:
+    def iter_pages(self, path: str, params: Any = None, *, resource: str | None = None,
+                   typed: Endpoint | None = None) -> Iterator[Page]:
         for n in range(PAGES):
             self.produced += 1
             if self.produced == self.signal_at:
@@ -41,7 +42,7 @@ class Pages:
             yield Page(records=[{"id": n}], date=datetime.now(UTC))
 
 
-PLAN = [PlannedWalk("bills.json", {"limit": 1}, "bills")]
+PLAN = [PlannedWalk("bills.json", {"limit": 1}, "bills", None)]
 
 
 def test_without_waits_only_a_few_pages_are_held() -> None:
