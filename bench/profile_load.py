@@ -13,7 +13,7 @@ firm's full sync exceeds).
                                            [--limits 64MB,32MB,24MB]
 
 `--limits` compares DuckDB memory limits instead, each with the warehouse held open (how
-`load.REPLACE_MEMORY_LIMIT` was chosen).
+`load.STREAMING_MEMORY_LIMIT`, a full refresh's, was chosen).
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ _LIMIT_SET_BY_USER = "CLIO_SYNC_DUCKDB_MEMORY_LIMIT" in os.environ
 # ran out of memory (with one thread or without insertion order too; it deduplicates the
 # staged rows by id). A load that merges a file this large (a large firm's largest is
 # about 12 MB) gets the roomier limit of before; a sync never does (`walk_slices.py`), and
-# a replace, however large, streams within the small one.
+# a replace, however large, streams within the streaming one (below).
 ROOMY_FROM_BYTES = 16 * 1024 * 1024
 ROOMY_MEMORY_LIMIT = "192MB"
 # A load that merges nothing (a full refresh) only streams Parquet row groups into
