@@ -57,7 +57,7 @@ def test_a_first_merge_of_over_a_million_rows_fits_the_memory_limit(tmp_path: Pa
 
 
 @pytest.mark.slow
-def test_a_replace_of_over_a_million_rows_loads_under_the_small_limit(tmp_path: Path) -> None:
+def test_a_replace_of_over_a_million_rows_loads_under_the_streaming_limit(tmp_path: Path) -> None:
     table = wide_table(ROWS)
 
     @dlt.resource(name="wide", primary_key="id", write_disposition="replace")
