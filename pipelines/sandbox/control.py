@@ -187,6 +187,8 @@ async def faults(request: Request) -> Response:
         state.webhooks.duplicates = bool(body["webhook_duplicates"])
     if "webhook_reorder" in body:
         state.webhooks.reorder = bool(body["webhook_reorder"])
+    if "webhook_enable_delay" in body:
+        state.webhooks.enable_delay = float(body["webhook_enable_delay"])
     return json_response({"pending": len(plan.pending), "role_forbids": sorted(plan.role_forbids)})
 
 

@@ -126,6 +126,7 @@ class WebhookService:
         self.hooks: dict[int, Webhook] = {}
         self.duplicates = False
         self.reorder = False
+        self.enable_delay = 0.0  # seconds from a good handshake answer to `enabled`
         self._ids = itertools.count(1)
         self._seq = itertools.count()
         self._queue: list[Delivery] = []
@@ -275,7 +276,7 @@ class WebhookService:
             status, echoed = response.status_code, response.headers.get("X-Hook-Secret")
         if delivery.handshake:
             if status == 200 and echoed == hook.shared_secret:
-                self._set_status(hook, "enabled")
+                self._enable(hook)
             return
         self._settle(hook, delivery, status)
 
@@ -292,6 +293,16 @@ class WebhookService:
                 heapq.heappush(self._queue, delivery)
         else:
             self._set_status(hook, "suspended")
+
+    def _enable(self, hook: Webhook) -> None:
+        """Clio marks a webhook enabled a moment after the handshake's answer arrives;
+        until then changes are not delivered (`enable_delay` widens that moment)."""
+        if self.enable_delay > 0:
+            timer = threading.Timer(self.enable_delay, self._set_status, (hook, "enabled"))
+            timer.daemon = True
+            timer.start()
+        else:
+            self._set_status(hook, "enabled")
 
     def _set_status(self, hook: Webhook, status: str) -> None:
         with self._cond:

@@ -96,7 +96,7 @@ def _activate(conn: sqlite3.Connection, client: Any, token: str, data: dict[str,
     while time.monotonic() < deadline:
         sub = registry.by_token(conn, token)
         if sub is not None and sub.handshake_at is not None:
-            registry.update(conn, token, status="enabled")
+            registry.update(conn, token, status=_enabled_at_clio(client, data["id"], deadline))
             return
         time.sleep(0.05)
     sub = registry.by_token(conn, token)
@@ -111,6 +111,19 @@ def _activate(conn: sqlite3.Connection, client: Any, token: str, data: dict[str,
     client.put(f"webhooks/{data['id']}/activate.json", headers={SECRET_HEADER: sub.secret})
     status = _remote(client, data["id"]).get("status", "enabled")
     registry.update(conn, token, status=status)
+
+
+def _enabled_at_clio(client: Any, webhook_id: int, deadline: float) -> str:
+    """Clio's status once it has read our handshake answer ("enabled"), or the last seen.
+
+    Clio enables a webhook only after our reply reaches it, a moment after the receiver
+    recorded the handshake; a change made in that moment is never delivered, so
+    `subscribe` returns only once Clio itself says the webhook is enabled."""
+    while True:
+        status: str = _remote(client, webhook_id).get("status", "enabled")
+        if status == "enabled" or time.monotonic() >= deadline:
+            return status
+        time.sleep(0.05)
 
 
 def remote_hooks(client: Any) -> dict[int, dict[str, Any]]:

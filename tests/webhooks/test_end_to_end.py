@@ -82,6 +82,16 @@ class TestSubscribe:
         stats = world.sb.stats()["requests"]
         assert any(r["method"] == "PUT" and r["path"].endswith("/activate.json") for r in stats)
 
+    def test_a_change_made_as_subscribe_returns_is_delivered(self, world):
+        # Clio enables a webhook a moment after the handshake's answer; subscribing returns
+        # only once Clio says enabled, so the very next change is delivered, not lost
+        world.sb.faults(webhook_enable_delay=0.5)
+        (sub,) = world.subscribe(("contact",))
+        assert sub.status == "enabled" and world.remote_hooks()["contact"]["status"] == "enabled"
+        world.edit("contacts", 3, name="Edited as subscribe returned")
+        world.flush()
+        assert [(r["record_id"], r["event"]) for r in world.inbox_rows()] == [(3, "updated")]
+
     def test_an_http_url_is_refused_with_a_clear_error(self, world):
         proc = world.popen("webhooks", "subscribe", "--db", str(world.db),
                            "--url", world.receiver.hooks_url)
