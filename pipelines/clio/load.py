@@ -268,10 +268,15 @@ def held_open(pipeline: dlt.Pipeline) -> AbstractContextManager[Any]:
     catalog and each close checkpoints: held open, the load step of a large firm's full
     sync takes 0.75x the CPU (bench/results/profile_load.md). `DUCKDB_MEMORY_LIMIT`
     bounds what the open database caches."""
+    db = warehouse_file(pipeline)
+    return nullcontext() if db is None else warehouse.held_open(db)
+
+
+def warehouse_file(pipeline: dlt.Pipeline) -> Path | None:
+    """The DuckDB file `pipeline` loads into; None for other destinations."""
     credentials = _warehouse_credentials(pipeline)
-    if credentials is None or not credentials.database:
-        return nullcontext()
-    return warehouse.held_open(Path(credentials.database))
+    return Path(credentials.database) if credentials is not None and credentials.database \
+        else None
 
 
 def _warehouse_credentials(pipeline: dlt.Pipeline) -> DuckDbCredentials | None:

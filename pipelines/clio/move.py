@@ -119,7 +119,7 @@ def _warehouse_source(con: duckdb.DuckDBPyConnection, endpoints: Sequence[Endpoi
     for endpoint in endpoints:
         yield endpoint_resource(endpoint, _endpoint_items(con, endpoint, local))
     if RUNS_TABLE in local:
-        hints: Any = RUNS_COLUMNS  # dlt's TColumnSchema, as `sync.record_run` loads them
+        hints: Any = RUNS_COLUMNS  # dlt's TColumnSchema, as `run_record.record_run` loads them
         yield dlt.resource(_batches(con, RUNS_TABLE, {name: None for name in RUNS_COLUMNS}),
                            name=RUNS_TABLE, write_disposition="append", columns=hints)
 

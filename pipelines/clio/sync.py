@@ -41,14 +41,14 @@ from pipelines.clio.load import (
     Destination,
     Released,
     make_pipeline,
-    prune_loaded_packages,
     run_pipeline,
     settle,
 )
 from pipelines.clio.progress import SyncProgress
+from pipelines.clio.run_record import record_run
 from pipelines.clio.source import PageHook, WalkOptions
 from pipelines.clio.stats import RunStats
-from pipelines.clio.summary import RUNS_COLUMNS, RUNS_TABLE, RunSummary
+from pipelines.clio.summary import RunSummary
 from pipelines.clio.walk_ahead import WalkAhead, plan_walks
 from pipelines.clio.walk_plan import load_groups
 from pipelines.clio.walk_slices import SlicedWalks
@@ -222,18 +222,6 @@ def _each(hooks: list[PageHook]) -> PageHook:
             hook(resource, page)
 
     return call
-
-
-def record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
-    """Append the run's rows to `_sync_runs`; a failure here is logged, never raised."""
-    resource = dlt.resource(
-        summary.rows(), name=RUNS_TABLE, write_disposition="append", columns=RUNS_COLUMNS
-    )
-    try:
-        run_pipeline(pipeline, resource)
-        prune_loaded_packages(pipeline)
-    except Exception as exc:  # monitoring must not hide the run's own outcome
-        log.warning("Could not record the run in %s: %s", RUNS_TABLE, exc)
 
 
 def renew_webhooks_if_subscribed(settings: ClioSettings, db: Path) -> None:

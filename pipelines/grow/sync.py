@@ -26,10 +26,10 @@ from pipelines.clio.deletions import existing_tables
 from pipelines.clio.hints import LoadMode
 from pipelines.clio.load import make_pipeline, run_pipeline, settle
 from pipelines.clio.progress import SyncProgress
+from pipelines.clio.run_record import record_run
 from pipelines.clio.source import WalkOptions
 from pipelines.clio.stats import RunStats
 from pipelines.clio.summary import RunSummary
-from pipelines.clio.sync import record_run
 from pipelines.clio.watermarks import Watermarks
 from pipelines.errors import ClioSyncError, ConfigError
 from pipelines.grow.advice import grow_advice

@@ -67,10 +67,10 @@ from pipelines.clio.config import ClioSettings
 from pipelines.clio.deletions import DATASET
 from pipelines.clio.endpoints import ENDPOINTS
 from pipelines.clio.load import expected_cause, make_pipeline, settle
+from pipelines.clio.run_record import record_run
 from pipelines.clio.source import clio_source
 from pipelines.clio.stats import RunStats
 from pipelines.clio.summary import RunSummary
-from pipelines.clio.sync import record_run
 from pipelines.firms.profiles import FirmSchemas, firm_names, schemas
 
 SYNC_JOB, RECONCILE_JOB = "clio_sync", "clio_reconcile"

@@ -22,7 +22,6 @@ through a dlt load instead (`loader.py`), which evolves the schema the sync's wa
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -34,6 +33,7 @@ import duckdb
 import pyarrow as pa
 
 from pipelines.clio.deletions import DATASET, RecordId, purge_tombstoned
+from pipelines.clio.dlt_loads import LOADS, new_load_id, register_load
 from pipelines.clio.endpoints import BY_TABLE
 from pipelines.clio.load import with_dlt_columns
 from pipelines.clio.rows import TOMBSTONE, arrow_batch, child_table
@@ -43,7 +43,6 @@ from pipelines.webhooks.changes import Change
 
 WRITE_PATH_KEY = "webhooks.write_path"  # WEBHOOKS__WRITE_PATH
 WritePath = Literal["direct", "dlt"]
-LOADS = "_dlt_loads"
 _ROWS = "_webhook_rows"  # the name a batch's Arrow table is registered under
 
 
@@ -85,7 +84,7 @@ def prepare(con: duckdb.DuckDBPyConnection,
             deletes: Mapping[str, Mapping[RecordId, Change]]) -> Batch | None:
     """Type `upserts` ({table: {id: record}}) as a sync would; None when the warehouse
     lacks a table or column they need (the caller then loads them through dlt)."""
-    load_id = str(time.time())  # how dlt names a load
+    load_id = new_load_id()
     parts = []
     for table, records in sorted(upserts.items()):
         if not records:
@@ -138,7 +137,7 @@ def write(con: duckdb.DuckDBPyConnection, batch: Batch,
         _merge(con, part)
     purge_tombstoned(con, [BY_TABLE[table] for table in batch.tables])
     if batch.parts:
-        _register_load(con, batch.load_id)
+        register_load(con, DATASET, DATASET, batch.load_id)
 
 
 def _merge(con: duckdb.DuckDBPyConnection, part: Part) -> None:
@@ -153,11 +152,3 @@ def _merge(con: duckdb.DuckDBPyConnection, part: Part) -> None:
         con.unregister(_ROWS)
 
 
-def _register_load(con: duckdb.DuckDBPyConnection, load_id: str) -> None:
-    """Record the batch as a completed load of the schema's current version, as dlt does."""
-    con.execute(
-        f"INSERT INTO {DATASET}.{LOADS} (load_id, schema_name, status, inserted_at,"
-        " schema_version_hash) SELECT ?, ?, 0, now(), (SELECT version_hash FROM"
-        f" {DATASET}._dlt_version WHERE schema_name = ? ORDER BY inserted_at DESC LIMIT 1)",
-        [load_id, DATASET, DATASET],
-    )
