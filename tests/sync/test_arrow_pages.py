@@ -185,7 +185,7 @@ def check(ep: Endpoint, body: bytes) -> bool:
 
 
 @pytest.mark.parametrize("ep", ENDPOINTS, ids=lambda ep: ep.table)
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_a_page_parsed_by_arrow_equals_the_usual_tables_or_is_declined(ep: Endpoint, data: st.DataObject) -> None:
     check(ep, data.draw(pages(ep)))

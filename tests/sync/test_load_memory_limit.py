@@ -2,7 +2,8 @@
 192 MB when a package merges a table of a million rows or more. A replace (a full
 refresh) streams its rows into the staging table and swaps them in with one INSERT ...
 SELECT, which fits the streaming limit whatever the table's size; a merge, which
-deduplicates the staged rows by id, needs more (#12.2)."""
+deduplicates the staged rows by id, needs more (#12.2). The million-row loads are soak
+tests (`pytest -m soak`); the default run checks the same choices on small loads."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ def limit_of(pipeline: dlt.Pipeline) -> str:
     return pipeline.destination.config_params["credentials"].global_config["memory_limit"]
 
 
-@pytest.mark.slow
+@pytest.mark.soak
 def test_a_first_merge_of_over_a_million_rows_fits_the_memory_limit(tmp_path: Path) -> None:
     """DuckDB's memory limit for loads is small (it bounds the open warehouse's cache);
     this merge ran out of memory under it, so a load merging files this large gets more."""
@@ -56,9 +57,41 @@ def test_a_first_merge_of_over_a_million_rows_fits_the_memory_limit(tmp_path: Pa
         assert con.execute("select count(*), count(distinct id) from clio.wide").fetchone() == (ROWS, ROWS)
 
 
-@pytest.mark.slow
+def test_a_merge_of_a_large_file_gets_the_roomy_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The choice by file size, quickly: the threshold lowered to this small file's size
+    (the soak test above merges a million rows, which need the roomy limit)."""
+    table = wide_table(3 * BATCH)
+
+    @dlt.resource(name="wide", primary_key="id", write_disposition="merge")
+    def wide():  # type: ignore[no-untyped-def]
+        yield from (pa.Table.from_batches([batch]) for batch in table.to_batches(BATCH))
+
+    pipeline = make_pipeline(tmp_path / "w.duckdb")
+    pipeline.extract(wide())
+    pipeline.normalize()
+    (size,) = load._files_to_load(pipeline, merged=True)
+    monkeypatch.setattr(load, "ROOMY_FROM_BYTES", size + 1)
+    load._limit_memory(pipeline)
+    assert limit_of(pipeline) == load.DUCKDB_MEMORY_LIMIT  # one byte short of the threshold
+    monkeypatch.setattr(load, "ROOMY_FROM_BYTES", size)
+    load._load(pipeline)
+    assert limit_of(pipeline) == load.ROOMY_MEMORY_LIMIT
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from clio.wide").fetchone() == (3 * BATCH,)
+
+
+@pytest.mark.soak
 def test_a_replace_of_over_a_million_rows_loads_under_the_streaming_limit(tmp_path: Path) -> None:
-    table = wide_table(ROWS)
+    assert_replace_streams(tmp_path, ROWS)
+
+
+def test_a_replace_loads_under_the_streaming_limit(tmp_path: Path) -> None:
+    """The choice of limit, quickly (the soak test above shows a million rows fit it)."""
+    assert_replace_streams(tmp_path, 3 * BATCH)
+
+
+def assert_replace_streams(tmp_path: Path, rows: int) -> None:
+    table = wide_table(rows)
 
     @dlt.resource(name="wide", primary_key="id", write_disposition="replace")
     def wide():  # type: ignore[no-untyped-def]
@@ -70,7 +103,7 @@ def test_a_replace_of_over_a_million_rows_loads_under_the_streaming_limit(tmp_pa
         run_pipeline(pipeline, wide())
         assert limit_of(pipeline) == load.STREAMING_MEMORY_LIMIT
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("select count(*), count(distinct id) from clio.wide").fetchone() == (ROWS, ROWS)
+        assert con.execute("select count(*), count(distinct id) from clio.wide").fetchone() == (rows, rows)
 
 
 @pytest.mark.slow

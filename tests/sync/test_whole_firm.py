@@ -159,7 +159,7 @@ class TestFaults:
 
 
 @requires_generated_firm
-@pytest.mark.slow
+@pytest.mark.soak
 @settings(max_examples=4, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 10_000), days=st.lists(st.integers(1, 3), min_size=1, max_size=3),
