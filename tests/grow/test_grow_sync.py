@@ -38,6 +38,7 @@ def test_a_full_sync_equals_the_truth_field_for_field(tmp_path: Path, db: Path,
         assert sb.grow.counts()["matters"] > options.page_size  # paging was exercised
 
 
+@pytest.mark.soak
 def test_incremental_runs_after_days_of_life_equal_the_truth(tmp_path: Path, db: Path) -> None:
     with serve_sandbox(rate_limit=None, grow=UNTHROTTLED) as sb:
         settings = grow_settings(sb, tmp_path, notes=True)

@@ -25,7 +25,8 @@ pytestmark = pytest.mark.slow
 
 # (scale, seed, days lived between the full and the incremental sync); small seed 7 after
 # one day is the database `clio-sync demo` builds.
-FIRMS = [("tiny", 7, 5), ("tiny", 3, 12), ("tiny", 41, 30), DEMO_FIRM]
+FIRMS = [("tiny", 7, 5), pytest.param(("tiny", 3, 12), marks=pytest.mark.soak),
+         pytest.param(("tiny", 41, 30), marks=pytest.mark.soak), DEMO_FIRM]  # fmt: skip
 BUCKETS = ("current_amount", "days_1_30_amount", "days_31_60_amount", "days_61_90_amount",
            "days_91_plus_amount")
 CENT = Decimal("0.01")

@@ -23,7 +23,8 @@ from .conftest import DEMO_FIRM, SANDBOX_TZ, Snapshot
 
 pytestmark = pytest.mark.slow
 
-FIRMS = [("tiny", 7, 5), ("tiny", 3, 12), ("tiny", 41, 30), DEMO_FIRM]
+FIRMS = [("tiny", 7, 5), pytest.param(("tiny", 3, 12), marks=pytest.mark.soak),
+         pytest.param(("tiny", 41, 30), marks=pytest.mark.soak), DEMO_FIRM]  # fmt: skip
 CENT = Decimal("0.01")
 HOUR = Decimal("0.0001")
 WORKDAY = 8

@@ -83,6 +83,7 @@ class TestCustomFieldValues:
                    if r["path"].endswith(("/matters.json", "/contacts.json")))
 
     @requires_generated_firm
+    @pytest.mark.soak
     def test_days_of_silent_edits_converge_once_the_period_has_passed(
         self, sandbox_factory, tmp_path, db
     ) -> None:

@@ -79,7 +79,7 @@ class Script:
 
 
 @pytest.mark.slow
-@settings(max_examples=8, deadline=None, derandomize=True,
+@settings(max_examples=5, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(script=st.lists(steps, min_size=1, max_size=14))
 def test_any_interleaving_of_polling_and_events_converges_to_clio(script):
