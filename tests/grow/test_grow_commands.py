@@ -82,6 +82,7 @@ def test_grow_tables_without_grow_configured_are_refused(sb, tmp_path) -> None:
     assert "SOURCES__GROW__CREDENTIALS__CLIENT_ID" in result.stderr
 
 
+@pytest.mark.soak
 def test_reconcile_covers_grow(tmp_path) -> None:
     with serve_sandbox(rate_limit=None, grow=GrowOptions(rate_limit=None)) as sb:
         db = tmp_path / "w.duckdb"

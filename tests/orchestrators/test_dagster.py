@@ -200,6 +200,7 @@ class TestTwoFirms:
             incremental = [r for r in requests if BY_PATH[r["path"]].incremental]
             assert all("updated_since=" in r["query"] for r in incremental), name
 
+    @pytest.mark.soak
     def test_each_firms_reports_are_built_in_its_schemas_and_equal_its_clio_ar(
             self, two_firms, db) -> None:
         defs = orchestration.build_definitions(db)
@@ -214,6 +215,7 @@ class TestTwoFirms:
         assert {"staging", "reports"}.isdisjoint(
             {s for (s,) in query(db, "select schema_name from information_schema.schemata")})
 
+    @pytest.mark.soak
     def test_the_nightly_reconcile_deletes_in_each_firms_schema_only(self, two_firms,
                                                                       db) -> None:
         defs = orchestration.build_definitions(db)
@@ -228,6 +230,7 @@ class TestTwoFirms:
         assert_raw_tables_match_truth(acme, db, "clio_acme")
         assert_raw_tables_match_truth(beta, db, "clio_beta")
 
+    @pytest.mark.soak
     def test_a_failed_run_moves_no_watermark_and_stops_no_other_firm(self, two_firms,
                                                                       db) -> None:
         defs = orchestration.build_definitions(db)

@@ -75,7 +75,7 @@ def test_runs_every_cell_on_the_demo_database(generated_firm, tmp_path, monkeypa
     assert f"data/demo.duckdb as of {demo.today} ({SANDBOX_TZ})" in text
 
 
-@pytest.mark.slow
+@pytest.mark.soak
 def test_productivity_runs_every_cell_on_the_whole_firm(whole_firm_db, tmp_path, monkeypatch):
     db = tmp_path / "clio_sync.duckdb"
     shutil.copy(whole_firm_db, db)

@@ -253,6 +253,7 @@ def test_transpiled_sql_means_the_same_on_postgres(pg_firm, duck, engine, name):
 
 # The reader commands on a server: read-only, one statement, no files.
 
+@pytest.mark.soak
 def test_report_on_postgres_prints_what_it_prints_on_duckdb(pg_firm, duck):
     (field,) = duck.execute(
         "select min(field_name) from reports.custom_field_values where parent_type = 'Matter' "

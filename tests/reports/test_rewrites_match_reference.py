@@ -130,7 +130,7 @@ def mismatches(con: duckdb.DuckDBPyConnection, report: str) -> tuple[list, list]
     return extra, missing
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(warehouses(), st.sampled_from(["due_date", "issue_date"]))
 def test_rewritten_reports_give_the_rows_of_their_plain_statements(rows, basis):
     with duckdb.connect() as con:

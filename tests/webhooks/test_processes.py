@@ -101,7 +101,7 @@ def ledger_seqs(world: World) -> set[int]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("write_path", ["direct", "dlt"])
+@pytest.mark.parametrize("write_path", ["direct", pytest.param("dlt", marks=pytest.mark.soak)])
 def test_an_applier_killed_mid_batch_loses_nothing_and_duplicates_nothing(
     world, write_path, monkeypatch
 ):
