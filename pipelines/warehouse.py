@@ -329,3 +329,15 @@ def _holder(exc: Exception) -> str:
     if marker in text:
         return "pid " + text.split(marker, 1)[1].split(")", 1)[0].strip()
     return "unknown process"
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """One DuckDB transaction: committed when the block ends, rolled back if it raises."""
+    con.execute("BEGIN")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

@@ -16,6 +16,7 @@ import dlt
 import pyarrow as pa
 
 from pipelines import warehouse
+from pipelines.clio.deletions import table_columns
 from pipelines.clio.dlt_loads import LOADS, new_load_id, register_load
 from pipelines.clio.load import (
     prune_loaded_packages,
@@ -47,22 +48,16 @@ def _inserted(pipeline: dlt.Pipeline, summary: RunSummary) -> bool:
         pipeline.dataset_name
     if db is None or schema is None:
         return False
-    rows = pa.Table.from_pylist(summary.rows())
-    if rows.num_rows == 0:
-        return True
+    if not summary.resources:
+        return True  # no rows to record
     load_id = new_load_id()
-    rows = with_dlt_columns(rows, load_id, ("run_id", "resource"))
+    rows = with_dlt_columns(pa.Table.from_pylist(summary.rows()), load_id, ("run_id", "resource"))
     with warehouse.connect(db) as con:
-        found = {(table, column) for table, column in con.execute(
-            "SELECT table_name, column_name FROM information_schema.columns"
-            " WHERE table_schema = ? AND table_name IN (?, ?)", [dataset, RUNS_TABLE, LOADS],
-        ).fetchall()}
-        if not found >= {(RUNS_TABLE, name) for name in rows.column_names} \
-                or (LOADS, "load_id") not in found:
+        columns = table_columns(con, dataset)
+        if not columns.get(RUNS_TABLE, set()) >= set(rows.column_names) or LOADS not in columns:
             return False
         con.register("_run_rows", rows)
-        con.execute("BEGIN")
-        con.execute(f'INSERT INTO "{dataset}".{RUNS_TABLE} BY NAME SELECT * FROM _run_rows')
-        register_load(con, dataset, schema, load_id)
-        con.execute("COMMIT")
+        with warehouse.transaction(con):
+            con.execute(f'INSERT INTO "{dataset}".{RUNS_TABLE} BY NAME SELECT * FROM _run_rows')
+            register_load(con, dataset, schema, load_id)
     return True

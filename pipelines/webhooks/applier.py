@@ -138,7 +138,7 @@ def _apply(con: duckdb.DuckDBPyConnection, loader: BatchLoader, events: list[inb
     settled = [c for c in changes if c.seq not in deferred]
     batch = direct.prepare(con, plan.upserts, plan.deletes) if path == "direct" else None
     if batch is not None:
-        with direct.transaction(con):  # rows and ledger together: all of the batch or none
+        with warehouse.transaction(con):  # rows and ledger together: all of the batch or none
             direct.write(con, batch, plan.deletes)
             applied_at = time.time()
             ledger.record_applies(con, settled, outcomes, applied_at)

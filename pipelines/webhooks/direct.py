@@ -23,8 +23,7 @@ through a dlt load instead (`loader.py`), which evolves the schema the sync's wa
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -112,18 +111,6 @@ def _fits(con: duckdb.DuckDBPyConnection, batch: Batch) -> bool:
         found[table].add(column)
     return bool(found[LOADS]) and all(
         set(part.rows.column_names) <= found[part.table] for part in batch.parts)
-
-
-@contextmanager
-def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """One DuckDB transaction: committed when the block ends, rolled back if it raises."""
-    con.execute("BEGIN")
-    try:
-        yield
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    con.execute("COMMIT")
 
 
 def write(con: duckdb.DuckDBPyConnection, batch: Batch,
