@@ -46,6 +46,7 @@ from pipelines.clio.errors import (
     ClioUnavailable,
 )
 from pipelines.clio.pacing import Bucket, RateBudget, TokenBucket
+from pipelines.clio.page_ahead import PageAhead, next_from_tail
 from pipelines.clio.retry import RETRIABLE_TRANSPORT, RetriableError, Verdict, backoff, classify
 from pipelines.clio.stats import RunStats
 from pipelines.errors import ConfigError
@@ -172,25 +173,31 @@ class ClioClient:
         return self._fetch_json(path, params, resource)[1]
 
     def iter_pages(self, path: str, params: Mapping[str, Any] | None = None, *,
-                   resource: str | None = None, typed: Endpoint | None = None) -> Iterator[Page]:
+                   resource: str | None = None, typed: Endpoint | None = None,
+                   page_ahead: bool = False) -> Iterator[Page]:
         """Walk an index: `params` go with the first request only, then `meta.paging.next`
         is followed verbatim (an opaque URL) until it is absent.
 
         `typed`: read each page straight into that catalog endpoint's Arrow tables
         (`Page.arrow`, `arrow_pages.py`) where Arrow takes it; the walk must then ask for
-        the endpoint's own fields (a sync's walks do)."""
+        the endpoint's own fields (a sync's walks do).
+        `page_ahead`: request the next page while this one is parsed and handed on
+        (`page_ahead.py`), for a walk that is read to its end (one request more when
+        it is not)."""
         if typed is not None and (params or {}).get("fields") != typed.fields:
             raise ValueError(f"a walk typed as {typed.table} must ask for its catalog fields")
         url: str | None = path
         query: Mapping[str, Any] | None = params
-        while url is not None:
-            response, page = self._fetch_page(url, query, resource, typed)
-            if page.next_url is not None:
-                page.next_url = self._checked_next(page.next_url, response)
-            count = page.arrow.root.num_rows if page.arrow is not None else len(page.records)
-            self.stats.add(resource, pages=1, records=count)
-            yield page
-            url, query = page.next_url, None
+        with PageAhead(lambda link: self.request("GET", link, resource=resource)) as ahead:
+            while url is not None:
+                response, page = self._fetch_page(url, query, resource, typed,
+                                                  ahead if page_ahead else None)
+                if page.next_url is not None:
+                    page.next_url = self._checked_next(page.next_url, response)
+                count = page.arrow.root.num_rows if page.arrow is not None else len(page.records)
+                self.stats.add(resource, pages=1, records=count)
+                yield page
+                url, query = page.next_url, None
 
     def server_time(self) -> datetime:
         """The server's clock (UTC) from a cheap request's `Date` header."""
@@ -379,9 +386,11 @@ class ClioClient:
             status=status, path=path, attempts=1)
 
     def _fetch_page(self, path: str, params: Mapping[str, Any] | None, resource: str | None,
-                    typed: Endpoint | None) -> tuple[httpx.Response, Page]:
+                    typed: Endpoint | None, ahead: PageAhead | None = None,
+                    ) -> tuple[httpx.Response, Page]:
         """One page of a walk, typed as Arrow where `arrow_pages` takes it (`typed`)."""
-        response, body = self._fetch(path, params, resource, require_data=True, typed=typed)
+        response, body = self._fetch(path, params, resource, require_data=True, typed=typed,
+                                     ahead=ahead)
         date = self._date_of(response)
         if isinstance(body, ArrowPage):
             return response, Page(None, date, body.next_url, arrow=body, body=response.content)
@@ -395,12 +404,15 @@ class ClioClient:
 
     def _fetch(self, path: str, params: Mapping[str, Any] | None, resource: str | None,
                require_data: bool = False, typed: Endpoint | None = None,
+               ahead: PageAhead | None = None,
                ) -> tuple[httpx.Response, dict[str, Any] | ArrowPage]:
         """GET a JSON object: typed by `typed`'s catalog entry if `arrow_pages` takes the
-        page, else decoded; a malformed body is fetched again (`bad_page_attempts`)."""
+        page, else decoded; a malformed body is fetched again (`bad_page_attempts`).
+        With `ahead`, the answer may be one requested ahead, and the next page (as the
+        body's tail links it) is requested ahead while this one is parsed."""
         attempts = self.settings.bad_page_attempts
         for attempt in range(1, attempts + 1):
-            response = self.request("GET", path, params=params, resource=resource)
+            response = self._get_page(path, params, resource, ahead, again=attempt > 1)
             if typed is not None and (page := arrow_pages.parse(typed, response.content)) is not None:
                 return response, page
             problem, body = _decode(response, require_data)
@@ -416,6 +428,29 @@ class ClioClient:
             "row, so clio-sync stopped rather than load a partial page. This is usually a "
             "transient problem at Clio or a proxy in between: run again later.",
             status=response.status_code, path=path_only, attempts=attempts)
+
+    def _get_page(self, path: str, params: Mapping[str, Any] | None, resource: str | None,
+                  ahead: PageAhead | None, again: bool) -> httpx.Response:
+        """GET `path`: the answer requested ahead for it if any (not when asked `again`
+        after a malformed one), then the next page is requested ahead (with `ahead`)."""
+        if ahead is None:
+            return self.request("GET", path, params=params, resource=resource)
+        response = ahead.take(path) if params is None and not again else None
+        ahead.settle()  # one request at a time: a page asked ahead answers first
+        if response is None:
+            response = self.request("GET", path, params=params, resource=resource)
+        self._request_next_ahead(ahead, response)
+        return response
+
+    def _request_next_ahead(self, ahead: PageAhead, response: httpx.Response) -> None:
+        """Request the page `response`'s tail links to, if it links one on Clio's host."""
+        link = next_from_tail(response.content)
+        if link is None:
+            return
+        try:
+            ahead.start(self._checked_next(link, response))
+        except ClioBadResponse:
+            return  # a link elsewhere: the page's parse raises it, in order
 
     def _checked_next(self, next_url: str, response: httpx.Response) -> str:
         """`next_url` as is if absolute on Clio's host, resolved if relative; never elsewhere."""

@@ -31,6 +31,13 @@ class RunStats:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._resources: dict[str, ResourceStats] = {}
+        self._waited = False
+
+    @property
+    def waited(self) -> bool:
+        """Whether any request has waited before sending yet (cheap: the walk-ahead
+        helper asks before every page it queues)."""
+        return self._waited
 
     def add(self, resource: str | None, **counts: float) -> None:
         """Add `counts` (field name -> increment) to `resource`'s counters."""
@@ -38,6 +45,8 @@ class RunStats:
             entry = self._resources.setdefault(resource or UNNAMED, ResourceStats())
             for name, amount in counts.items():
                 setattr(entry, name, getattr(entry, name) + amount)
+            if counts.get("waits"):
+                self._waited = True
 
     def get(self, resource: str) -> ResourceStats:
         """A copy of the counters of `resource` (zeros if it made no request)."""

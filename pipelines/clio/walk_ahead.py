@@ -116,7 +116,7 @@ class WalkAhead:
     @property
     def waited(self) -> bool:
         """Whether Clio's rate limit has made the run wait yet."""
-        return self.stats.total().waits > 0
+        return self.stats.waited
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)  # get, get_json, server_time...
@@ -158,7 +158,7 @@ class WalkAhead:
         try:
             for walk in self._plan:
                 for page in self.client.iter_pages(walk.path, walk.params, resource=walk.resource,
-                                                   typed=walk.typed):
+                                                   typed=walk.typed, page_ahead=True):
                     if not self._offer(page):
                         return
                 if not self._offer(_END_OF_WALK):

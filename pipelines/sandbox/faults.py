@@ -1,6 +1,7 @@
 """Injected faults: each applies to the next `count` matching requests.
 
-`{"kind": "429"|"500"|"502"|"503"|"slow"|"truncated"|"invalid_json"|"drop"|"empty", "count": 1,
+`{"kind": "429"|"500"|"502"|"503"|"slow"|"truncated"|"invalid_json"|"bad_record"|"drop"|"empty",
+"count": 1,
 "path": "bills.json", "after": 0, "retry_after": 1, "delay": 0.5}`: `path` is a substring
 of the request path (None: any Clio or OAuth path), `after` lets that many matching
 requests pass first. Several faults may wait at once; a request gets the first due one.
@@ -9,6 +10,8 @@ requests pass first. Several faults may wait at once; a request gets the first d
 - `slow`: the normal answer after `delay` seconds.
 - `truncated`: headers announce the whole body, half of it is sent, the connection closes.
 - `invalid_json`: a complete 200 answer whose body is not JSON (an HTML error page).
+- `bad_record`: a complete 200 page whose first record is spoiled (not JSON) while the
+  rest of the body, its `meta` and next-page link included, is intact.
 - `drop`: the connection closes after the status line and headers, before any body.
 - `empty`: a well-formed 200 list page with no records and no next page (an outage that
   answers "nothing here" rather than an error).
@@ -20,7 +23,8 @@ from dataclasses import dataclass
 
 from pipelines.sandbox.errors import bad_request
 
-KINDS = ("429", "500", "502", "503", "slow", "truncated", "invalid_json", "drop", "empty")
+KINDS = ("429", "500", "502", "503", "slow", "truncated", "invalid_json", "bad_record", "drop",
+         "empty")
 
 
 @dataclass

@@ -115,7 +115,8 @@ class SandboxMiddleware:
 
 
 def _mangler(send: Send, kind: str) -> Send:
-    """Spoil the body: `truncated` and `drop` cut the connection, `invalid_json` the text."""
+    """Spoil the body: `truncated` and `drop` cut the connection, `invalid_json` the text,
+    `bad_record` the first record (same length: the announced length still holds)."""
 
     async def mangled(message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -135,6 +136,10 @@ def _mangler(send: Send, kind: str) -> Send:
         if kind == "invalid_json":
             cut = body[: max(1, len(body) // 2)] if body else b"<html>"
             await send({"type": "http.response.body", "body": cut, "more_body": False})
+            return
+        if kind == "bad_record":
+            spoiled = body.replace(b'"data":[{', b'"data":[[', 1)
+            await send({**message, "body": spoiled})
             return
         await send(message)
 

@@ -85,10 +85,10 @@ def test_a_group_loads_and_settles_while_the_next_one_is_paged(
 
     fetch = ClioClient.iter_pages
 
-    def iter_pages(self, path, params=None, *, resource=None, typed=None):  # type: ignore[no-untyped-def]
+    def iter_pages(self, path, params=None, *, resource=None, typed=None, page_ahead=False):  # type: ignore[no-untyped-def]
         if resource == "bills":  # the barrier: bills is paged once activities loads
             at_load["bills_waited"] = activities_loading.wait(BARRIER_TIMEOUT)
-        for page in fetch(self, path, params, resource=resource, typed=typed):
+        for page in fetch(self, path, params, resource=resource, typed=typed, page_ahead=page_ahead):
             if resource == "bills":
                 bills_fetched.set()
             yield page

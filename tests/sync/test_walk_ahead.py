@@ -34,7 +34,7 @@ class Pages:
         self.reached = threading.Event()
 
     def iter_pages(self, path: str, params: Any = None, *, resource: str | None = None,
-                   typed: Endpoint | None = None) -> Iterator[Page]:
+                   typed: Endpoint | None = None, page_ahead: bool = False) -> Iterator[Page]:
         for n in range(PAGES):
             self.produced += 1
             if self.produced == self.signal_at:
