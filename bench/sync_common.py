@@ -160,6 +160,7 @@ def sandbox_env(base: str, token_store: Path) -> dict[str, str]:
         "SOURCES__CLIO__CREDENTIALS__REFRESH_TOKEN": token["refresh_token"],
         "SOURCES__CLIO__CREDENTIALS__ACCESS_TOKEN": token["access_token"],
         "RUNTIME__LOG_LEVEL": "WARNING",
+        "RUNTIME__DLTHUB_TELEMETRY": "false",  # as the command runs dlt
     }
 
 

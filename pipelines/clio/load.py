@@ -52,6 +52,7 @@ from pipelines.clio.destinations import (
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
 from pipelines.clio.hints import LoadMode, mark_child, mark_root, write_disposition
 from pipelines.clio.rows import TOMBSTONE, arrow_batch, child_table
+from pipelines.clio.type_hints_cache import cache_type_hints
 from pipelines.clio.widen import widen_columns
 from pipelines.errors import ClioSyncError, ConfigError, WarehouseBusy
 
@@ -98,6 +99,7 @@ def make_pipeline(db: Path, destination: Destination = "duckdb", *, dataset: str
     destination configured the dlt way (`postgres`...). Each keeps its own state (another
     pipeline name, in the folder beside `db`), so switching destinations never skips data.
     """
+    cache_type_hints()  # dlt's per-item schema checks, without their slowest part
     if is_server(destination):
         dest: Any = server_destination(destination)
         name = f"{name}_{destination}"
