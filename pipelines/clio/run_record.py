@@ -1,11 +1,13 @@
 """Recording a run in `_sync_runs`: a row per resource, whatever the run's outcome.
 
-Where the warehouse is a DuckDB file that has the table already (every run after the
-first), the rows are inserted directly, with dlt's bookkeeping columns and an entry in
-`_dlt_loads`, in one transaction: what a dlt load of them would write, without dlt's
-fixed steps, which cost more than half a second for these few rows (about a third of a
-run that finds nothing new). Elsewhere (a first run, the lake, a server) dlt loads them
-and creates or evolves the table.
+Where the warehouse is a DuckDB file that has the table already, the rows are inserted
+directly, with dlt's bookkeeping columns and an entry in `_dlt_loads`, in one
+transaction: what a dlt load of them would write, without dlt's fixed steps, which cost
+more than half a second for these few rows (about a third of a run that finds nothing
+new, and the last step of a first sync, after its last load). A run's first load into
+such a warehouse carries the table, empty (`empty_runs_table`), so that a first run
+has it too. Elsewhere (the lake, a server, a run that fails before its first load) dlt
+loads the rows and creates or evolves the table.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ import logging
 
 import dlt
 import pyarrow as pa
+from dlt.extract.resource import DltResource
 
 from pipelines import warehouse
 from pipelines.clio.deletions import table_columns
 from pipelines.clio.dlt_loads import LOADS, new_load_id, register_load
+from pipelines.clio.hints import DLT_COLUMNS
 from pipelines.clio.load import (
     prune_loaded_packages,
     run_pipeline,
@@ -39,6 +43,26 @@ def record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
             prune_loaded_packages(pipeline)
     except Exception as exc:  # monitoring must not hide the run's own outcome
         log.warning("Could not record the run in %s: %s", RUNS_TABLE, exc)
+
+
+def lacks_runs_table(pipeline: dlt.Pipeline) -> bool:
+    """Whether `pipeline` loads into a DuckDB file and its schema has no `_sync_runs` yet
+    (a first run): its first load should carry `empty_runs_table()`."""
+    if warehouse_file(pipeline) is None:
+        return False
+    return pipeline.default_schema_name is None or RUNS_TABLE not in pipeline.default_schema.tables
+
+
+def empty_runs_table() -> DltResource:
+    """`_sync_runs` with no rows, for dlt to create the table in a run's first load."""
+    fields = [pa.field(name, _ARROW_TYPES[column["data_type"]], column.get("nullable", True))
+              for name, column in {**RUNS_COLUMNS, **DLT_COLUMNS}.items()]
+    return dlt.resource(pa.schema(fields).empty_table(), name=RUNS_TABLE,
+                        write_disposition="append", columns={**RUNS_COLUMNS, **DLT_COLUMNS})
+
+
+_ARROW_TYPES = {"text": pa.string(), "timestamp": pa.timestamp("us", tz="UTC"),
+                "bool": pa.bool_(), "bigint": pa.int64(), "double": pa.float64()}
 
 
 def _inserted(pipeline: dlt.Pipeline, summary: RunSummary) -> bool:

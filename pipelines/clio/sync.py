@@ -45,7 +45,7 @@ from pipelines.clio.load import (
     settle,
 )
 from pipelines.clio.progress import SyncProgress
-from pipelines.clio.run_record import record_run
+from pipelines.clio.run_record import empty_runs_table, lacks_runs_table, record_run
 from pipelines.clio.source import PageHook, WalkOptions
 from pipelines.clio.stats import RunStats
 from pipelines.clio.summary import RunSummary
@@ -148,9 +148,12 @@ def sync(
                 # the helper pages the next groups; a merge in packages of bounded size
                 group, position = _next_group(groups, position, ahead)
                 while pending := walks.pending(group):
+                    source = walks.source(pending)
+                    if first and lacks_runs_table(pipeline):
+                        source.resources.add(empty_runs_table())  # for `record_run`, below
                     run_pipeline(
                         pipeline,
-                        walks.source(pending),
+                        source,
                         refresh="drop_data" if full_refresh and lake else None,
                         loader_file_format="parquet" if lake else None,
                         released=released,

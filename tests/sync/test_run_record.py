@@ -56,3 +56,24 @@ def test_the_rows_written_directly_equal_the_rows_dlt_loads(tmp_path: Path) -> N
             " AND l.status = 0 AND l.schema_version_hash IS NOT NULL").fetchone() == (
                 6, 6, [pipeline.default_schema_name])
         assert con.execute("SELECT count(DISTINCT _dlt_load_id) FROM clio._sync_runs").fetchone() == (3,)
+
+
+def test_a_first_sync_records_its_run_without_a_load_of_its_own(firm, tmp_path, db) -> None:
+    """The first load carries `_sync_runs`, empty: the rows go in the direct way, with the
+    types dlt gives them, and the runs after find the table and carry nothing more."""
+    from sync_helpers import settings_for
+
+    from pipelines.clio.run_record import lacks_runs_table
+    from pipelines.clio.sync import sync
+
+    summary = sync(db, settings_for(firm, tmp_path))
+    with duckdb.connect(str(db), read_only=True) as con:
+        keys = con.execute("SELECT DISTINCT _dlt_id = run_id || '.' || resource"
+                           " FROM clio._sync_runs").fetchall()
+        loads = con.execute("SELECT count(DISTINCT _dlt_load_id) FROM clio._sync_runs").fetchone()
+    assert keys == [(True,)] and loads == (1,)
+    assert list(runs(db)) == ["types", summary.run_id]
+    dlt_made = tmp_path / "dlt.duckdb"
+    record_run(make_pipeline(dlt_made), summary)  # no table: dlt creates it and loads the rows
+    assert runs(db) == runs(dlt_made)
+    assert not lacks_runs_table(make_pipeline(db))
