@@ -13,9 +13,11 @@ loads the rows and creates or evolves the table.
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 import dlt
 import pyarrow as pa
+from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.extract.resource import DltResource
 
 from pipelines import warehouse
@@ -55,10 +57,11 @@ def lacks_runs_table(pipeline: dlt.Pipeline) -> bool:
 
 def empty_runs_table() -> DltResource:
     """`_sync_runs` with no rows, for dlt to create the table in a run's first load."""
+    columns = cast(TTableSchemaColumns, {**RUNS_COLUMNS, **DLT_COLUMNS})
     fields = [pa.field(name, _ARROW_TYPES[column["data_type"]], column.get("nullable", True))
-              for name, column in {**RUNS_COLUMNS, **DLT_COLUMNS}.items()]
-    return dlt.resource(pa.schema(fields).empty_table(), name=RUNS_TABLE,
-                        write_disposition="append", columns={**RUNS_COLUMNS, **DLT_COLUMNS})
+              for name, column in columns.items()]
+    return dlt.resource([pa.schema(fields).empty_table()], name=RUNS_TABLE,
+                        write_disposition="append", columns=columns)
 
 
 _ARROW_TYPES = {"text": pa.string(), "timestamp": pa.timestamp("us", tz="UTC"),
