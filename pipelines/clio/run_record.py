@@ -57,9 +57,9 @@ def lacks_runs_table(pipeline: dlt.Pipeline) -> bool:
 
 def empty_runs_table() -> DltResource:
     """`_sync_runs` with no rows, for dlt to create the table in a run's first load."""
-    columns = cast(TTableSchemaColumns, {**RUNS_COLUMNS, **DLT_COLUMNS})
     fields = [pa.field(name, _ARROW_TYPES[column["data_type"]], column.get("nullable", True))
-              for name, column in columns.items()]
+              for name, column in {**RUNS_COLUMNS, **DLT_COLUMNS}.items()]
+    columns = cast(TTableSchemaColumns, {**RUNS_COLUMNS, **DLT_COLUMNS})
     return dlt.resource([pa.schema(fields).empty_table()], name=RUNS_TABLE,
                         write_disposition="append", columns=columns)
 
