@@ -455,6 +455,10 @@ class ClioClient:
     def _checked_next(self, next_url: str, response: httpx.Response) -> str:
         """`next_url` as is if absolute on Clio's host, resolved if relative; never elsewhere."""
         origin = response.request.url
+        if next_url.startswith(f"{origin.scheme}://{origin.netloc.decode('ascii')}/"):
+            # Clio's own form, known without parsing it (0.1 ms, twice a page when paging
+            # ahead): the host ends at that "/", so no user info or longer name follows
+            return next_url
         target = httpx.URL(next_url)
         if target.is_relative_url:
             return str(origin.join(next_url))

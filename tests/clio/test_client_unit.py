@@ -59,10 +59,16 @@ class TestPaging:
             list(c.iter_pages("bills.json", {"limit": 1}))
         assert seen[1] == "http://clio.test/api/v4/bills.json?page_token=p2"
 
-    def test_a_next_link_to_another_host_is_refused(self, make_settings) -> None:
+    @pytest.mark.parametrize("link", [
+        "https://evil.test/api/v4/bills.json?page_token=p2",
+        "http://clio.test@evil.test/api/v4/bills.json?page_token=p2",  # user info
+        "http://clio.test.evil.test/api/v4/bills.json?page_token=p2",  # a longer name
+        "http://clio.test:8443/api/v4/bills.json?page_token=p2",  # another port
+        "https://clio.test/api/v4/bills.json?page_token=p2",  # another scheme
+    ])
+    def test_a_next_link_to_another_host_is_refused(self, make_settings, link) -> None:
         def app(request: httpx.Request) -> httpx.Response:
-            return answer(body={"data": [], "meta": {"paging": {
-                "next": "https://evil.test/api/v4/bills.json?page_token=p2"}}})
+            return answer(body={"data": [], "meta": {"paging": {"next": link}}})
 
         client = ClioClient(make_settings(access_token="t"), transport=httpx.MockTransport(app))
         with client, pytest.raises(ClioBadResponse, match="another host"):
