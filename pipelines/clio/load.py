@@ -33,7 +33,7 @@ import dlt
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-from dlt.common.destination.configuration import ParquetCompression, ParquetFormatConfiguration
+from dlt.common.destination.configuration import ParquetFormatConfiguration
 from dlt.common.pipeline import LoadInfo
 from dlt.destinations.exceptions import DestinationConnectionError
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
@@ -86,7 +86,7 @@ LOAD_WORKERS = 1
 # compressing them (dlt's snappy) cost CPU to write and to read back to save 12 MB on a
 # large firm's full sync (45 MB against 33), which ran 0.5 s faster without. A user's
 # `data_writer` settings still win; the lake's files, which stay, keep dlt's snappy.
-PACKAGE_COMPRESSION: ParquetCompression = "none"
+PACKAGE_COMPRESSION = "none"
 Destination = str  # duckdb (default), filesystem, or any dlt destination's name
 STAGING = f"{DATASET}_staging"  # dlt's staging dataset (merges and replaces go through it)
 KEEP_PACKAGES_KEY = "warehouse.keep_load_packages"
