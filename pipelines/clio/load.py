@@ -33,7 +33,6 @@ import dlt
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-from dlt.common.destination.configuration import ParquetFormatConfiguration
 from dlt.common.pipeline import LoadInfo
 from dlt.destinations.exceptions import DestinationConnectionError
 from dlt.destinations.impl.duckdb.configuration import DuckDbCredentials
@@ -82,11 +81,6 @@ STREAMING_MEMORY_LIMIT = "32MB"
 # at once held every table's files in memory together, 100 MB more at the peak of a
 # large firm's full sync (the whole firm's 35 tables), for no time saved on 2 cores.
 LOAD_WORKERS = 1
-# The Parquet files of a load package into DuckDB live only until they are loaded:
-# compressing them (dlt's snappy) cost CPU to write and to read back to save 12 MB on a
-# large firm's full sync (45 MB against 33), which ran 0.5 s faster without. A user's
-# `data_writer` settings still win; the lake's files, which stay, keep dlt's snappy.
-PACKAGE_COMPRESSION = "none"
 Destination = str  # duckdb (default), filesystem, or any dlt destination's name
 STAGING = f"{DATASET}_staging"  # dlt's staging dataset (merges and replaces go through it)
 KEEP_PACKAGES_KEY = "warehouse.keep_load_packages"
@@ -126,9 +120,7 @@ def make_pipeline(db: Path, destination: Destination = "duckdb", *, dataset: str
         # `created_at` column...) would run statement by statement: a kill between its
         # DELETE and INSERT left the table empty. Say DuckDB has transactions (it does).
         dest = dlt.destinations.duckdb(credentials, replace_strategy="insert-from-staging",
-                                       supports_transactions=True,
-                                       parquet_format=ParquetFormatConfiguration(
-                                           compression=PACKAGE_COMPRESSION))
+                                       supports_transactions=True)
     # dlt takes `progress=None` (no progress display) but its overloads do not say so
     return dlt.pipeline(  # type: ignore[call-overload, no-any-return]
         pipeline_name=name,
