@@ -33,6 +33,9 @@ from pipelines.clio.load import (
 from pipelines.clio.summary import RUNS_COLUMNS, RUNS_TABLE, RunSummary
 
 log = logging.getLogger(__name__)
+# The Arrow type of each dlt data type `_sync_runs` has (`empty_runs_table`).
+_ARROW_TYPES = {"text": pa.string(), "timestamp": pa.timestamp("us", tz="UTC"),
+                "bool": pa.bool_(), "bigint": pa.int64(), "double": pa.float64()}
 
 
 def record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
@@ -62,10 +65,6 @@ def empty_runs_table() -> DltResource:
     columns = cast(TTableSchemaColumns, {**RUNS_COLUMNS, **DLT_COLUMNS})
     return dlt.resource([pa.schema(fields).empty_table()], name=RUNS_TABLE,
                         write_disposition="append", columns=columns)
-
-
-_ARROW_TYPES = {"text": pa.string(), "timestamp": pa.timestamp("us", tz="UTC"),
-                "bool": pa.bool_(), "bigint": pa.int64(), "double": pa.float64()}
 
 
 def _inserted(pipeline: dlt.Pipeline, summary: RunSummary) -> bool:
