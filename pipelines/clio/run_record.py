@@ -21,8 +21,10 @@ from dlt.common.schema.typing import TTableSchemaColumns
 from dlt.extract.resource import DltResource
 
 from pipelines import warehouse
+from pipelines.clio.column_types import STORAGE
 from pipelines.clio.deletions import table_columns
 from pipelines.clio.dlt_loads import LOADS, new_load_id, register_load
+from pipelines.clio.endpoints import ColumnType
 from pipelines.clio.hints import DLT_COLUMNS
 from pipelines.clio.load import (
     prune_loaded_packages,
@@ -33,9 +35,6 @@ from pipelines.clio.load import (
 from pipelines.clio.summary import RUNS_COLUMNS, RUNS_TABLE, RunSummary
 
 log = logging.getLogger(__name__)
-# The Arrow type of each dlt data type `_sync_runs` has (`empty_runs_table`).
-_ARROW_TYPES = {"text": pa.string(), "timestamp": pa.timestamp("us", tz="UTC"),
-                "bool": pa.bool_(), "bigint": pa.int64(), "double": pa.float64()}
 
 
 def record_run(pipeline: dlt.Pipeline, summary: RunSummary) -> None:
@@ -60,9 +59,10 @@ def lacks_runs_table(pipeline: dlt.Pipeline) -> bool:
 
 def empty_runs_table() -> DltResource:
     """`_sync_runs` with no rows, for dlt to create the table in a run's first load."""
-    fields = [pa.field(name, _ARROW_TYPES[column["data_type"]], column.get("nullable", True))
-              for name, column in {**RUNS_COLUMNS, **DLT_COLUMNS}.items()]
     columns = cast(TTableSchemaColumns, {**RUNS_COLUMNS, **DLT_COLUMNS})
+    # its dlt types are catalog column types by the same names (text, bigint, timestamp...)
+    fields = [pa.field(name, STORAGE[cast(ColumnType, column["data_type"])].arrow,
+                       column.get("nullable", True)) for name, column in columns.items()]
     return dlt.resource([pa.schema(fields).empty_table()], name=RUNS_TABLE,
                         write_disposition="append", columns=columns)
 
