@@ -9,6 +9,9 @@ their rows, so every `_dlt_load_id` in the warehouse stays a completed load.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 import duckdb
 
@@ -29,3 +32,22 @@ def register_load(con: duckdb.DuckDBPyConnection, dataset: str, schema_name: str
         f' "{dataset}"._dlt_version WHERE schema_name = ? ORDER BY inserted_at DESC LIMIT 1)',
         [load_id, schema_name, schema_name],
     )
+
+
+_DIRECT_LOAD_ID: ContextVar[str | None] = ContextVar("direct_load_id", default=None)
+
+
+def current_load_id() -> str | None:
+    """The load id of the direct load whose rows are being typed now, if any (else the
+    rows are typed inside dlt's extract, and carry its package's id)."""
+    return _DIRECT_LOAD_ID.get()
+
+
+@contextmanager
+def direct_load_id(load_id: str) -> Iterator[None]:
+    """Type rows for the direct load `load_id` meanwhile (`current_load_id`)."""
+    token = _DIRECT_LOAD_ID.set(load_id)
+    try:
+        yield
+    finally:
+        _DIRECT_LOAD_ID.reset(token)

@@ -11,7 +11,8 @@ column into variants when a value looks different.
 
 A full refresh loads every table with `replace`, an append-only lake with `append`
 (`LoadMode`). The warehouse's destination replaces a table from dlt's staging dataset in
-one transaction (`insert-from-staging`), so no table is ever seen empty.
+one transaction (`insert-from-staging`), so no table is ever seen empty; a full refresh
+into DuckDB mostly replaces its tables without dlt's load (`direct_replace.py`).
 """
 
 from __future__ import annotations

@@ -49,9 +49,10 @@ from pipelines.clio.destinations import (
     is_server,
     server_destination,
 )
+from pipelines.clio.dlt_loads import current_load_id
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
 from pipelines.clio.hints import LoadMode, mark_child, mark_root, write_disposition
-from pipelines.clio.rows import TOMBSTONE, arrow_batch, child_table
+from pipelines.clio.rows import TOMBSTONE, arrow_batch, arrow_schema, child_columns, child_table
 from pipelines.clio.type_hints_cache import cache_type_hints
 from pipelines.clio.widen import widen_columns
 from pipelines.errors import ClioSyncError, ConfigError, WarehouseBusy
@@ -146,7 +147,7 @@ def typed_tables(endpoint: Endpoint, root: pa.Table, children: dict[str, pa.Tabl
                  mode: LoadMode) -> Iterator[Any]:
     """Typed tables (as `rows.arrow_batch` makes them) marked to load in `mode`, the root
     first, then each child with dlt's columns: only a merge keeps the tombstone rows."""
-    load_id = dlt.current.load_package_state()["load_id"]
+    load_id = current_load_id() or dlt.current.load_package_state()["load_id"]
     yield mark_root(endpoint, with_dlt_columns(root, load_id, ("id",)), mode)
     for child in endpoint.children:
         table = children[child_table(endpoint, child)]
@@ -154,6 +155,16 @@ def typed_tables(endpoint: Endpoint, root: pa.Table, children: dict[str, pa.Tabl
             table = table.filter(pc.is_null(table.column(TOMBSTONE))).drop_columns([TOMBSTONE])
         keyed = with_dlt_columns(table, load_id, (child.parent_key, "id"))
         yield mark_child(endpoint, child, keyed, mode)
+
+
+def empty_tables(endpoint: Endpoint, mode: LoadMode) -> Iterator[Any]:
+    """The endpoint's tables with no rows, as `typed_tables` marks them: a replace that
+    yields them empties the tables (a walk that yields nothing else would leave them)."""
+    root = arrow_schema(endpoint.columns).empty_table()
+    children = {child_table(endpoint, child): arrow_schema(
+        child_columns(child), required=child.parent_key).empty_table()
+        for child in endpoint.children}
+    return typed_tables(endpoint, root, children, mode)
 
 
 def item_rows(item: Any) -> int:
@@ -317,13 +328,16 @@ def _limit_memory(pipeline: dlt.Pipeline) -> None:
     if credentials is None:
         return
     merged = _files_to_load(pipeline, merged=True)
-    if _LIMIT_SET_BY_USER:
-        limit = DUCKDB_MEMORY_LIMIT
-    elif not merged:
-        limit = STREAMING_MEMORY_LIMIT
+    if _LIMIT_SET_BY_USER or not merged:
+        limit = replace_memory_limit()
     else:
         limit = ROOMY_MEMORY_LIMIT if max(merged) >= ROOMY_FROM_BYTES else DUCKDB_MEMORY_LIMIT
     credentials.global_config = {**(credentials.global_config or {}), "memory_limit": limit}
+
+
+def replace_memory_limit() -> str:
+    """DuckDB's memory limit for a load that merges nothing (the user's, if set)."""
+    return DUCKDB_MEMORY_LIMIT if _LIMIT_SET_BY_USER else STREAMING_MEMORY_LIMIT
 
 
 def finish_pending(pipeline: dlt.Pipeline) -> None:

@@ -51,7 +51,7 @@ from pipelines.clio.deletions import DATASET
 from pipelines.clio.endpoints import ENDPOINTS, Endpoint
 from pipelines.clio.hints import LoadMode
 from pipelines.clio.in_turn import in_turn
-from pipelines.clio.load import endpoint_resource, typed_tables
+from pipelines.clio.load import empty_tables, endpoint_resource, typed_tables
 from pipelines.clio.read_ahead import read_ahead
 from pipelines.clio.rows import arrow_batch, child_table
 from pipelines.clio.state_marks import StateWatermarks
@@ -183,6 +183,8 @@ def sync_endpoint(client: ClioClient, endpoint: Endpoint, options: WalkOptions,
             if batch.rows >= options.batch_rows:
                 yield from batch.flush()
     yield from batch.flush()
+    if options.mode == "replace" and not batch.flushed:  # Clio has none left: empty them
+        yield from empty_tables(endpoint, options.mode)
     client.stats.add(endpoint.table, seconds=0.0)  # a resource with no request still shows up
     if endpoint.incremental and first_answer is not None:
         marks.advance(endpoint.table, (first_answer - options.lag).isoformat())
@@ -224,6 +226,7 @@ class _Batch:
     def __init__(self, endpoint: Endpoint, mode: LoadMode) -> None:
         self.endpoint, self.mode = endpoint, mode
         self.rows = 0
+        self.flushed = False  # whether any table was yielded yet
         self._pieces: list[tuple[pa.Table, dict[str, pa.Table]] | list[dict[str, Any]]] = []
 
     def add_records(self, records: list[dict[str, Any]]) -> None:
@@ -249,6 +252,7 @@ class _Batch:
                 typed.append(piece)
         if not typed:
             return
+        self.flushed = True
         root = pa.concat_tables([root for root, _ in typed])
         children = {name: pa.concat_tables([tables[name] for _, tables in typed])
                     for name in typed[0][1]}

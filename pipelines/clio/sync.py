@@ -7,8 +7,9 @@ loads, and only then, in the transaction that settles the load, moves the waterm
 they never get ahead of the data. Whatever fails (a bad page, a killed process, a load
 that cannot finish), the next run starts from the old watermarks and reads it again;
 dlt finishes a package whose load was interrupted before anything else, and the merge
-on `id` makes the overlap harmless. A full refresh replaces each table in one
-transaction (dlt's `insert-from-staging`), so no table is ever seen empty.
+on `id` makes the overlap harmless. A full refresh replaces each group's tables in one
+transaction (into DuckDB without dlt's load, `direct_replace.py`; elsewhere dlt's
+`insert-from-staging`), so no table is ever seen empty.
 
 A run that reads endpoints in full loads them in a few groups (`walk_plan.py`), each
 loaded and settled with its watermarks as soon as its walks end, while a helper thread
@@ -31,7 +32,7 @@ from typing import cast
 import dlt
 
 from pipelines import warehouse
-from pipelines.clio import destinations, watermarks
+from pipelines.clio import destinations, direct_replace, watermarks
 from pipelines.clio.client import ClioClient, Page
 from pipelines.clio.config import ClioSettings
 from pipelines.clio.endpoints import BY_TABLE, ENDPOINTS, Endpoint
@@ -40,6 +41,7 @@ from pipelines.clio.load import (
     PIPELINE_NAME,
     Destination,
     Released,
+    finish_pending,
     make_pipeline,
     run_pipeline,
     settle,
@@ -131,6 +133,11 @@ def sync(
     marks = Watermarks(start={} if full_refresh
                        else _stored_marks(pipeline, db, endpoints, lake, reread))
     mode: LoadMode = "append" if lake else "replace" if full_refresh else "merge"
+    # a full refresh of the warehouse replaces its groups without dlt's load, where it can
+    direct = mode == "replace" and destination == destinations.DUCKDB \
+        and direct_replace.replace_path() == "direct"
+    if destination == destinations.DUCKDB:
+        direct_replace.clear_spool(pipeline, db)  # whatever a killed refresh left
     groups = load_groups(endpoints, marks, full=full_refresh)
     walked = [e for group in groups for e in group]
     try:
@@ -143,10 +150,16 @@ def sync(
                             marks) as walks:
             position = 0
             first = True
+            if direct:  # an interrupted run's package first, then the tables the run lacks
+                _create_lacking(pipeline, db, walked, mode, released)
+                first = False
             while position < len(groups):
                 # loaded and settled (with its watermarks) as soon as its walks end, while
                 # the helper pages the next groups; a merge in packages of bounded size
                 group, position = _next_group(groups, position, ahead)
+                if direct and direct_replace.fits(pipeline, db, group):
+                    _replace_directly(pipeline, db, group, walks, marks, summary.run_id, released)
+                    continue
                 while pending := walks.pending(group):
                     source = walks.source(pending)
                     if first and lacks_runs_table(pipeline):
@@ -191,6 +204,33 @@ def _next_group(groups: Sequence[tuple[Endpoint, ...]], position: int,
         group += groups[position]
         position += 1
     return group, position
+
+
+def _create_lacking(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint],
+                    mode: LoadMode, released: Released | None) -> None:
+    """Finish what an interrupted run left, then have dlt create, empty, the tables of
+    `endpoints` the warehouse has none of (a first run's: all), so that every group is
+    replaced directly; `_sync_runs` too, for `record_run`."""
+    lacking = direct_replace.lacking(pipeline, db, endpoints)
+    resources = direct_replace.empty_resources(lacking, mode)
+    if lacks_runs_table(pipeline):
+        resources.append(empty_runs_table())
+    if not resources:
+        finish_pending(pipeline)
+        return
+    run_pipeline(pipeline, direct_replace.tables_source(resources), released=released)
+    settle(pipeline, db)
+
+
+def _replace_directly(pipeline: dlt.Pipeline, db: Path, group: Sequence[Endpoint],
+                      walks: SlicedWalks, marks: Watermarks, run_id: str,
+                      released: Released | None) -> None:
+    """Replace the tables of `group` in one transaction with their watermarks
+    (`direct_replace.py`)."""
+    dataset = pipeline.dataset_name
+    direct_replace.replace(pipeline, db, group, walks.whole, released=released, then=lambda con:
+                           watermarks.save(con, marks.only([e.table for e in group]), run_id,
+                                           dataset, endpoints=group))
 
 
 def _stored_marks(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint], lake: bool,

@@ -93,6 +93,10 @@ class SlicedWalks:
         where it stopped, until the package is full."""
         return _slices_source(self, endpoints, _Budget(self.max_rows))
 
+    def whole(self, endpoint: Endpoint) -> Iterator[Any]:
+        """The rest of the walk of `endpoint`, to its end (whatever `max_rows`)."""
+        return self.next_slice(endpoint, _Budget(None))
+
     def next_slice(self, endpoint: Endpoint, budget: _Budget) -> Iterator[Any]:
         if budget.spent:
             return

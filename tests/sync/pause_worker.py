@@ -6,7 +6,9 @@ The worker runs a real sync against the sandbox and stops at the most exposed mo
 writing the final table `clio.TABLE` (not its staging copy): when dlt replaces its rows
 (`DELETE FROM t; INSERT INTO t ...` sent as one string), just after the DELETE ran and
 before the INSERT; when dlt only inserts (the table was emptied earlier), just after the
-INSERT. There it writes READY_FILE and blocks forever: the parent kills it with SIGKILL.
+INSERT; when the refresh replaces the table without dlt (`direct_replace.py`), just before
+its INSERT, the DELETE having run in the same transaction. There it writes READY_FILE and
+blocks forever: the parent kills it with SIGKILL.
 Splitting dlt's string in two keeps its meaning: inside a transaction both parts are in
 it; outside one, each part commits on its own, which is what a kill would expose.
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from dlt.destinations.impl.duckdb.sql_client import DuckDbSqlClient
 
+from pipelines.clio import direct_replace
 from pipelines.clio.config import load_settings
 from pipelines.clio.sync import sync
 
@@ -50,6 +53,15 @@ def pause_in_write_of(table: str, ready: Path) -> None:
             stop_here(query)
 
     DuckDbSqlClient.execute_query = execute_query  # type: ignore[method-assign]
+
+    original_insert = direct_replace._insert
+
+    def direct_insert(con, target, file):  # type: ignore[no-untyped-def]
+        if re.fullmatch(name, target) and not ready.exists():
+            stop_here(f"DELETE FROM {target} ran; INSERT INTO {target} next")
+        original_insert(con, target, file)
+
+    direct_replace._insert = direct_insert  # type: ignore[assignment]
 
 
 def main(db: str, store: str, base_url: str, ready: str, table: str, *flags: str) -> int:

@@ -75,10 +75,13 @@ def kill9(proc: subprocess.Popen) -> None:
 class TestKilledFullRefresh:
     # bills__balances has no created_at column, so no CREATE in its SQL: dlt ran its swap
     # without a transaction until told DuckDB has them
+    # a refresh replaces the tables directly (`direct_replace.py`), or through dlt's load
+    @pytest.mark.parametrize("replace_path", ["direct", "dlt"])
     @pytest.mark.parametrize("paused_in", ["bills", "bills__balances"])
     def test_every_table_keeps_its_rows_then_the_next_run_converges_without_dlt_folder(
-        self, sandbox, tmp_path, db, paused_in
+        self, sandbox, tmp_path, db, paused_in, replace_path, monkeypatch
     ) -> None:
+        monkeypatch.setenv("WAREHOUSE__REPLACE_PATH", replace_path)  # the worker's too
         settings = settings_for(sandbox, tmp_path)
         sync(db, settings)
         before = stored(db)

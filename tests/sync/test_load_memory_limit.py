@@ -16,7 +16,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from pipelines.clio import load, walk_slices
+from pipelines import warehouse
+from pipelines.clio import direct_replace, load, walk_slices
 from pipelines.clio.load import make_pipeline, run_pipeline
 from pipelines.clio.source import BATCH_ROWS
 
@@ -104,6 +105,49 @@ def assert_replace_streams(tmp_path: Path, rows: int) -> None:
         assert limit_of(pipeline) == load.STREAMING_MEMORY_LIMIT
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("select count(*), count(distinct id) from clio.wide").fetchone() == (rows, rows)
+
+
+@pytest.mark.soak
+@pytest.mark.parametrize(("rows", "tables"), [(ROWS, 2), (100_000, 20)])
+def test_a_direct_replace_of_millions_of_rows_fits_the_streaming_limit(
+    tmp_path: Path, rows: int, tables: int
+) -> None:
+    """Two tables of 1.3M rows, or twenty of nearly a row group each (DuckDB keeps a
+    table's last, partial row group in memory until the commit), in one transaction."""
+    assert_direct_replace_streams(tmp_path, rows, tables)
+
+
+def test_a_direct_replace_streams_under_the_streaming_limit(tmp_path: Path) -> None:
+    """The direct path's connection, quickly (the soak test above: millions of rows)."""
+    assert_direct_replace_streams(tmp_path, 3 * BATCH)
+
+
+def assert_direct_replace_streams(tmp_path: Path, rows: int, tables: int = 2) -> None:
+    """`tables` tables of `rows` wide rows replaced in one transaction, as
+    `direct_replace.replace` replaces a group, twice (the second over full tables)."""
+    table = wide_table(rows)
+    spooled = tmp_path / "wide.arrows"
+    with pa.OSFile(str(spooled), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        for batch in table.to_batches(BATCH):
+            writer.write_batch(batch)
+    shape = table.schema.empty_table()  # noqa: F841 - read by DuckDB, below
+    del table
+    con = direct_replace.replacing_connection(tmp_path / "w.duckdb")
+    try:
+        assert con.execute("select current_setting('threads')").fetchone() == (1,)
+        names = [f"t{i}" for i in range(tables)]
+        for name in names:
+            con.execute(f"create table {name} as select * from shape")
+        for _ in range(2):
+            with warehouse.transaction(con):
+                for name in names:
+                    con.execute(f"delete from {name}")
+                    direct_replace._insert(con, name, spooled)
+    finally:
+        con.close()
+    with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as check:
+        for name in names:
+            assert check.execute(f"select count(*), count(distinct id) from {name}").fetchone() == (rows, rows)
 
 
 @pytest.mark.slow
