@@ -30,7 +30,7 @@ import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import dlt
 import duckdb
@@ -38,6 +38,7 @@ import pyarrow as pa
 from dlt.extract.resource import DltResource
 
 from pipelines import warehouse
+from pipelines.clio import write_paths
 from pipelines.clio.deletions import DATASET, purge_tombstoned, table_columns
 from pipelines.clio.dlt_loads import LOADS, direct_load_id, new_load_id, register_load
 from pipelines.clio.endpoints import Endpoint
@@ -51,29 +52,21 @@ from pipelines.clio.load import (
     warehouse_file,
 )
 from pipelines.clio.rows import child_columns, child_table
-from pipelines.errors import ConfigError
+from pipelines.clio.write_paths import WritePath
 
 REPLACE_PATH_KEY = "warehouse.replace_path"  # WAREHOUSE__REPLACE_PATH
-ReplacePath = Literal["direct", "dlt"]
 SPOOL = "direct_replace"  # folder in dlt's (`warehouse.pipelines_dir`): this module's alone
 _ROWS = "_direct_replace_rows"  # the name a spooled table is scanned under
 Items = Callable[[Endpoint], Iterator[Any]]  # the items a walk yields, marked for dlt
 log = logging.getLogger(__name__)
 
 
-def replace_path() -> ReplacePath:
+def replace_path() -> WritePath:
     """How a full refresh writes into DuckDB (`WAREHOUSE__REPLACE_PATH`): `direct`
     (default) or `dlt` (dlt's load through staging tables: slower, kept as a way out)."""
-    value: Any = dlt.config.get(REPLACE_PATH_KEY)
-    if value is None or value == "direct":
-        return "direct"
-    if value == "dlt":
-        return "dlt"
-    raise ConfigError(
-        f"WAREHOUSE__REPLACE_PATH is {value!r}; it must be `direct` (the default: a full "
-        "refresh replaces each group of tables in one transaction, without dlt's load) or "
-        "`dlt` (dlt's load through staging tables, slower). Fix or unset it."
-    )
+    return write_paths.write_path(
+        REPLACE_PATH_KEY, "a full refresh replaces each group of tables in one transaction, "
+        "without dlt's load", "dlt's load through staging tables, slower")
 
 
 def tables_of(endpoint: Endpoint) -> dict[str, set[str]]:

@@ -29,6 +29,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines import warehouse
+from pipelines.clio.write_paths import WritePath
 from pipelines.errors import ClioSyncError
 from pipelines.webhooks import direct, inbox, ledger, planner, resume
 from pipelines.webhooks.changes import Change, read_changes
@@ -96,7 +97,7 @@ def apply_pending(db: Path, inbox_conn: sqlite3.Connection, fetch: Fetch,
 
 
 def apply_batch(loader: BatchLoader, events: list[inbox.Event], fetch: Fetch,
-                report: ApplyReport, path: direct.WritePath = "direct",
+                report: ApplyReport, path: WritePath = "direct",
                 dead: Collection[int] = ()) -> dict[int, str]:
     """Write one batch of events to the warehouse; returns each event's outcome by seq.
 
@@ -116,7 +117,7 @@ def apply_batch(loader: BatchLoader, events: list[inbox.Event], fetch: Fetch,
 
 
 def _apply(con: duckdb.DuckDBPyConnection, loader: BatchLoader, events: list[inbox.Event],
-           fetch: Fetch, report: ApplyReport, path: direct.WritePath) -> dict[int, str]:
+           fetch: Fetch, report: ApplyReport, path: WritePath) -> dict[int, str]:
     changes, set_aside = read_changes(events)
     for event in (e for e in events if e.seq in set_aside):
         log.warning("set aside event %d (%s %s %s): %s", event.seq, event.model,

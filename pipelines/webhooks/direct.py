@@ -25,39 +25,31 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-import dlt
 import duckdb
 import pyarrow as pa
 
+from pipelines.clio import write_paths
 from pipelines.clio.deletions import DATASET, RecordId, purge_tombstoned
 from pipelines.clio.dlt_loads import LOADS, new_load_id, register_load
 from pipelines.clio.endpoints import BY_TABLE
 from pipelines.clio.load import with_dlt_columns
 from pipelines.clio.rows import TOMBSTONE, arrow_batch, child_table
-from pipelines.errors import ConfigError
+from pipelines.clio.write_paths import WritePath
 from pipelines.webhooks import ledger
 from pipelines.webhooks.changes import Change
 
 WRITE_PATH_KEY = "webhooks.write_path"  # WEBHOOKS__WRITE_PATH
-WritePath = Literal["direct", "dlt"]
 _ROWS = "_webhook_rows"  # the name a batch's Arrow table is registered under
 
 
 def write_path() -> WritePath:
     """How the applier writes (`WEBHOOKS__WRITE_PATH`): `direct` (default) or `dlt`,
     a dlt load per batch (the slower path, kept for comparison and as a way out)."""
-    value: Any = dlt.config.get(WRITE_PATH_KEY)
-    if value is None or value == "direct":
-        return "direct"
-    if value == "dlt":
-        return "dlt"
-    raise ConfigError(
-        f"WEBHOOKS__WRITE_PATH is {value!r}; it must be `direct` (the default: each batch "
-        "of webhook events merged into the warehouse in one transaction) or `dlt` (a dlt "
-        "load per batch, slower). Fix or unset it."
-    )
+    return write_paths.write_path(
+        WRITE_PATH_KEY, "each batch of webhook events merged into the warehouse in one "
+        "transaction", "a dlt load per batch, slower")
 
 
 @dataclass(frozen=True)
