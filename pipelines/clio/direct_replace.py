@@ -18,8 +18,9 @@ endpoints is replaced, roots and children, those the walk left empty too.
 Only tables and columns the warehouse and dlt's schema have already are written here
 (`fits`); a group that needs a table or a column goes through dlt, which evolves the
 schema. A first full refresh starts with a dlt load that creates its tables, empty
-(`empty_resources`), so that every group comes here. `WAREHOUSE__REPLACE_PATH=dlt`
-sends every group through dlt.
+(`empty_resources`), so that every group comes here. Opt-in, with
+`WAREHOUSE__REPLACE_PATH=direct`: a full refresh of a firm ten times `large` failed to
+commit its group of 1.24M activities under the 32 MB limit (bench/results/sync_full.md).
 """
 
 from __future__ import annotations
@@ -62,11 +63,13 @@ log = logging.getLogger(__name__)
 
 
 def replace_path() -> WritePath:
-    """How a full refresh writes into DuckDB (`WAREHOUSE__REPLACE_PATH`): `direct`
-    (default) or `dlt` (dlt's load through staging tables: slower, kept as a way out)."""
+    """How a full refresh writes into DuckDB (`WAREHOUSE__REPLACE_PATH`): `dlt` (default,
+    dlt's load through staging tables) or `direct`. Opt-in: a full refresh of a firm ten
+    times `large` (1.24M activities in one group) failed to COMMIT under the 32 MB limit."""
     return write_paths.write_path(
         REPLACE_PATH_KEY, "a full refresh replaces each group of tables in one transaction, "
-        "without dlt's load", "dlt's load through staging tables, slower")
+        "without dlt's load: faster, but a very large group may not commit under the "
+        "memory limit", "dlt's load through staging tables", default="dlt")
 
 
 def tables_of(endpoint: Endpoint) -> dict[str, set[str]]:

@@ -14,20 +14,23 @@ from pipelines.errors import ConfigError
 WritePath = Literal["direct", "dlt"]
 
 
-def write_path(key: str, direct_does: str, dlt_does: str) -> WritePath:
-    """The path setting `key` (`webhooks.write_path`...) chooses; `direct` when unset.
+def write_path(key: str, direct_does: str, dlt_does: str,
+               default: WritePath = "direct") -> WritePath:
+    """The path setting `key` (`webhooks.write_path`...) chooses; `default` when unset.
 
     Raises:
         ConfigError: the value is neither `direct` nor `dlt` (the message says what each
             does: `direct_does`, `dlt_does`).
     """
     value: Any = dlt.config.get(key)
-    if value is None or value == "direct":
+    if value is None:
+        return default
+    if value == "direct":
         return "direct"
     if value == "dlt":
         return "dlt"
     name = key.upper().replace(".", "__")
     raise ConfigError(
-        f"{name} is {value!r}; it must be `direct` (the default: {direct_does}) or `dlt` "
-        f"({dlt_does}). Fix or unset it."
+        f"{name} is {value!r}; it must be `direct` ({direct_does}) or `dlt` ({dlt_does}); "
+        f"unset, it is `{default}`. Fix or unset it."
     )

@@ -84,7 +84,7 @@ def test_a_full_refresh_stores_what_dlt_stores_first_and_again(
     def refresh_both() -> None:
         monkeypatch.setenv("WAREHOUSE__REPLACE_PATH", "dlt")
         assert sync(through_dlt, settings, full_refresh=True).status == "ok"
-        monkeypatch.delenv("WAREHOUSE__REPLACE_PATH")
+        monkeypatch.setenv("WAREHOUSE__REPLACE_PATH", "direct")  # opt-in
         replaced.clear()
         assert sync(direct, settings, full_refresh=True).status == "ok"
 
@@ -133,6 +133,13 @@ def test_a_warehouse_without_a_column_goes_through_dlt(firm, tmp_path, db) -> No
         con.close()
     assert not direct_replace.fits(pipeline, db, matters)
     assert not direct_replace.fits(pipeline, db, [BY_TABLE["bills"]])  # never synced
+
+
+def test_the_replace_path_is_dlt_unless_direct_is_chosen(monkeypatch) -> None:
+    monkeypatch.delenv("WAREHOUSE__REPLACE_PATH", raising=False)
+    assert direct_replace.replace_path() == "dlt"
+    monkeypatch.setenv("WAREHOUSE__REPLACE_PATH", "direct")
+    assert direct_replace.replace_path() == "direct"
 
 
 def test_a_typo_in_the_replace_path_fails_before_clio_is_read(
