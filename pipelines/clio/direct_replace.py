@@ -122,12 +122,12 @@ def tables_source(resources: list[DltResource]) -> list[DltResource]:
 
 def replace(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint], items: Items, *,
             then: Callable[[Any], None] | None = None,
-            released: Callable[[], AbstractContextManager[Any]] | None = None) -> str:
+            released: Callable[[], AbstractContextManager[Any]] | None = None) -> None:
     """Walk `endpoints` (`items` gives each one's marked tables) and replace their tables
     with what the walks read, in one transaction that also runs `then(con)`.
 
     The walks run with `released` entered (the writer lock let go); the transaction
-    runs without. Returns the load id the rows carry.
+    runs without.
     """
     load_id = new_load_id()
     spool = clear_spool(pipeline, db)
@@ -140,7 +140,6 @@ def replace(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint], ite
                  ", ".join(e.table for e in endpoints), load_id)
     finally:
         shutil.rmtree(spool, ignore_errors=True)
-    return load_id
 
 
 def clear_spool(pipeline: dlt.Pipeline, db: Path) -> Path:

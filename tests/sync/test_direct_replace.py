@@ -66,9 +66,9 @@ def spy_on_replace(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     replaced: list[str] = []
     original = direct_replace.replace
 
-    def replace(pipeline, db, endpoints, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def replace(pipeline, db, endpoints, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
         replaced.extend(e.table for e in endpoints)
-        return original(pipeline, db, endpoints, *args, **kwargs)
+        original(pipeline, db, endpoints, *args, **kwargs)
 
     monkeypatch.setattr(direct_replace, "replace", replace)
     return replaced
