@@ -164,11 +164,9 @@ def _check_port_free(host: str, port: int) -> None:
 def serve_command(args: argparse.Namespace) -> int:
     import time
 
-    import uvicorn
-
     from pipelines.sandbox.app import create_app
     from pipelines.sandbox.config import SandboxConfig
-    from pipelines.sandbox.harness import uvicorn_config
+    from pipelines.sandbox.harness import AnnouncingServer, uvicorn_config
 
     _check_port_free(args.host, args.port)
     lifetime = args.token_lifetime or (86_400 if args.api == "platform" else 30 * 86_400)
@@ -204,25 +202,19 @@ def serve_command(args: argparse.Namespace) -> int:
         f"Clio sandbox ({args.scale}, seed {args.seed}, {args.region}, {args.api}) built in "
         f"{time.perf_counter() - started:.1f} s: {counts}"
     )
-    print(f"Serving at {base_url}  (API {base_url}/api/v4, Grow {base_url}/grow, "
-          f"control {base_url}/_sandbox)\n")
-    print(
-        env_block(
-            base_url,
-            config.region,
-            config.api,
-            config.client_id,
-            config.client_secret,
-            pair["refresh_token"],
-        )
-    )
     grow = state.grow
     grow_pair = grow.tokens.authorize(grow.options.client_id, "platform", None)
-    print(grow_env_block(base_url, config.region, grow.options.client_id,
-                         grow.options.client_secret, grow_pair["refresh_token"]))
-    print(flush=True)
+    announcement = "\n".join([
+        f"Serving at {base_url}  (API {base_url}/api/v4, Grow {base_url}/grow, "
+        f"control {base_url}/_sandbox)\n",
+        env_block(base_url, config.region, config.api, config.client_id,
+                  config.client_secret, pair["refresh_token"]),
+        grow_env_block(base_url, config.region, grow.options.client_id,
+                       grow.options.client_secret, grow_pair["refresh_token"]),
+        "",
+    ])
     try:
-        uvicorn.Server(uvicorn_config(app, args.port, args.host, "info")).run()
+        AnnouncingServer(uvicorn_config(app, args.port, args.host, "info"), announcement).run()
     finally:
         state.close()
     return 0

@@ -143,6 +143,20 @@ class _ThreadServer(uvicorn.Server):
         pass
 
 
+class AnnouncingServer(uvicorn.Server):
+    """Prints `announcement` once the port accepts connections, so whoever reads it (a
+    person or a script) can use the server at once."""
+
+    def __init__(self, config: uvicorn.Config, announcement: str) -> None:
+        super().__init__(config)
+        self.announcement = announcement
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            print(self.announcement, flush=True)
+
+
 def uvicorn_config(
     app: Any, port: int, host: str = "127.0.0.1", log_level: str = "warning"
 ) -> uvicorn.Config:
