@@ -82,10 +82,8 @@ def sandbox_server(scale: str, seed: int = 7, rate_limit: int = 0,
                 break
         else:
             raise RuntimeError("the sandbox did not start")
-        _drain(proc)
-        base = f"http://127.0.0.1:{port}"
-        _wait_until_listening(base, proc)
-        yield Sandbox(base, built, proc)
+        _drain(proc)  # "Serving at" comes once the port accepts connections
+        yield Sandbox(f"http://127.0.0.1:{port}", built, proc)
     finally:
         proc.terminate()
         try:
@@ -104,22 +102,6 @@ def sandbox_process(scale: str, seed: int = 7, rate_limit: int = 0,
     """
     with sandbox_server(scale, seed, rate_limit, window) as server:
         yield server.base, server.built
-
-
-def _wait_until_listening(base: str, proc: subprocess.Popen, timeout: float = 600.0) -> None:
-    """The server prints "Serving at" before uvicorn binds its port; with a huge firm in
-    memory that takes a while (a connection was refused): wait for the control API."""
-    import httpx
-
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            httpx.get(f"{base}/_sandbox/stats", timeout=30).raise_for_status()
-            return
-        except httpx.TransportError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the sandbox at {base} never answered") from None
-            time.sleep(0.5)
 
 
 def _drain(proc: subprocess.Popen) -> None:
