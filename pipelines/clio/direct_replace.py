@@ -1,14 +1,17 @@
-"""A full refresh into DuckDB without dlt's load: each group's tables replaced in one
+"""A full refresh into DuckDB without dlt's load: each group's tables swapped in by one
 transaction, written straight from the walk's Arrow tables.
 
 dlt's `replace` through `insert-from-staging` writes every row three times (a Parquet file
 in the package, the staging table, then the copy into the table) and pays its steps
 (normalize, config, jobs) on top: after a large firm's last page, its last group took
 4 s to load. Here the group's walks are spooled to uncompressed Arrow files beside the
-warehouse while Clio is paged (with the writer lock let go, as dlt's extract does), then,
-in one transaction, each table is emptied and filled from its file, the tombstoned rows
-purged, the load registered in `_dlt_loads` and the caller's bookkeeping (the sync's
-watermarks) added: a kill at any point leaves the old tables, whole.
+warehouse while Clio is paged (with the writer lock let go, as dlt's extract does). Then
+each table's staging copy (its own DDL) is filled from its file and committed alone, so
+DuckDB's memory holds one table's rows at a time; and one transaction, which writes no
+rows, drops each table for its copy, purges the tombstoned rows, registers the load in
+`_dlt_loads` and adds the caller's bookkeeping (the sync's watermarks): a kill at any
+point leaves the old tables, whole, and the copies a killed run left are dropped by the
+next sync of the warehouse.
 
 The rows are the ones dlt would load: `source.sync_endpoint` types them and
 `load.typed_tables` adds dlt's columns (`_dlt_id` from the natural key, `_dlt_load_id`
@@ -18,9 +21,8 @@ endpoints is replaced, roots and children, those the walk left empty too.
 Only tables and columns the warehouse and dlt's schema have already are written here
 (`fits`); a group that needs a table or a column goes through dlt, which evolves the
 schema. A first full refresh starts with a dlt load that creates its tables, empty
-(`empty_resources`), so that every group comes here. Opt-in, with
-`WAREHOUSE__REPLACE_PATH=direct`: a full refresh of a firm ten times `large` failed to
-commit its group of 1.24M activities under the 32 MB limit (bench/results/sync_full.md).
+(`empty_resources`), so that every group comes here. `WAREHOUSE__REPLACE_PATH=dlt`
+chooses dlt's load instead.
 """
 
 from __future__ import annotations
@@ -49,27 +51,34 @@ from pipelines.clio.load import (
     DLT_LOAD_ID,
     empty_tables,
     endpoint_resource,
+    memory_limit_or,
     replace_memory_limit,
     warehouse_file,
 )
 from pipelines.clio.rows import child_columns, child_table
 from pipelines.clio.write_paths import WritePath
+from pipelines.errors import WarehouseError
 
 REPLACE_PATH_KEY = "warehouse.replace_path"  # WAREHOUSE__REPLACE_PATH
 SPOOL = "direct_replace"  # folder in dlt's (`warehouse.pipelines_dir`): this module's alone
 _ROWS = "_direct_replace_rows"  # the name a spooled table is scanned under
+STAGED = "_direct_replace__"  # prefix of a table's staging copy, swapped in by the commit
+# A table's staging copy is filled under the streaming limit (32 MB), and once more under
+# this one if that ran out of memory: a row group of a wide table needs more to be
+# written (120k bills of 47 columns, a firm ten times `large`, needed more than 32 MB and
+# 36 MB was enough), while 48 MB for every table raised a large firm's peak RSS from
+# about 292 MB to 304 (a table of 123k activities staged while the next group paged).
+ROOMIER_MEMORY_LIMIT = "48MB"
 Items = Callable[[Endpoint], Iterator[Any]]  # the items a walk yields, marked for dlt
 log = logging.getLogger(__name__)
 
 
 def replace_path() -> WritePath:
-    """How a full refresh writes into DuckDB (`WAREHOUSE__REPLACE_PATH`): `dlt` (default,
-    dlt's load through staging tables) or `direct`. Opt-in: a full refresh of a firm ten
-    times `large` (1.24M activities in one group) failed to COMMIT under the 32 MB limit."""
+    """How a full refresh writes into DuckDB (`WAREHOUSE__REPLACE_PATH`): `direct`
+    (default, this module) or `dlt` (dlt's load through staging tables)."""
     return write_paths.write_path(
-        REPLACE_PATH_KEY, "a full refresh replaces each group of tables in one transaction, "
-        "without dlt's load: faster, but a very large group may not commit under the "
-        "memory limit", "dlt's load through staging tables", default="dlt")
+        REPLACE_PATH_KEY, "a full refresh swaps in each group of tables in one transaction, "
+        "without dlt's load", "dlt's load through staging tables", default="direct")
 
 
 def tables_of(endpoint: Endpoint) -> dict[str, set[str]]:
@@ -83,7 +92,9 @@ def tables_of(endpoint: Endpoint) -> dict[str, set[str]]:
 
 def fits(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint]) -> bool:
     """Whether the group `endpoints` can be replaced here: a DuckDB warehouse whose
-    tables, and dlt's schema of them, hold every column the group writes."""
+    tables, and dlt's schema of them, hold every column the group writes, and whose
+    tables carry nothing the swap would drop with them (an index or a comment someone
+    added: dlt's load keeps them)."""
     if warehouse_file(pipeline) is None or pipeline.default_schema_name is None:
         return False
     schema = pipeline.default_schema.tables
@@ -93,7 +104,19 @@ def fits(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint]) -> boo
         return False
     with contextlib.closing(warehouse.connect(db)) as con:
         found = table_columns(con, pipeline.dataset_name)
-    return LOADS in found and all(cols <= found.get(name, set()) for name, cols in wanted.items())
+        annotated = _annotated(con, pipeline.dataset_name)
+    return (LOADS in found and not annotated & set(wanted)
+            and all(cols <= found.get(name, set()) for name, cols in wanted.items()))
+
+
+def _annotated(con: duckdb.DuckDBPyConnection, dataset: str) -> set[str]:
+    """Tables of `dataset` with an index, or a comment on them or on a column."""
+    where = "database_name = current_database() and schema_name = ?"
+    return {name for (name,) in con.execute(
+        f"select table_name from duckdb_indexes() where {where} union "
+        f"select table_name from duckdb_tables() where {where} and comment is not null union "
+        f"select table_name from duckdb_columns() where {where} and comment is not null",
+        [dataset] * 3).fetchall()}
 
 
 def lacking(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint]) -> list[Endpoint]:
@@ -130,7 +153,7 @@ def replace(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint], ite
     runs without.
     """
     load_id = new_load_id()
-    spool = clear_spool(pipeline, db)
+    spool = clear_leftovers(pipeline, db)
     spool.mkdir(mode=0o700, parents=True)
     try:
         with released() if released is not None else nullcontext():
@@ -142,12 +165,15 @@ def replace(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint], ite
         shutil.rmtree(spool, ignore_errors=True)
 
 
-def clear_spool(pipeline: dlt.Pipeline, db: Path) -> Path:
-    """Delete what a killed run of `pipeline` left in its spool folder (copies of
-    records: only ever written by `replace`); returns the folder (each firm's pipeline
-    has its own, as firms page at once in `run --all-firms`)."""
+def clear_leftovers(pipeline: dlt.Pipeline, db: Path) -> Path:
+    """Delete what a killed full refresh of `pipeline` left: its spool folder (copies of
+    records: only ever written by `replace`) and its staging tables. Returns the folder
+    (each firm's pipeline has its own, as firms page at once in `run --all-firms`)."""
     spool = warehouse.pipelines_dir(db) / SPOOL / pipeline.pipeline_name
     shutil.rmtree(spool, ignore_errors=True)
+    if db.exists():  # the spool may be gone with dlt's folder: look for the tables
+        with contextlib.closing(warehouse.connect(db)) as con:
+            _drop_staged(con, pipeline.dataset_name)
     return spool
 
 
@@ -178,29 +204,100 @@ def _spooled(endpoints: Sequence[Endpoint], items: Items, spool: Path,
 def _commit(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint],
             files: dict[str, Path], load_id: str, then: Callable[[Any], None] | None) -> None:
     dataset = pipeline.dataset_name
+
+    def bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
+        purge_tombstoned(con, endpoints, dataset)
+        register_load(con, dataset, pipeline.default_schema.name, load_id)
+        if then is not None:
+            then(con)
+
     con = replacing_connection(db)
     try:
-        with warehouse.transaction(con):
-            for endpoint in endpoints:
-                for table in tables_of(endpoint):
-                    target = f'"{dataset}"."{table}"'
-                    con.execute(f"DELETE FROM {target}")
-                    if table in files:
-                        _insert(con, target, files[table])
-            purge_tombstoned(con, endpoints, dataset)
-            register_load(con, dataset, pipeline.default_schema.name, load_id)
-            if then is not None:
-                then(con)
+        swap_in(con, dataset, {table: files.get(table) for endpoint in endpoints
+                               for table in tables_of(endpoint)}, bookkeeping)
     finally:
         con.close()
 
 
+def swap_in(con: duckdb.DuckDBPyConnection, dataset: str, files: dict[str, Path | None],
+            then: Callable[[duckdb.DuckDBPyConnection], None]) -> None:
+    """Replace each table of `files` with the rows of its Arrow stream file (None: empty):
+    fill a staging copy of each, committed one by one, then swap them all in, and run
+    `then(con)`, in one transaction that writes no rows.
+
+    In one transaction DuckDB holds each table's last, partial row group in memory until
+    the commit: a firm ten times `large` (120k bills of 47 columns and a million rows
+    elsewhere) ran out of memory there even at 40 MB. Committed one by one, each table
+    needs its own row groups only."""
+    _drop_staged(con, dataset)
+    try:
+        for table, file in files.items():
+            _stage(con, dataset, table, file)
+        with warehouse.transaction(con):
+            for table in files:
+                _swap(con, dataset, table)
+            then(con)
+    finally:
+        _drop_staged(con, dataset)  # what a failure left
+
+
+def _stage(con: duckdb.DuckDBPyConnection, dataset: str, table: str, file: Path | None) -> None:
+    """Create the staging copy of `table` (its own DDL: dlt's types and NOT NULLs) and fill
+    it from the Arrow stream `file` (none: left empty), in one transaction."""
+    ddl = con.execute(
+        "select sql from duckdb_tables() where database_name = current_database() "
+        "and schema_name = ? and table_name = ?", [dataset, table]).fetchone()
+    if ddl is None:
+        raise WarehouseError(f'the table "{dataset}"."{table}" vanished during a full refresh')
+    _, _, columns = ddl[0].partition("(")  # dlt's table names hold no parenthesis
+    try:
+        _fill(con, f'"{dataset}"."{STAGED}{table}"', columns, file)
+    except duckdb.Error as exc:
+        limit = replace_memory_limit()
+        if not _out_of_memory(exc) or memory_limit_or(ROOMIER_MEMORY_LIMIT) == limit:
+            raise
+        log.info("Staging %s ran out of memory under %s: once more under %s", table, limit,
+                 ROOMIER_MEMORY_LIMIT)
+        con.execute(f"SET memory_limit = '{ROOMIER_MEMORY_LIMIT}'")
+        try:
+            _fill(con, f'"{dataset}"."{STAGED}{table}"', columns, file)
+        finally:
+            con.execute(f"SET memory_limit = '{limit}'")
+
+
+def _fill(con: duckdb.DuckDBPyConnection, staged: str, columns: str, file: Path | None) -> None:
+    with warehouse.transaction(con):  # a failed COMMIT has ended it: nothing to roll back
+        con.execute(f"CREATE TABLE {staged}({columns}")
+        if file is not None:
+            _insert(con, staged, file)
+
+
+def _out_of_memory(exc: duckdb.Error) -> bool:
+    """DuckDB's error for memory it could not get: in a statement, or in the COMMIT that
+    writes the rows (a TransactionException, told by its message)."""
+    return isinstance(exc, duckdb.OutOfMemoryException) or any(
+        words in str(exc) for words in ("could not allocate block", "failed to pin block"))
+
+
+def _swap(con: duckdb.DuckDBPyConnection, dataset: str, table: str) -> None:
+    """Put the staging copy of `table` in its place (DuckDB's views bind by name)."""
+    con.execute(f'DROP TABLE "{dataset}"."{table}"')
+    con.execute(f'ALTER TABLE "{dataset}"."{STAGED}{table}" RENAME TO "{table}"')
+
+
+def _drop_staged(con: duckdb.DuckDBPyConnection, dataset: str) -> None:
+    staged = con.execute(
+        "select table_name from duckdb_tables() where database_name = current_database() "
+        "and schema_name = ? and starts_with(table_name, ?)", [dataset, STAGED]).fetchall()
+    for (name,) in staged:
+        con.execute(f'DROP TABLE "{dataset}"."{name}"')
+
+
 def replacing_connection(db: Path) -> duckdb.DuckDBPyConnection:
-    """The warehouse, open to replace tables: under the streaming memory limit, on one
-    thread. With two, each inserting thread kept a row group of its own in memory until
-    the commit, and a large firm's last group ran out of memory at 32 MB; one thread
-    streams (two tables of 1.3M wide rows fit, tests/sync/test_load_memory_limit.py),
-    and it was faster too (a large firm's full sync 22.7 s against 23.4)."""
+    """The warehouse, open to replace tables: on one thread, under the streaming limit
+    (the user's limit, if set). With two threads each inserting thread keeps a row group
+    of its own; one streams, and it was faster too (a large firm's full sync 22.7 s
+    against 23.4)."""
     con = warehouse.connect(db)
     con.execute(f"SET memory_limit = '{replace_memory_limit()}'")
     con.execute("SET threads = 1")

@@ -337,7 +337,13 @@ def _limit_memory(pipeline: dlt.Pipeline) -> None:
 
 def replace_memory_limit() -> str:
     """DuckDB's memory limit for a load that merges nothing (the user's, if set)."""
-    return DUCKDB_MEMORY_LIMIT if _LIMIT_SET_BY_USER else STREAMING_MEMORY_LIMIT
+    return memory_limit_or(STREAMING_MEMORY_LIMIT)
+
+
+def memory_limit_or(default: str) -> str:
+    """The user's DuckDB memory limit (`CLIO_SYNC_DUCKDB_MEMORY_LIMIT`) if set, else
+    `default`."""
+    return DUCKDB_MEMORY_LIMIT if _LIMIT_SET_BY_USER else default
 
 
 def finish_pending(pipeline: dlt.Pipeline) -> None:

@@ -137,7 +137,7 @@ def sync(
     direct = mode == "replace" and destination == destinations.DUCKDB \
         and direct_replace.replace_path() == "direct"
     if destination == destinations.DUCKDB:
-        direct_replace.clear_spool(pipeline, db)  # whatever a killed refresh left
+        direct_replace.clear_leftovers(pipeline, db)  # whatever a killed refresh left
     groups = load_groups(endpoints, marks, full=full_refresh)
     walked = [e for group in groups for e in group]
     try:

@@ -6,9 +6,9 @@ The worker runs a real sync against the sandbox and stops at the most exposed mo
 writing the final table `clio.TABLE` (not its staging copy): when dlt replaces its rows
 (`DELETE FROM t; INSERT INTO t ...` sent as one string), just after the DELETE ran and
 before the INSERT; when dlt only inserts (the table was emptied earlier), just after the
-INSERT; when the refresh replaces the table without dlt (`direct_replace.py`), just before
-its INSERT, the DELETE having run in the same transaction. There it writes READY_FILE and
-blocks forever: the parent kills it with SIGKILL.
+INSERT; when the refresh replaces the table without dlt (`direct_replace.py`), just after
+the table was swapped for its staging copy, in the transaction that swaps them all (every
+staging copy committed). There it writes READY_FILE and blocks forever: the parent kills it with SIGKILL.
 Splitting dlt's string in two keeps its meaning: inside a transaction both parts are in
 it; outside one, each part commits on its own, which is what a kill would expose.
 """
@@ -54,14 +54,14 @@ def pause_in_write_of(table: str, ready: Path) -> None:
 
     DuckDbSqlClient.execute_query = execute_query  # type: ignore[method-assign]
 
-    original_insert = direct_replace._insert
+    original_swap = direct_replace._swap
 
-    def direct_insert(con, target, file):  # type: ignore[no-untyped-def]
-        if re.fullmatch(name, target) and not ready.exists():
-            stop_here(f"DELETE FROM {target} ran; INSERT INTO {target} next")
-        original_insert(con, target, file)
+    def direct_swap(con, dataset, target):  # type: ignore[no-untyped-def]
+        original_swap(con, dataset, target)
+        if target == table and not ready.exists():
+            stop_here(f"{target} swapped for its staging copy; the transaction not committed")
 
-    direct_replace._insert = direct_insert  # type: ignore[assignment]
+    direct_replace._swap = direct_swap  # type: ignore[assignment]
 
 
 def main(db: str, store: str, base_url: str, ready: str, table: str, *flags: str) -> int:

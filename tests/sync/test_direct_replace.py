@@ -84,7 +84,7 @@ def test_a_full_refresh_stores_what_dlt_stores_first_and_again(
     def refresh_both() -> None:
         monkeypatch.setenv("WAREHOUSE__REPLACE_PATH", "dlt")
         assert sync(through_dlt, settings, full_refresh=True).status == "ok"
-        monkeypatch.setenv("WAREHOUSE__REPLACE_PATH", "direct")  # opt-in
+        monkeypatch.setenv("WAREHOUSE__REPLACE_PATH", "direct")
         replaced.clear()
         assert sync(direct, settings, full_refresh=True).status == "ok"
 
@@ -121,6 +121,30 @@ def test_the_table_of_records_all_gone_is_emptied(
     assert query(db, "select count(*) from clio.relationships") == [(0,)]
 
 
+def test_an_index_or_a_comment_someone_added_is_kept(firm, tmp_path, db) -> None:
+    """The swap drops each table for its copy, and an index or a comment with it: a
+    group whose tables carry one goes through dlt's load, which keeps them."""
+    settings = settings_for(firm, tmp_path)
+    sync(db, settings, resources=["matters", "contacts", "bills"])
+    pipeline = make_pipeline(db)
+    con = warehouse.connect(db)
+    try:
+        con.execute("create index matters_by_number on clio.matters(display_number)")
+        con.execute("comment on column clio.contacts.name is 'as the firm writes it'")
+    finally:
+        con.close()
+    assert not direct_replace.fits(pipeline, db, [BY_TABLE["matters"]])
+    assert not direct_replace.fits(pipeline, db, [BY_TABLE["contacts"]])
+    assert direct_replace.fits(pipeline, db, [BY_TABLE["bills"]])
+    assert sync(db, settings, resources=["matters", "contacts", "bills"],
+                full_refresh=True).status == "ok"
+    assert query(db, "select index_name from duckdb_indexes()") == [("matters_by_number",)]
+    assert query(db, "select comment from duckdb_columns() where schema_name = 'clio' "
+                     "and table_name = 'contacts' "
+                     "and column_name = 'name'") == [("as the firm writes it",)]
+    assert_matches_truth(firm, db, ["matters", "contacts", "bills"])
+
+
 def test_a_warehouse_without_a_column_goes_through_dlt(firm, tmp_path, db) -> None:
     sync(db, settings_for(firm, tmp_path), resources=["matters"])
     pipeline = make_pipeline(db)
@@ -135,11 +159,11 @@ def test_a_warehouse_without_a_column_goes_through_dlt(firm, tmp_path, db) -> No
     assert not direct_replace.fits(pipeline, db, [BY_TABLE["bills"]])  # never synced
 
 
-def test_the_replace_path_is_dlt_unless_direct_is_chosen(monkeypatch) -> None:
+def test_the_replace_path_is_direct_unless_dlt_is_chosen(monkeypatch) -> None:
     monkeypatch.delenv("WAREHOUSE__REPLACE_PATH", raising=False)
-    assert direct_replace.replace_path() == "dlt"
-    monkeypatch.setenv("WAREHOUSE__REPLACE_PATH", "direct")
     assert direct_replace.replace_path() == "direct"
+    monkeypatch.setenv("WAREHOUSE__REPLACE_PATH", "dlt")
+    assert direct_replace.replace_path() == "dlt"
 
 
 def test_a_typo_in_the_replace_path_fails_before_clio_is_read(

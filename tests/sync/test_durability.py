@@ -3,6 +3,7 @@ watermark past what was loaded, and the next run converges (issue #8, items 2 an
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -11,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 from sync_helpers import (
     DELETED_OUTRIGHT,
@@ -22,6 +24,7 @@ from sync_helpers import (
 )
 
 from pipelines import warehouse
+from pipelines.clio import direct_replace
 from pipelines.clio.endpoints import ENDPOINTS
 from pipelines.clio.sync import sync
 
@@ -67,6 +70,13 @@ def start_paused_sync(sb, tmp_path: Path, db: Path, table: str, *flags: str) -> 
     return proc
 
 
+def staging_copies(db: Path) -> list[str]:
+    with contextlib.closing(duckdb.connect(str(db), read_only=True)) as con:
+        return [name for (name,) in con.execute(
+            "select table_name from duckdb_tables() where starts_with(table_name, ?)",
+            [direct_replace.STAGED]).fetchall()]
+
+
 def kill9(proc: subprocess.Popen) -> None:
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
@@ -95,6 +105,7 @@ class TestKilledFullRefresh:
         # a part of it, and none is empty
         now = stored(db)
         assert before != after_refresh
+        assert bool(staging_copies(db)) == (replace_path == "direct")  # committed, not swapped
         for table, rows in now.items():
             assert rows in (before[table], after_refresh[table]), table
             assert rows or not before[table], f"{table} was emptied"
@@ -106,6 +117,7 @@ class TestKilledFullRefresh:
         assert summary.records > 0  # it read what changed since the last good run
         assert_matches_truth(sandbox, db, [e.table for e in ENDPOINTS
                                            if e.table not in DELETED_OUTRIGHT])
+        assert not staging_copies(db)  # the direct path's, left by the kill: dropped
 
     def test_a_killed_incremental_run_is_finished_or_read_again_by_the_next(
         self, sandbox, tmp_path, db

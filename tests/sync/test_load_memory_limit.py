@@ -7,6 +7,7 @@ tests (`pytest -m soak`); the default run checks the same choices on small loads
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import dlt
@@ -16,7 +17,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from pipelines import warehouse
 from pipelines.clio import direct_replace, load, walk_slices
 from pipelines.clio.load import make_pipeline, run_pipeline
 from pipelines.clio.source import BATCH_ROWS
@@ -25,10 +25,10 @@ ROWS = 1_300_000  # the merge of these ran out of memory at 64 MB
 BATCH = BATCH_ROWS  # a sync's tables come in batches (Parquet row groups) of this many rows
 
 
-def wide_table(rows: int) -> pa.Table:
+def wide_table(rows: int, strings: int = 12) -> pa.Table:
     ids = pa.array(np.arange(rows, dtype=np.int64))
     columns = {"id": ids}
-    for i in range(12):
+    for i in range(strings):
         columns[f"s{i}"] = pc.binary_join_element_wise(f"column {i} value ", pc.cast(ids, pa.string()), "")
     for i in range(8):
         columns[f"n{i}"] = pc.multiply(ids, i + 1)
@@ -108,24 +108,38 @@ def assert_replace_streams(tmp_path: Path, rows: int) -> None:
 
 
 @pytest.mark.soak
-@pytest.mark.parametrize(("rows", "tables"), [(ROWS, 2), (100_000, 20)])
-def test_a_direct_replace_of_millions_of_rows_fits_the_streaming_limit(
-    tmp_path: Path, rows: int, tables: int
+@pytest.mark.parametrize(("rows", "tables", "strings"),
+                         [(ROWS, 2, 12), (100_000, 20, 12), (120_000, 1, 32)])
+def test_a_direct_replace_of_millions_of_rows_fits_its_limit(
+    tmp_path: Path, rows: int, tables: int, strings: int
 ) -> None:
-    """Two tables of 1.3M rows, or twenty of nearly a row group each (DuckDB keeps a
-    table's last, partial row group in memory until the commit), in one transaction."""
-    assert_direct_replace_streams(tmp_path, rows, tables)
+    """Two tables of 1.3M rows, twenty of nearly a row group each (in one transaction
+    DuckDB kept each table's last, partial row group in memory until the commit), or a
+    row group of 47 columns (a firm ten times `large` has 120k bills: writing them took
+    more than 32 MB)."""
+    assert_direct_replace_streams(tmp_path, rows, tables, strings)
 
 
-def test_a_direct_replace_streams_under_the_streaming_limit(tmp_path: Path) -> None:
+def test_a_direct_replace_streams_under_its_limit(tmp_path: Path) -> None:
     """The direct path's connection, quickly (the soak test above: millions of rows)."""
     assert_direct_replace_streams(tmp_path, 3 * BATCH)
 
 
-def assert_direct_replace_streams(tmp_path: Path, rows: int, tables: int = 2) -> None:
-    """`tables` tables of `rows` wide rows replaced in one transaction, as
-    `direct_replace.replace` replaces a group, twice (the second over full tables)."""
-    table = wide_table(rows)
+def test_a_table_too_wide_for_the_limit_is_staged_once_more_under_a_roomier_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The soak test's row group of 47 columns, made to fail quickly by a tinier limit."""
+    monkeypatch.setattr(load, "STREAMING_MEMORY_LIMIT", "8MB")
+    with caplog.at_level(logging.INFO, logger=direct_replace.__name__):
+        assert_direct_replace_streams(tmp_path, 3 * BATCH, 1, 32)
+    assert f"once more under {direct_replace.ROOMIER_MEMORY_LIMIT}" in caplog.text
+
+
+def assert_direct_replace_streams(tmp_path: Path, rows: int, tables: int = 2,
+                                  strings: int = 12) -> None:
+    """`tables` tables of `rows` wide rows replaced as `direct_replace.replace` replaces a
+    group, twice (the second over full tables)."""
+    table = wide_table(rows, strings)
     spooled = tmp_path / "wide.arrows"
     with pa.OSFile(str(spooled), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
         for batch in table.to_batches(BATCH):
@@ -139,15 +153,13 @@ def assert_direct_replace_streams(tmp_path: Path, rows: int, tables: int = 2) ->
         for name in names:
             con.execute(f"create table {name} as select * from shape")
         for _ in range(2):
-            with warehouse.transaction(con):
-                for name in names:
-                    con.execute(f"delete from {name}")
-                    direct_replace._insert(con, name, spooled)
+            direct_replace.swap_in(con, "main", dict.fromkeys(names, spooled), lambda con: None)
     finally:
         con.close()
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as check:
         for name in names:
             assert check.execute(f"select count(*), count(distinct id) from {name}").fetchone() == (rows, rows)
+        assert check.execute("select count(*) from duckdb_tables()").fetchone() == (tables,)
 
 
 @pytest.mark.slow
