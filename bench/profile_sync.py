@@ -13,7 +13,9 @@ worker process, a fresh token and DuckDB file, `sync(..., full_refresh=True)`, o
   (cProfile slows Python code down, so its seconds are shares, not the sync's speed);
 - with `--memory`, where the peak RSS comes from: RSS sampled every 20 ms, its highest
   value per phase (each dlt run's extract, normalize, and each load job: a table's copy,
-  its merge or swap), the ten highest phases listed.
+  its merge or swap; the direct full refresh's staging copy of each table, and its swap),
+  the ten highest phases listed. The staging runs beside the paging, on another thread:
+  its label is where the sampled peak fell, not what alone used it.
 
     .venv/bin/python bench/profile_sync.py [--scale large] [--seed 7] [--before COMMIT]
                                            [--cprofile] [--top 40] [--save PATH]
@@ -121,6 +123,28 @@ class _PhasePeaks:
                 self.phase = before
 
         RunnableLoadJob.run_managed = job  # type: ignore[method-assign]
+        self._hook_direct_replace()
+
+    def _hook_direct_replace(self) -> None:
+        """Label the direct full refresh's steps: each table's staging copy, each swap."""
+        from pipelines.clio import direct_replace
+
+        stage, swap = direct_replace._stage, direct_replace._swap
+
+        def staging(con: object, dataset: str, table: str, file: object) -> None:
+            before = self.phase
+            self.phase = f"direct replace: stage {table}"
+            try:
+                stage(con, dataset, table, file)  # type: ignore[arg-type]
+            finally:
+                self.phase = before
+
+        def swapping(con: object, dataset: str, table: str) -> None:
+            self.phase = "direct replace: swap"
+            swap(con, dataset, table)  # type: ignore[arg-type]
+
+        direct_replace._stage = staging  # type: ignore[assignment]
+        direct_replace._swap = swapping  # type: ignore[assignment]
 
     def top(self, count: int = 10) -> list[str]:
         """The highest phases, then each dlt run's steps (its load jobs in its load)."""
