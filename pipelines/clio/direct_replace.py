@@ -147,34 +147,39 @@ def replace(pipeline: dlt.Pipeline, db: Path, endpoints: Sequence[Endpoint], ite
             then: Callable[[Any], None] | None = None,
             released: Callable[[], AbstractContextManager[Any]] | None = None) -> None:
     """Walk `endpoints` (`items` gives each one's marked tables) and replace their tables
-    with what the walks read, in one transaction that also runs `then(con)`.
+    with what the walks read (`swap_in`: staging copies swapped in by one transaction
+    that also runs `then(con)`).
 
-    The walks run with `released` entered (the writer lock let go); the transaction
-    runs without.
+    The walks run with `released` entered (the writer lock let go); the staging and the
+    swap run without.
     """
     load_id = new_load_id()
-    spool = clear_leftovers(pipeline, db)
+    spool = _spool_folder(pipeline, db)
+    shutil.rmtree(spool, ignore_errors=True)  # a killed run's, if `sync` has not cleared it
     spool.mkdir(mode=0o700, parents=True)
     try:
         with released() if released is not None else nullcontext():
             files = _spooled(endpoints, items, spool, load_id)
         _commit(pipeline, db, endpoints, files, load_id, then)
-        log.info("Replaced the tables of %s in one transaction (load %s)",
+        log.info("Swapped in the tables of %s in one transaction (load %s)",
                  ", ".join(e.table for e in endpoints), load_id)
     finally:
         shutil.rmtree(spool, ignore_errors=True)
 
 
-def clear_leftovers(pipeline: dlt.Pipeline, db: Path) -> Path:
+def clear_leftovers(pipeline: dlt.Pipeline, db: Path) -> None:
     """Delete what a killed full refresh of `pipeline` left: its spool folder (copies of
-    records: only ever written by `replace`) and its staging tables. Returns the folder
-    (each firm's pipeline has its own, as firms page at once in `run --all-firms`)."""
-    spool = warehouse.pipelines_dir(db) / SPOOL / pipeline.pipeline_name
-    shutil.rmtree(spool, ignore_errors=True)
+    records: only ever written by `replace`) and its staging tables."""
+    shutil.rmtree(_spool_folder(pipeline, db), ignore_errors=True)
     if db.exists():  # the spool may be gone with dlt's folder: look for the tables
         with contextlib.closing(warehouse.connect(db)) as con:
             _drop_staged(con, pipeline.dataset_name)
-    return spool
+
+
+def _spool_folder(pipeline: dlt.Pipeline, db: Path) -> Path:
+    """Where `replace` spools `pipeline`'s walks (each firm's pipeline has its own, as
+    firms page at once in `run --all-firms`)."""
+    return warehouse.pipelines_dir(db) / SPOOL / pipeline.pipeline_name
 
 
 def _spooled(endpoints: Sequence[Endpoint], items: Items, spool: Path,
@@ -250,8 +255,9 @@ def _stage(con: duckdb.DuckDBPyConnection, dataset: str, table: str, file: Path 
     if ddl is None:
         raise WarehouseError(f'the table "{dataset}"."{table}" vanished during a full refresh')
     _, _, columns = ddl[0].partition("(")  # dlt's table names hold no parenthesis
+    staged = f'"{dataset}"."{STAGED}{table}"'
     try:
-        _fill(con, f'"{dataset}"."{STAGED}{table}"', columns, file)
+        _fill(con, staged, columns, file)
     except duckdb.Error as exc:
         limit = replace_memory_limit()
         if not _out_of_memory(exc) or memory_limit_or(ROOMIER_MEMORY_LIMIT) == limit:
@@ -260,7 +266,7 @@ def _stage(con: duckdb.DuckDBPyConnection, dataset: str, table: str, file: Path 
                  ROOMIER_MEMORY_LIMIT)
         con.execute(f"SET memory_limit = '{ROOMIER_MEMORY_LIMIT}'")
         try:
-            _fill(con, f'"{dataset}"."{STAGED}{table}"', columns, file)
+            _fill(con, staged, columns, file)
         finally:
             con.execute(f"SET memory_limit = '{limit}'")
 

@@ -133,7 +133,7 @@ def sync(
     marks = Watermarks(start={} if full_refresh
                        else _stored_marks(pipeline, db, endpoints, lake, reread))
     mode: LoadMode = "append" if lake else "replace" if full_refresh else "merge"
-    # opt-in: a full refresh of the warehouse replaces its groups without dlt's load
+    # a full refresh of the warehouse replaces its groups without dlt's load, where it can
     direct = mode == "replace" and destination == destinations.DUCKDB \
         and direct_replace.replace_path() == "direct"
     if destination == destinations.DUCKDB:
